@@ -1,0 +1,45 @@
+"""Models of the sales side and of deal health; import from `deals.models`."""
+
+from .health import (
+    DEFAULT_PRESSURE_PHRASES,
+    Flag,
+    HealthPolicy,
+    HealthSnapshot,
+    Severity,
+    Side,
+)
+from .imports import ImportJob
+from .sales import (
+    Activity,
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Contact,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    LineItem,
+    Need,
+    Prospect,
+)
+
+__all__ = [
+    "DEFAULT_PRESSURE_PHRASES",
+    "Activity",
+    "BuyerMilestone",
+    "Commitment",
+    "Concession",
+    "Contact",
+    "Deal",
+    "Disclosure",
+    "DiscoveryCall",
+    "Flag",
+    "HealthPolicy",
+    "HealthSnapshot",
+    "ImportJob",
+    "LineItem",
+    "Need",
+    "Prospect",
+    "Severity",
+    "Side",
+]

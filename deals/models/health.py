@@ -1,0 +1,225 @@
+"""Deal health: the policy managers tune, the flags rules raise, and daily score history."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
+
+from winwin_crm.accounts.models import Team
+
+from .sales import Deal
+
+DEFAULT_PRESSURE_PHRASES = [
+    "sign today",
+    "offer expires",
+    "last chance",
+    "end of quarter",
+    "final offer",
+    "limited time",
+    "act now",
+    "price goes up",
+    "only today",
+    "before it's gone",
+]
+
+
+def default_pressure_phrases():
+    return list(DEFAULT_PRESSURE_PHRASES)
+
+
+class Side(models.TextChoices):
+    BUYER = "buyer", "Buyer"
+    SELLER = "seller", "Seller"
+    RELATIONSHIP = "relationship", "Relationship"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class HealthPolicy(models.Model):
+    """Thresholds for the health rules. One global policy (team empty), optionally one per team."""
+
+    team = models.OneToOneField(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="health_policy",
+        help_text="Empty for the global policy; a sales team's own policy overrides it.",
+    )
+    discount_max_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("15.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="SELLER_DISCOUNT_OVER_POLICY fires above this discount (percent).",
+    )
+    margin_floor_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20.00"),
+        validators=[MinValueValidator(-100), MaxValueValidator(100)],
+        help_text="SELLER_MARGIN_BELOW_FLOOR fires below this margin (percent).",
+    )
+    chasing_count = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1)],
+        help_text="PRESSURE_CHASING: this many rep-initiated activities in the window…",
+    )
+    chasing_window_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text="…within this many days, with no buyer-initiated activity in it.",
+    )
+    escalation_window = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="PRESSURE_ESCALATION looks at this many most recent rep calls/meetings…",
+    )
+    escalation_min_senior = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="…and fires when a senior person was on at least this many of them.",
+    )
+    stale_days = models.PositiveSmallIntegerField(
+        default=21,
+        validators=[MinValueValidator(1)],
+        help_text="RELATIONSHIP_STALE: days without buyer-initiated activity on an open deal.",
+    )
+    handoff_sla_hours = models.PositiveSmallIntegerField(
+        default=48,
+        validators=[MinValueValidator(1)],
+        help_text="HANDOFF_OVERDUE: hours a submitted handoff may wait to be claimed.",
+    )
+    unmet_need_min_importance = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="BUYER_UNMET_NEED: needs at least this important must be served.",
+    )
+    pressure_phrases = models.JSONField(
+        default=default_pressure_phrases,
+        blank=True,
+        help_text="PRESSURE_LANGUAGE: phrases matched as whole words, case-insensitively.",
+    )
+    weight_info = models.PositiveSmallIntegerField(
+        default=5, help_text="Points lost per info flag."
+    )
+    weight_warning = models.PositiveSmallIntegerField(
+        default=15, help_text="Points lost per warning flag."
+    )
+    weight_critical = models.PositiveSmallIntegerField(
+        default=30, help_text="Points lost per critical flag."
+    )
+    win_win_threshold = models.PositiveSmallIntegerField(
+        default=70,
+        validators=[MaxValueValidator(100)],
+        help_text="Both scores at or above this make the deal win-win.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "health policies"
+        constraints = [
+            # team is unique already; this makes "no team" (the global policy) unique too.
+            models.UniqueConstraint(
+                Coalesce("team", Value(0)), name="one_policy_per_team_or_global"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Health policy for {self.team}" if self.team_id else "Global health policy"
+
+
+class Flag(models.Model):
+    """A reason a deal is less than win-win, with the evidence that raised it.
+
+    One active (open or acknowledged) flag per deal and code, enforced by the database.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    ACTIVE_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED)
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(max_length=40, db_index=True)
+    side = models.CharField(max_length=12, choices=Side.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    evidence = models.JSONField(default=dict, blank=True)
+    evidence_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Hash of the evidence; an acknowledgement holds until it changes.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledge_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deal", "code"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="one_active_flag_per_deal_code",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "code"]),
+            models.Index(fields=["deal", "status"]),
+            models.Index(fields=["status", "first_seen_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.code} on {self.deal_id} ({self.status})"
+
+
+class HealthSnapshot(models.Model):
+    """A deal's scores on one day: the history behind trends. One row per deal per day."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="health_snapshots")
+    day = models.DateField()
+    buyer_score = models.PositiveSmallIntegerField()
+    seller_score = models.PositiveSmallIntegerField()
+    balance = models.CharField(max_length=12, choices=Deal.Balance.choices)
+    open_flag_count = models.PositiveSmallIntegerField(default=0)
+    pressure_flag_count = models.PositiveSmallIntegerField(default=0)
+    net_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "day"], name="one_snapshot_per_deal_day"),
+        ]
+        indexes = [models.Index(fields=["team", "day"]), models.Index(fields=["day", "balance"])]
+
+    def __str__(self):
+        return f"{self.deal_id} on {self.day}: {self.balance}"

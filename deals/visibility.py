@@ -1,0 +1,111 @@
+"""Who may see and change which deals: the one place that decides it.
+
+Every selector, API view and page scopes through these functions, so a permission is
+decided once. Children of a deal (needs, line items, activities, …) are visible exactly
+when their deal is, via `deal_scope_q(user, prefix="deal__")`.
+
+- admin (superuser): everything.
+- rep: the deals they own; they may change them.
+- manager: every deal of the teams they manage or belong to as manager; read, acknowledge.
+- delivery: closed-won deals handed off to one of their delivery teams; read-only.
+"""
+
+from django.db.models import Q, QuerySet
+
+from winwin_crm.accounts.models import Team
+from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
+
+NOTHING = Q(pk__in=[])
+
+
+def managed_team_ids(user) -> list[int]:
+    """Sales teams whose deals this manager reviews (cached on the user per request)."""
+    cached = getattr(user, "_crm_managed_team_ids", None)
+    if cached is None:
+        if MANAGER in roles_of(user):
+            cached = list(
+                Team.objects.filter(Q(manager=user) | Q(members=user), kind=Team.Kind.SALES)
+                .values_list("id", flat=True)
+                .distinct()
+            )
+        else:
+            cached = []
+        user._crm_managed_team_ids = cached
+    return cached
+
+
+def delivery_team_ids(user) -> list[int]:
+    cached = getattr(user, "_crm_delivery_team_ids", None)
+    if cached is None:
+        if DELIVERY in roles_of(user):
+            cached = list(user.teams.filter(kind=Team.Kind.DELIVERY).values_list("id", flat=True))
+        else:
+            cached = []
+        user._crm_delivery_team_ids = cached
+    return cached
+
+
+def deal_scope_q(user, prefix: str = "") -> Q:
+    """A Q over Deal (or over a model reaching Deal through `prefix`) for what `user` sees."""
+    if not user.is_authenticated:
+        return NOTHING
+    if is_admin(user):
+        return Q()
+    roles = roles_of(user)
+    q = NOTHING
+    if REP in roles:
+        q |= Q(**{f"{prefix}owner": user})
+    team_ids = managed_team_ids(user)
+    if team_ids:
+        q |= Q(**{f"{prefix}team_id__in": team_ids})
+    delivery_ids = delivery_team_ids(user)
+    if delivery_ids:
+        q |= Q(
+            **{
+                f"{prefix}stage": "closed_won",
+                f"{prefix}handoff__delivery_team_id__in": delivery_ids,
+            }
+        )
+    return q
+
+
+def deal_edit_scope_q(user, prefix: str = "") -> Q:
+    """What `user` may change: reps their own deals, admins everything."""
+    if not user.is_authenticated:
+        return NOTHING
+    if is_admin(user):
+        return Q()
+    if REP in roles_of(user):
+        return Q(**{f"{prefix}owner": user})
+    return NOTHING
+
+
+def scope_to_user(queryset: QuerySet, user, prefix: str = "") -> QuerySet:
+    return queryset.filter(deal_scope_q(user, prefix))
+
+
+def prospect_scope_q(user, prefix: str = "") -> Q:
+    """Prospects are visible to their team's members and managers, and through visible deals."""
+    if not user.is_authenticated:
+        return NOTHING
+    if is_admin(user):
+        return Q()
+    # A subquery, not a join, so prospects with several visible deals are not repeated.
+    q = Q(**{f"{prefix}id__in": _visible_deal_ids(user).values("prospect_id")})
+    sales_team_ids = list(user.teams.filter(kind=Team.Kind.SALES).values_list("id", flat=True))
+    sales_team_ids += managed_team_ids(user)
+    if sales_team_ids and (REP in roles_of(user) or MANAGER in roles_of(user)):
+        q |= Q(**{f"{prefix}team_id__in": sales_team_ids})
+    return q
+
+
+def _visible_deal_ids(user):
+    from deals.models import Deal
+
+    return Deal.objects.filter(deal_scope_q(user))
+
+
+def user_can_edit_deal(user, deal) -> bool:
+    if is_admin(user):
+        return True
+    return REP in roles_of(user) and deal.owner_id == user.id

@@ -1,0 +1,95 @@
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests import factories as f
+from winwin_crm.celery import app as celery_app
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = "eager (in-process)" if not settings.REDIS_URL else settings.REDIS_URL
+    return [f"database vendor: {connection.vendor} ({engine})", f"celery broker: {broker}"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_in_tests():
+    """Tasks run in-process in tests; the worker tests switch this off themselves."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _no_login_lockouts(settings):
+    # Many tests log in with the test client; lockout has its own tests.
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def team(db):
+    return f.TeamFactory(name="Alpha sales")
+
+
+@pytest.fixture
+def other_team(db):
+    return f.TeamFactory(name="Beta sales")
+
+
+@pytest.fixture
+def delivery_team(db, team):
+    delivery_team = f.DeliveryTeamFactory(name="Alpha delivery")
+    team.default_delivery_team = delivery_team
+    team.save(update_fields=["default_delivery_team"])
+    return delivery_team
+
+
+@pytest.fixture
+def rep_user(team):
+    return f.rep(team, username="rita_rep")
+
+
+@pytest.fixture
+def other_rep(team):
+    """Same team as rep_user, but does not own rep_user's deals."""
+    return f.rep(team, username="oscar_rep")
+
+
+@pytest.fixture
+def manager_user(team):
+    return f.manager(team, username="mona_manager")
+
+
+@pytest.fixture
+def other_manager(other_team):
+    return f.manager(other_team, username="mike_manager")
+
+
+@pytest.fixture
+def delivery_user(delivery_team):
+    return f.delivery(delivery_team, username="dana_delivery")
+
+
+@pytest.fixture
+def admin_user(db):
+    return f.UserFactory(username="ada_admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient authenticated as that user."""
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make
