@@ -1,0 +1,510 @@
+"""Serializers of the sales API: validate input and shape output, nothing else.
+
+Every field carries an OpenAPI description: model help_text where it exists, else the
+text in `HELP` or the serializer's `Meta.help_texts`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from deals import selectors
+from deals.models import (
+    Activity,
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Contact,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    LineItem,
+    Need,
+    Prospect,
+)
+from winwin_crm.accounts.models import Team
+from winwin_crm.accounts.roles import is_admin
+
+HELP = {
+    "id": "Unique id.",
+    "created_at": "When the record was created.",
+    "updated_at": "When the record was last changed.",
+    "created_by": "Id of the user who created it.",
+    "deal": "Id of the deal it belongs to (a deal you may see).",
+    "prospect": "Id of the prospect (buying organisation).",
+    "notes": "Free-text notes.",
+    "name": "Name.",
+    "description": "What it is, in plain words.",
+    "external_id": "Id in the system this record was imported from, if any.",
+}
+
+
+class DocumentedSerializerMixin:
+    """Fill in a description for any field that has none, from Meta.help_texts or HELP."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        extra = getattr(getattr(self, "Meta", None), "help_texts", {})
+        for name, field in fields.items():
+            if not field.help_text:
+                field.help_text = extra.get(name) or HELP.get(name)
+        return fields
+
+
+class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSerializer):
+    """Model serializer whose foreign-key choices are scoped to what the user may see."""
+
+    # field name -> selector used as the queryset of that related field
+    scoped_fields: dict = {}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name, selector in self.scoped_fields.items():
+            field = fields.get(name)
+            if field is None or field.read_only:
+                continue
+            target = field.child_relation if hasattr(field, "child_relation") else field
+            if user is not None and user.is_authenticated:
+                target.queryset = selector(user=user)
+            else:
+                target.queryset = target.queryset.none()
+        # A foreign key that fixes where a record lives is set on create only.
+        if self.instance is not None and not isinstance(self.instance, list):
+            for name in getattr(self.Meta, "create_only_fields", ()):
+                if name in fields:
+                    fields[name].read_only = True
+        return fields
+
+
+def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
+    """A ChoiceField documented as an inline enum: for a second serializer that offers the
+    same choices as a model field, so the schema keeps one named enum per model field."""
+    field_class = extend_schema_field({"type": "string", "enum": [c[0] for c in choices]})(
+        type("InlineChoiceField", (serializers.ChoiceField,), {})
+    )
+    return field_class(choices=choices, **kwargs)
+
+
+def flatten_errors(detail, prefix: str = "") -> dict:
+    """Turn DRF's nested list errors into keys like "needs[1].importance"."""
+    flat: dict = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict) or (
+                isinstance(value, list) and value and isinstance(value[0], dict | list)
+            ):
+                flat.update(flatten_errors(value, name))
+            else:
+                flat[name] = value
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}[{index}]"))
+    return flat
+
+
+# --- prospects and contacts ----------------------------------------------------------------
+
+
+def _sales_teams(*, user):
+    if is_admin(user):
+        return Team.objects.filter(kind=Team.Kind.SALES)
+    from deals.visibility import managed_team_ids
+
+    return Team.objects.filter(kind=Team.Kind.SALES).filter(
+        pk__in=[*user.teams.values_list("id", flat=True), *managed_team_ids(user)]
+    )
+
+
+class ProspectSerializer(DocumentedModelSerializer):
+    scoped_fields = {"team": _sales_teams}
+
+    class Meta:
+        model = Prospect
+        fields = [
+            "id", "name", "team", "industry", "size", "website", "notes", "external_id",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+        create_only_fields = ["team"]
+        extra_kwargs = {"team": {"required": False}}
+        help_texts = {
+            "team": "Id of the owning sales team; defaults to your own sales team.",
+            "industry": "The prospect's industry, e.g. Software, Retail.",
+            "size": "Company size band.",
+            "website": "The prospect's website URL.",
+            "notes": "Free-text notes about the organisation.",
+        }
+
+
+class ContactSerializer(DocumentedModelSerializer):
+    scoped_fields = {"prospect": selectors.prospect_list}
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "prospect", "name", "title", "email", "phone", "buying_role", "notes",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+        create_only_fields = ["prospect"]
+        help_texts = {
+            "prospect": "Id of the prospect this person works at.",
+            "name": "The person's full name.",
+            "email": "Work email address.",
+            "phone": "Phone number.",
+            "buying_role": "Their role in the buying decision.",
+        }
+
+
+# --- needs, milestones and discovery calls -------------------------------------------------
+
+NEED_HELP = {
+    "prospect": "Id of the prospect whose need it is (taken from the deal).",
+    "discovery_call": "Id of the discovery call where it came up, if any.",
+    "kind": "What sort of need: a goal, a problem, an interest or a dream.",
+}
+MILESTONE_HELP = {
+    "deal": "Id of the deal whose mutual plan this step belongs to.",
+    "discovery_call": "Id of the discovery call where it was agreed, if any.",
+    "title": "The step, e.g. 'Security review'.",
+    "side": "Whose step it is: the buyer's or the seller's.",
+    "due_date": "When the step is planned to be done.",
+    "completed_at": "When it was done; empty while open.",
+    "completed": "Set true to mark the step done, false to reopen it.",
+}
+
+
+class NeedSerializer(DocumentedModelSerializer):
+    scoped_fields = {
+        "deal": selectors.deal_list,
+        "discovery_call": selectors.discovery_call_list,
+    }
+
+    class Meta:
+        model = Need
+        fields = [
+            "id", "deal", "prospect", "discovery_call", "kind", "statement", "importance",
+            "confirmed_by_buyer", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["prospect", "created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        extra_kwargs = {"deal": {"required": True, "allow_null": False}}
+        help_texts = NEED_HELP
+
+
+class NeedInlineSerializer(DocumentedModelSerializer):
+    """A need captured on a discovery call (the deal and prospect come from the call)."""
+
+    kind = inline_choice_field(Need.Kind.choices, help_text=NEED_HELP["kind"])
+
+    class Meta:
+        model = Need
+        fields = ["id", "kind", "statement", "importance", "confirmed_by_buyer"]
+        help_texts = NEED_HELP
+
+
+class MilestoneSerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list}
+    completed = serializers.BooleanField(required=False, write_only=True)
+    is_completed = serializers.SerializerMethodField(help_text="True when the step is done.")
+
+    class Meta:
+        model = BuyerMilestone
+        fields = [
+            "id", "deal", "discovery_call", "title", "side", "required_for_decision",
+            "due_date", "completed", "is_completed", "completed_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["discovery_call", "completed_at", "created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        help_texts = MILESTONE_HELP
+
+    def get_is_completed(self, obj) -> bool:
+        return obj.completed_at is not None
+
+
+class MilestoneInlineSerializer(DocumentedModelSerializer):
+    """A buyer milestone captured on a discovery call."""
+
+    class Meta:
+        model = BuyerMilestone
+        fields = ["id", "title", "side", "required_for_decision", "due_date"]
+        help_texts = MILESTONE_HELP
+
+
+class DiscoveryCallSerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list, "attendees": selectors.contact_list}
+    needs = NeedInlineSerializer(
+        many=True,
+        required=False,
+        help_text="Needs uncovered on the call, created with it in one transaction.",
+    )
+    milestones = MilestoneInlineSerializer(
+        many=True,
+        required=False,
+        help_text="Buyer milestones agreed on the call, created with it in one transaction.",
+    )
+
+    class Meta:
+        model = DiscoveryCall
+        fields = [
+            "id", "deal", "held_at", "attendees", "summary", "next_step", "needs",
+            "milestones", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+        create_only_fields = ["deal", "needs", "milestones"]
+        help_texts = {
+            "attendees": "Ids of the prospect's contacts who attended.",
+            "summary": "What was learned on the call.",
+        }
+        extra_kwargs = {"attendees": {"required": False}}
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Errors of nested rows are keyed like the service's: "needs[1].importance".
+            raise serializers.ValidationError(flatten_errors(exc.detail)) from None
+
+
+# --- deals ---------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{0,3}(?:\.\d{0,2})?$",
+        "nullable": True,
+    }
+)
+class PercentField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=7, decimal_places=2, read_only=True, **kwargs)
+
+
+class DealSerializer(DocumentedModelSerializer):
+    scoped_fields = {"prospect": selectors.prospect_list}
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=(
+            "Optimistic lock. Send the version you read with every update; if the deal "
+            "changed since, the update is refused with 409 and the current version."
+        ),
+    )
+    discount_pct = PercentField(
+        help_text="Discount off list price in percent (0–100, two decimals): 1 − net/list."
+    )
+    margin_pct = PercentField(
+        help_text="Seller margin in percent (two decimals): (net − cost) / net."
+    )
+    prospect_name = serializers.CharField(
+        source="prospect.name", read_only=True, help_text="The prospect's name."
+    )
+    owner_username = serializers.CharField(
+        source="owner.username", read_only=True, help_text="The owning rep's username."
+    )
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id", "title", "prospect", "prospect_name", "owner", "owner_username", "team",
+            "stage", "currency", "expected_close_date", "lost_reason", "closed_at",
+            "notes_for_delivery", "external_id", "version",
+            "list_total", "net_total", "cost_total", "discount_pct", "margin_pct",
+            "buyer_score", "seller_score", "balance", "open_flag_count", "health_computed_at",
+            "last_buyer_contact_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "owner", "team", "closed_at", "list_total", "net_total", "cost_total",
+            "buyer_score", "seller_score", "balance", "open_flag_count", "health_computed_at",
+            "last_buyer_contact_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        create_only_fields = ["prospect"]
+        help_texts = {
+            "title": "A short name for the opportunity.",
+            "prospect": "Id of the prospect (buying organisation) the deal is with.",
+            "stage": (
+                "Pipeline stage. closed_lost needs lost_reason; closed_won needs at least one "
+                "line item; leaving a closed stage needs POST /deals/{id}/reopen/."
+            ),
+            "list_total": "Σ quantity × unit list price of the line items.",
+            "net_total": "Σ quantity × unit price − Σ price-cut concessions.",
+            "cost_total": "Σ quantity × unit cost + Σ cost to seller of value-add concessions.",
+            "buyer_score": "Buyer-side health score 0–100 (read-only, from the health engine).",
+            "seller_score": "Seller-side health score 0–100 (read-only, from the health engine).",
+            "balance": "win_win, buyer_loses, seller_loses or lose_lose (read-only).",
+            "open_flag_count": "Number of open health flags (read-only).",
+            "health_computed_at": "When the health was last computed (read-only).",
+            "last_buyer_contact_at": "The latest buyer-initiated activity (read-only).",
+            "closed_at": "When the deal was closed won or lost.",
+            "notes_for_delivery": "Free text the rep wants the delivery team to read.",
+        }
+
+    def validate_currency(self, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise serializers.ValidationError("Use a three-letter ISO 4217 code, e.g. EUR.")
+        return value.upper()
+
+
+class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
+    stage = inline_choice_field(Deal.Stage.choices, help_text="The stage to move the deal to.")
+    lost_reason = serializers.CharField(
+        required=False, allow_blank=True, help_text="Why the deal was lost (for closed_lost)."
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you read; stale gets 409."
+    )
+
+
+class DealReopenSerializer(DocumentedSerializerMixin, serializers.Serializer):
+    stage = serializers.ChoiceField(
+        choices=[(s, Deal.Stage(s).label) for s in Deal.OPEN_STAGES],
+        default=Deal.Stage.NEGOTIATION,
+        help_text="The open stage to reopen the deal into.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you read; stale gets 409."
+    )
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong.")
+    current_version = serializers.IntegerField(help_text="The deal's version now.")
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The changed field.")
+    old = serializers.JSONField(allow_null=True, help_text="Value before the change.")
+    new = serializers.JSONField(allow_null=True, help_text="Value after the change.")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    model = serializers.ChoiceField(
+        choices=["deal", "line_item", "concession", "commitment"],
+        help_text="Which kind of record changed.",
+    )
+    object_id = serializers.IntegerField(help_text="Id of the changed record.")
+    object_repr = serializers.CharField(help_text="The record's title, name or description.")
+    action = serializers.ChoiceField(
+        choices=["created", "changed", "deleted"], help_text="What happened to the record."
+    )
+    at = serializers.DateTimeField(help_text="When it happened.")
+    user_id = serializers.IntegerField(allow_null=True, help_text="Who did it (user id).")
+    username = serializers.CharField(help_text="Who did it (username; empty if unknown).")
+    changes = HistoryChangeSerializer(many=True, help_text="Field changes, old → new.")
+
+
+# --- deal children -------------------------------------------------------------------------
+
+
+class LineItemSerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list, "needs": selectors.need_list}
+    line_list_total = serializers.SerializerMethodField(
+        help_text="quantity × unit list price of this item."
+    )
+    line_net_total = serializers.SerializerMethodField(
+        help_text="quantity × unit price of this item."
+    )
+
+    class Meta:
+        model = LineItem
+        fields = [
+            "id", "deal", "name", "quantity", "unit_list_price", "unit_price", "unit_cost",
+            "needs", "line_list_total", "line_net_total", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        extra_kwargs = {"needs": {"required": False}}
+        help_texts = {
+            "name": "What is sold, e.g. 'Platform licence'.",
+            "quantity": "How many units (more than 0).",
+            "unit_list_price": "List price per unit (0 or more).",
+            "needs": "Ids of the buyer's needs this item serves (needs of the deal's prospect).",
+        }
+
+    def get_line_list_total(self, obj) -> Decimal:
+        return (obj.quantity * obj.unit_list_price).quantize(Decimal("0.01"))
+
+    def get_line_net_total(self, obj) -> Decimal:
+        return (obj.quantity * obj.unit_price).quantize(Decimal("0.01"))
+
+
+class ActivitySerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list}
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id", "deal", "kind", "initiated_by", "occurred_at", "notes", "close_attempt",
+            "senior_present", "created_by", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        help_texts = {
+            "kind": "call, email, meeting, note or support request.",
+            "initiated_by": "Who started it: the rep or the buyer.",
+            "occurred_at": "When it happened.",
+            "notes": "What was said; pressure phrases here raise a flag.",
+        }
+
+
+class ConcessionSerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list}
+
+    class Meta:
+        model = Concession
+        fields = [
+            "id", "deal", "kind", "description", "amount", "cost_to_seller", "in_exchange_for",
+            "created_by", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        help_texts = {
+            "kind": "price (a cut off the total) or value_add (something extra for the buyer).",
+            "description": "What was conceded, e.g. '6 extra months of support'.",
+        }
+
+
+class CommitmentSerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list}
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id", "deal", "description", "due_date", "status", "owner", "completed_at",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["owner", "completed_at", "created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        help_texts = {
+            "description": "What was promised to the buyer.",
+            "due_date": "When it is due.",
+            "status": "open, done or broken. New commitments are open.",
+            "completed_at": "When it was marked done.",
+        }
+
+
+class DisclosureSerializer(DocumentedModelSerializer):
+    scoped_fields = {"deal": selectors.deal_list}
+
+    class Meta:
+        model = Disclosure
+        fields = [
+            "id", "deal", "kind", "description", "disclosed_at", "created_by", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["disclosed_at", "created_by", "created_at", "updated_at"]
+        create_only_fields = ["deal"]
+        help_texts = {
+            "kind": "limitation, risk, a cheaper alternative, or pricing.",
+            "description": "What was disclosed to the buyer.",
+            "disclosed_at": "When it was disclosed.",
+        }

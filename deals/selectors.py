@@ -1,0 +1,167 @@
+"""Reads of the sales side, scoped to what the user may see and joined for their lists.
+
+Every list here filters through deals.visibility, so the API and the pages decide a
+permission in one place. A `*_get` raises Http404 for objects the user may not see.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from deals.models import (
+    Activity,
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Contact,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    LineItem,
+    Need,
+    Prospect,
+)
+from deals.visibility import deal_edit_scope_q, deal_scope_q, prospect_scope_q
+
+
+def deal_list(*, user) -> QuerySet[Deal]:
+    # deal_scope_q follows no to-many relation (handoff is one-to-one): rows never repeat.
+    return Deal.objects.filter(deal_scope_q(user)).select_related("prospect", "owner", "team")
+
+
+def deal_get(*, user, deal_id) -> Deal:
+    try:
+        return deal_list(user=user).get(pk=int(deal_id))
+    except (Deal.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such deal.") from None
+
+
+def deal_editable_list(*, user) -> QuerySet[Deal]:
+    return Deal.objects.filter(deal_edit_scope_q(user))
+
+
+def prospect_list(*, user) -> QuerySet[Prospect]:
+    return Prospect.objects.filter(prospect_scope_q(user)).select_related("team")
+
+
+def contact_list(*, user) -> QuerySet[Contact]:
+    return Contact.objects.filter(prospect_scope_q(user, prefix="prospect__")).select_related(
+        "prospect"
+    )
+
+
+def need_list(*, user) -> QuerySet[Need]:
+    # A need tied to a deal is as visible as the deal; a prospect-level need as its prospect.
+    scope = Q(deal__isnull=False) & deal_scope_q(user, prefix="deal__")
+    scope |= Q(deal__isnull=True) & prospect_scope_q(user, prefix="prospect__")
+    return Need.objects.filter(scope).select_related("deal")
+
+
+def discovery_call_list(*, user) -> QuerySet[DiscoveryCall]:
+    return (
+        DiscoveryCall.objects.filter(deal_scope_q(user, prefix="deal__"))
+        .select_related("deal")
+        .prefetch_related(
+            Prefetch("attendees", queryset=Contact.objects.only("id")),
+            Prefetch("needs", queryset=Need.objects.only("id", "discovery_call_id")),
+            Prefetch("milestones", queryset=BuyerMilestone.objects.only("id", "discovery_call_id")),
+        )
+    )
+
+
+def line_item_list(*, user) -> QuerySet[LineItem]:
+    return (
+        LineItem.objects.filter(deal_scope_q(user, prefix="deal__"))
+        .select_related("deal")
+        .prefetch_related(Prefetch("needs", queryset=Need.objects.only("id")))
+    )
+
+
+def milestone_list(*, user) -> QuerySet[BuyerMilestone]:
+    return BuyerMilestone.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
+
+
+def activity_list(*, user) -> QuerySet[Activity]:
+    return Activity.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
+
+
+def concession_list(*, user) -> QuerySet[Concession]:
+    return Concession.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
+
+
+def commitment_list(*, user) -> QuerySet[Commitment]:
+    return Commitment.objects.filter(deal_scope_q(user, prefix="deal__")).select_related(
+        "deal", "deal__handoff"
+    )
+
+
+def disclosure_list(*, user) -> QuerySet[Disclosure]:
+    return Disclosure.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
+
+
+def deal_history(*, deal: Deal) -> list[dict]:
+    """Who changed what on a deal and its line items, concessions and commitments, newest
+    first: one entry per historical record with its field changes (old → new)."""
+    sources = [
+        ("deal", Deal.history.filter(id=deal.id)),
+        ("line_item", LineItem.history.filter(deal_id=deal.id)),
+        ("concession", Concession.history.filter(deal_id=deal.id)),
+        ("commitment", Commitment.history.filter(deal_id=deal.id)),
+    ]
+    kinds = {"+": "created", "~": "changed", "-": "deleted"}
+    entries = []
+    for model_name, history in sources:
+        records = list(history.select_related("history_user").order_by("id", "history_id"))
+        previous_by_object: dict[int, object] = {}
+        for record in records:
+            previous = previous_by_object.get(record.id)
+            changes = []
+            fields = [
+                f
+                for f in type(record).tracked_fields
+                if f.name not in ("id", "updated_at", "created_at")
+            ]
+            for field in fields:
+                attname = field.attname
+                new = getattr(record, attname)
+                old = getattr(previous, attname) if previous is not None else None
+                if previous is None and record.history_type != "+":
+                    continue
+                if record.history_type == "-":
+                    continue
+                if previous is not None and old == new:
+                    continue
+                if previous is None and new in (None, ""):
+                    continue
+                changes.append({"field": field.name, "old": _plain(old), "new": _plain(new)})
+            previous_by_object[record.id] = record
+            user = record.history_user
+            entries.append(
+                {
+                    "model": model_name,
+                    "object_id": record.id,
+                    "object_repr": _record_repr(model_name, record),
+                    "action": kinds.get(record.history_type, record.history_type),
+                    "at": record.history_date,
+                    "user_id": user.id if user else None,
+                    "username": user.get_username() if user else "",
+                    "changes": changes,
+                }
+            )
+    entries.sort(key=lambda e: e["at"], reverse=True)
+    return entries
+
+
+def _record_repr(model_name: str, record) -> str:
+    for attr in ("title", "name", "description"):
+        value = getattr(record, attr, None)
+        if value:
+            return str(value)[:120]
+    return f"{model_name} {record.id}"
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)

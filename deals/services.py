@@ -1,0 +1,824 @@
+"""Writes of the sales side. Every function validates, writes in one transaction and queues
+a health recompute of the deal it touched once the transaction commits.
+
+Permissions: callers fetch objects through `deals.selectors` (so invisible objects are a
+404 before a service runs); services still refuse writes the user may not make
+(`PermissionDenied`, a 403) so pages, the API and scripts cannot bypass the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from deals.health.queue import health_recompute_on_commit
+from deals.models import (
+    Activity,
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Contact,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    LineItem,
+    Need,
+    Prospect,
+)
+from deals.visibility import managed_team_ids, user_can_edit_deal
+from winwin_crm.accounts.models import Team
+from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+# Money products (quantity × unit price) carry four decimals; aggregate them at that
+# precision and round once per total, so a total never drifts by a cent per item.
+_PRODUCT = DecimalField(max_digits=28, decimal_places=4)
+
+
+class DealVersionConflict(Exception):
+    """The deal changed since the caller read it; nothing was written."""
+
+    def __init__(self, current_version: int):
+        self.current_version = current_version
+        super().__init__(
+            f"This deal was changed by someone else (now at version {current_version}). "
+            "Reload it and apply your change again."
+        )
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+def _ensure_can_edit_deal(user, deal: Deal) -> None:
+    if not user_can_edit_deal(user, deal):
+        raise PermissionDenied("You can view this deal but not change it.")
+
+
+def _sales_team_ids(user) -> list[int]:
+    ids = list(user.teams.filter(kind=Team.Kind.SALES).values_list("id", flat=True))
+    return ids + [i for i in managed_team_ids(user) if i not in ids]
+
+
+def _ensure_can_edit_prospect(user, prospect: Prospect) -> None:
+    if is_admin(user):
+        return
+    roles = roles_of(user)
+    if (REP in roles or MANAGER in roles) and prospect.team_id in _sales_team_ids(user):
+        return
+    raise PermissionDenied("You can view this prospect but not change it.")
+
+
+def _ensure_can_edit_need(user, need: Need) -> None:
+    if need.deal_id:
+        _ensure_can_edit_deal(user, need.deal)
+    else:
+        _ensure_can_edit_prospect(user, need.prospect)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _set_fields(obj, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
+    allowed = set(allowed)
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
+    changed = []
+    for name, value in fields.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def _save(obj, user=None) -> None:
+    if user is not None and getattr(user, "is_authenticated", False):
+        # simple-history records who made the change (API token auth bypasses its middleware).
+        obj._history_user = user
+    obj.full_clean()
+    obj.save()
+
+
+def _recompute(deal_id: int) -> None:
+    health_recompute_on_commit(deal_id=deal_id)
+
+
+# --- pricing -------------------------------------------------------------------------------
+
+
+def pricing_refresh(*, deal_id: int) -> None:
+    """Recompute Deal.list_total/net_total/cost_total from its items and concessions in SQL.
+
+    list = Σ qty·unit_list_price; net = Σ qty·unit_price − Σ price-concession amounts;
+    cost = Σ qty·unit_cost + Σ value-add cost_to_seller.
+    """
+
+    def product(price_field: str):
+        return ExpressionWrapper(F("quantity") * F(price_field), output_field=_PRODUCT)
+
+    items = LineItem.objects.filter(deal_id=deal_id).aggregate(
+        list_total=Coalesce(Sum(product("unit_list_price")), ZERO, output_field=_PRODUCT),
+        gross_total=Coalesce(Sum(product("unit_price")), ZERO, output_field=_PRODUCT),
+        item_cost=Coalesce(Sum(product("unit_cost")), ZERO, output_field=_PRODUCT),
+    )
+    concessions = Concession.objects.filter(deal_id=deal_id).aggregate(
+        price_cuts=Coalesce(
+            Sum("amount", filter=Q(kind=Concession.Kind.PRICE)), ZERO, output_field=_PRODUCT
+        ),
+        value_add_cost=Coalesce(
+            Sum("cost_to_seller", filter=Q(kind=Concession.Kind.VALUE_ADD)),
+            ZERO,
+            output_field=_PRODUCT,
+        ),
+    )
+
+    def money(value) -> Decimal:
+        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    Deal.objects.filter(pk=deal_id).update(
+        list_total=money(items["list_total"]),
+        net_total=money(items["gross_total"]) - money(concessions["price_cuts"]),
+        cost_total=money(items["item_cost"]) + money(concessions["value_add_cost"]),
+    )
+    _recompute(deal_id)
+
+
+def _refresh_deal_totals(deal: Deal) -> None:
+    pricing_refresh(deal_id=deal.id)
+    deal.refresh_from_db(fields=["list_total", "net_total", "cost_total"])
+
+
+# --- prospects and contacts ----------------------------------------------------------------
+
+PROSPECT_FIELDS = ("name", "industry", "size", "website", "notes", "external_id")
+CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role", "notes")
+
+
+@transaction.atomic
+def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
+    if team is None:
+        team_ids = _sales_team_ids(user)
+        if not team_ids:
+            raise ValidationError({"team": "You are in no sales team; choose the team."})
+        team = Team.objects.get(pk=team_ids[0])
+    prospect = Prospect(team=team, created_by=user)
+    _set_fields(prospect, fields, PROSPECT_FIELDS)
+    if team.kind != Team.Kind.SALES:
+        raise ValidationError({"team": "A prospect belongs to a sales team."})
+    _ensure_can_edit_prospect(user, prospect)
+    _save(prospect, user)
+    return prospect
+
+
+@transaction.atomic
+def prospect_update(*, prospect: Prospect, user, **fields) -> Prospect:
+    _ensure_can_edit_prospect(user, prospect)
+    _set_fields(prospect, fields, PROSPECT_FIELDS)
+    _save(prospect, user)
+    for deal_id in prospect.deals.values_list("id", flat=True):
+        _recompute(deal_id)
+    return prospect
+
+
+@transaction.atomic
+def contact_create(*, user, prospect: Prospect, **fields) -> Contact:
+    _ensure_can_edit_prospect(user, prospect)
+    contact = Contact(prospect=prospect)
+    _set_fields(contact, fields, CONTACT_FIELDS)
+    _save(contact, user)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, user, **fields) -> Contact:
+    _ensure_can_edit_prospect(user, contact.prospect)
+    _set_fields(contact, fields, CONTACT_FIELDS)
+    _save(contact, user)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, user) -> None:
+    _ensure_can_edit_prospect(user, contact.prospect)
+    contact.delete()
+
+
+# --- deals ---------------------------------------------------------------------------------
+
+DEAL_FIELDS = ("title", "currency", "expected_close_date", "notes_for_delivery", "external_id")
+
+
+@transaction.atomic
+def deal_create(*, user, prospect: Prospect, title: str, **fields) -> Deal:
+    """A new deal owned by `user` (a rep) in the prospect's team."""
+    if not (is_admin(user) or REP in roles_of(user)):
+        raise PermissionDenied("Only sales reps own deals.")
+    if not is_admin(user) and prospect.team_id not in _sales_team_ids(user):
+        raise ValidationError({"prospect": "This prospect belongs to another team."})
+    stage = fields.pop("stage", Deal.Stage.DISCOVERY)
+    if stage not in Deal.OPEN_STAGES:
+        raise ValidationError({"stage": "A new deal starts in an open stage."})
+    deal = Deal(
+        prospect=prospect, team_id=prospect.team_id, owner=user, title=title, stage=stage,
+        created_by=user,
+    )  # fmt: skip
+    _set_fields(deal, fields, DEAL_FIELDS)
+    if deal.currency:
+        deal.currency = deal.currency.upper()
+    _save(deal, user)
+    _recompute(deal.id)
+    return deal
+
+
+def _deal_save_locked(deal: Deal, user, expected_version: int | None) -> Deal:
+    """Save `deal` only if nobody changed it since `expected_version`.
+
+    The conditional UPDATE claims the next version and locks the row first, so of two
+    concurrent writers with the same version exactly one wins and the other gets
+    DealVersionConflict; the following save() records the change in history.
+    """
+    expected = deal.version if expected_version is None else expected_version
+    deal.full_clean()
+    claimed = (
+        Deal.objects.filter(pk=deal.pk, version=expected)
+        .update(version=F("version") + 1)
+    )  # fmt: skip
+    if not claimed:
+        current = Deal.objects.filter(pk=deal.pk).values_list("version", flat=True).first()
+        raise DealVersionConflict(current_version=current or 0)
+    deal.version = expected + 1
+    deal._history_user = user
+    deal.save()
+    _recompute(deal.id)
+    return deal
+
+
+def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
+    """Check the stage rules and set the new stage; True when the deal was just won."""
+    if stage not in Deal.Stage.values:
+        raise ValidationError({"stage": f"“{stage}” is not a stage."})
+    current = deal.stage
+    if current in Deal.CLOSED_STAGES and stage != current:
+        raise ValidationError(
+            {"stage": "This deal is closed. Reopen it first if the buyer is back at the table."}
+        )
+    if stage == Deal.Stage.CLOSED_LOST:
+        lost_reason = (lost_reason or "").strip()
+        if not lost_reason:
+            raise ValidationError(
+                {"lost_reason": "Say why the deal was lost before closing it as lost."}
+            )
+        deal.lost_reason = lost_reason
+    if stage == current:
+        return False
+    if stage == Deal.Stage.CLOSED_WON and not deal.line_items.exists():
+        raise ValidationError(
+            {"stage": "Add at least one proposal item before closing the deal as won."}
+        )
+    deal.stage = stage
+    if stage in Deal.CLOSED_STAGES:
+        deal.closed_at = timezone.now()
+    return stage == Deal.Stage.CLOSED_WON
+
+
+def _after_won(deal: Deal, user) -> None:
+    try:
+        from handoff import services as handoff_services
+    except ImportError:  # the handoff app's services are not installed in this build
+        return
+    handoff_services.handoff_create_for_deal(deal=deal, user=user)
+
+
+@transaction.atomic
+def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> Deal:
+    """Change a deal's fields (and stage, under the stage rules) if `version` is current."""
+    _ensure_can_edit_deal(user, deal)
+    stage = fields.pop("stage", None)
+    lost_reason = fields.pop("lost_reason", None)
+    if "currency" in fields and fields["currency"]:
+        fields["currency"] = fields["currency"].upper()
+    _set_fields(deal, fields, DEAL_FIELDS)
+    won = False
+    if stage is not None:
+        won = _apply_stage(deal, stage, lost_reason or "")
+    elif lost_reason is not None:
+        if deal.stage == Deal.Stage.CLOSED_LOST and not lost_reason.strip():
+            raise ValidationError({"lost_reason": "A deal closed as lost keeps its reason."})
+        deal.lost_reason = lost_reason
+    _deal_save_locked(deal, user, version)
+    if won:
+        _after_won(deal, user)
+    return deal
+
+
+@transaction.atomic
+def deal_change_stage(
+    *, deal: Deal, user, stage: str, lost_reason: str = "", version: int | None = None
+) -> Deal:
+    """Move a deal to `stage`: lost needs a reason, won needs a proposal item, and a closed
+    deal only moves again through deal_reopen. Winning creates the draft handoff."""
+    _ensure_can_edit_deal(user, deal)
+    won = _apply_stage(deal, stage, lost_reason)
+    _deal_save_locked(deal, user, version)
+    if won:
+        _after_won(deal, user)
+    return deal
+
+
+@transaction.atomic
+def deal_reopen(
+    *, deal: Deal, user, stage: str = Deal.Stage.NEGOTIATION, version: int | None = None
+) -> Deal:
+    """Bring a closed deal back to an open stage (the buyer is back at the table)."""
+    _ensure_can_edit_deal(user, deal)
+    if deal.stage not in Deal.CLOSED_STAGES:
+        raise ValidationError({"stage": "Only a closed deal can be reopened."})
+    if stage not in Deal.OPEN_STAGES:
+        raise ValidationError({"stage": "Reopen the deal into an open stage."})
+    deal.stage = stage
+    deal.closed_at = None
+    deal.lost_reason = ""
+    return _deal_save_locked(deal, user, version)
+
+
+# --- needs and discovery calls -------------------------------------------------------------
+
+NEED_FIELDS = ("kind", "statement", "importance", "confirmed_by_buyer", "discovery_call")
+MILESTONE_FIELDS = ("title", "side", "required_for_decision", "due_date")
+
+
+def _check_discovery_call(deal: Deal, fields: Mapping[str, Any]) -> None:
+    call = fields.get("discovery_call")
+    if call is not None and call.deal_id != deal.id:
+        raise ValidationError({"discovery_call": "This discovery call is of another deal."})
+
+
+@transaction.atomic
+def need_create(*, user, deal: Deal, **fields) -> Need:
+    _ensure_can_edit_deal(user, deal)
+    _check_discovery_call(deal, fields)
+    need = Need(deal=deal, prospect_id=deal.prospect_id)
+    _set_fields(need, fields, NEED_FIELDS)
+    _save(need, user)
+    _recompute(deal.id)
+    return need
+
+
+@transaction.atomic
+def need_update(*, need: Need, user, **fields) -> Need:
+    _ensure_can_edit_need(user, need)
+    if need.deal_id:
+        _check_discovery_call(need.deal, fields)
+    _set_fields(need, fields, NEED_FIELDS)
+    _save(need, user)
+    if need.deal_id:
+        _recompute(need.deal_id)
+    return need
+
+
+@transaction.atomic
+def need_delete(*, need: Need, user) -> None:
+    _ensure_can_edit_need(user, need)
+    deal_id = need.deal_id
+    need.delete()
+    if deal_id:
+        _recompute(deal_id)
+
+
+def _row_errors(prefix: str, index: int, exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            f"{prefix}[{index}].{'non_field_errors' if f == '__all__' else f}": [
+                m for e in errs for m in e.messages
+            ]
+            for f, errs in exc.error_dict.items()
+        }
+    return {f"{prefix}[{index}]": exc.messages}
+
+
+@transaction.atomic
+def discovery_call_create(
+    *,
+    deal: Deal,
+    user,
+    held_at: dt.datetime,
+    summary: str = "",
+    next_step: str = "",
+    attendee_ids: Sequence[int] = (),
+    needs: Sequence[Mapping[str, Any]] = (),
+    milestones: Sequence[Mapping[str, Any]] = (),
+) -> DiscoveryCall:
+    """Log a discovery call with the needs and buyer milestones it uncovered, all or nothing.
+
+    Errors name the row: {"needs[1].importance": [...]}; any error rolls the whole call back.
+    """
+    _ensure_can_edit_deal(user, deal)
+    call = DiscoveryCall(
+        deal=deal, held_at=held_at, summary=summary, next_step=next_step, created_by=user
+    )
+    _save(call, user)
+    errors: dict[str, list[str]] = {}
+    attendee_ids = list(dict.fromkeys(attendee_ids))
+    if attendee_ids:
+        contact_ids = set(
+            Contact.objects.filter(pk__in=attendee_ids, prospect_id=deal.prospect_id).values_list(
+                "id", flat=True
+            )
+        )
+        foreign = [i for i in attendee_ids if i not in contact_ids]
+        if foreign:
+            errors["attendee_ids"] = [
+                f"Contact {i} is not a contact of this deal's prospect." for i in foreign
+            ]
+        else:
+            call.attendees.set(attendee_ids)
+    for index, row in enumerate(needs):
+        need = Need(deal=deal, prospect_id=deal.prospect_id, discovery_call=call)
+        try:
+            _set_fields(need, row, ("kind", "statement", "importance", "confirmed_by_buyer"))
+            need.full_clean()
+        except ValidationError as exc:
+            errors.update(_row_errors("needs", index, exc))
+            continue
+        need.save()
+    for index, row in enumerate(milestones):
+        milestone = BuyerMilestone(deal=deal, discovery_call=call)
+        try:
+            _set_fields(milestone, row, MILESTONE_FIELDS)
+            milestone.full_clean()
+        except ValidationError as exc:
+            errors.update(_row_errors("milestones", index, exc))
+            continue
+        milestone.save()
+    if errors:
+        # Raising inside the atomic block rolls back the call and every row saved above.
+        raise ValidationError(errors)
+    _recompute(deal.id)
+    return call
+
+
+@transaction.atomic
+def discovery_call_update(*, discovery_call: DiscoveryCall, user, **fields) -> DiscoveryCall:
+    _ensure_can_edit_deal(user, discovery_call.deal)
+    attendee_ids = fields.pop("attendee_ids", None)
+    _set_fields(discovery_call, fields, ("held_at", "summary", "next_step"))
+    _save(discovery_call, user)
+    if attendee_ids is not None:
+        attendee_ids = list(dict.fromkeys(attendee_ids))
+        valid = set(
+            Contact.objects.filter(
+                pk__in=attendee_ids, prospect_id=discovery_call.deal.prospect_id
+            ).values_list("id", flat=True)
+        )
+        if len(valid) != len(attendee_ids):
+            raise ValidationError(
+                {"attendee_ids": "Every attendee must be a contact of this deal's prospect."}
+            )
+        discovery_call.attendees.set(attendee_ids)
+    _recompute(discovery_call.deal_id)
+    return discovery_call
+
+
+@transaction.atomic
+def discovery_call_delete(*, discovery_call: DiscoveryCall, user) -> None:
+    _ensure_can_edit_deal(user, discovery_call.deal)
+    deal_id = discovery_call.deal_id
+    discovery_call.delete()
+    _recompute(deal_id)
+
+
+# --- line items ----------------------------------------------------------------------------
+
+LINE_ITEM_FIELDS = ("name", "quantity", "unit_list_price", "unit_price", "unit_cost")
+
+
+def _needs_for_deal(deal: Deal, need_ids: Iterable[int]) -> list[int]:
+    need_ids = list(dict.fromkeys(int(i) for i in need_ids))
+    if not need_ids:
+        return []
+    found = dict(Need.objects.filter(pk__in=need_ids).values_list("id", "prospect_id"))
+    wrong = [i for i in need_ids if found.get(i) != deal.prospect_id]
+    if wrong:
+        raise ValidationError(
+            {
+                "needs": [
+                    f"Need {i} is not a need of this deal's prospect." for i in wrong
+                ]
+            }
+        )  # fmt: skip
+    return need_ids
+
+
+@transaction.atomic
+def line_item_create(
+    *,
+    deal: Deal,
+    user,
+    name: str,
+    quantity: Decimal,
+    unit_list_price: Decimal,
+    unit_price: Decimal,
+    unit_cost: Decimal = ZERO,
+    need_ids: Sequence[int] = (),
+) -> LineItem:
+    _ensure_can_edit_deal(user, deal)
+    if deal.stage in Deal.CLOSED_STAGES:
+        raise ValidationError({"deal": "This deal is closed; reopen it to change the proposal."})
+    need_ids = _needs_for_deal(deal, need_ids)
+    item = LineItem(
+        deal=deal,
+        name=name,
+        quantity=quantity,
+        unit_list_price=unit_list_price,
+        unit_price=unit_price,
+        unit_cost=unit_cost,
+    )
+    _save(item, user)
+    if need_ids:
+        item.needs.set(need_ids)
+    _refresh_deal_totals(deal)
+    return item
+
+
+@transaction.atomic
+def line_item_update(*, line_item: LineItem, user, **fields) -> LineItem:
+    deal = line_item.deal
+    _ensure_can_edit_deal(user, deal)
+    if deal.stage in Deal.CLOSED_STAGES:
+        raise ValidationError({"deal": "This deal is closed; reopen it to change the proposal."})
+    need_ids = fields.pop("need_ids", None)
+    _set_fields(line_item, fields, LINE_ITEM_FIELDS)
+    _save(line_item, user)
+    if need_ids is not None:
+        line_item.needs.set(_needs_for_deal(deal, need_ids))
+    _refresh_deal_totals(deal)
+    return line_item
+
+
+@transaction.atomic
+def line_item_delete(*, line_item: LineItem, user) -> None:
+    deal = line_item.deal
+    _ensure_can_edit_deal(user, deal)
+    if deal.stage in Deal.CLOSED_STAGES:
+        raise ValidationError({"deal": "This deal is closed; reopen it to change the proposal."})
+    line_item._history_user = user
+    line_item.delete()
+    _refresh_deal_totals(deal)
+
+
+# --- milestones ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def milestone_create(*, deal: Deal, user, **fields) -> BuyerMilestone:
+    _ensure_can_edit_deal(user, deal)
+    milestone = BuyerMilestone(deal=deal)
+    _set_fields(milestone, fields, MILESTONE_FIELDS)
+    _save(milestone, user)
+    _recompute(deal.id)
+    return milestone
+
+
+@transaction.atomic
+def milestone_update(*, milestone: BuyerMilestone, user, **fields) -> BuyerMilestone:
+    _ensure_can_edit_deal(user, milestone.deal)
+    completed = fields.pop("completed", None)
+    _set_fields(milestone, fields, MILESTONE_FIELDS)
+    if completed is not None and completed != (milestone.completed_at is not None):
+        milestone.completed_at = timezone.now() if completed else None
+    _save(milestone, user)
+    _recompute(milestone.deal_id)
+    return milestone
+
+
+@transaction.atomic
+def milestone_set_completed(*, milestone: BuyerMilestone, user, completed: bool) -> BuyerMilestone:
+    return milestone_update(milestone=milestone, user=user, completed=completed)
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: BuyerMilestone, user) -> None:
+    _ensure_can_edit_deal(user, milestone.deal)
+    deal_id = milestone.deal_id
+    milestone.delete()
+    _recompute(deal_id)
+
+
+# --- activities ----------------------------------------------------------------------------
+
+ACTIVITY_FIELDS = (
+    "kind",
+    "initiated_by",
+    "occurred_at",
+    "notes",
+    "close_attempt",
+    "senior_present",
+)
+
+
+def _refresh_last_buyer_contact(deal_id: int) -> None:
+    # Denormalised for the deal list and the stale rule: the latest buyer-initiated touch.
+    latest = (
+        Activity.objects.filter(deal_id=OuterRef("pk"), initiated_by=Activity.InitiatedBy.BUYER)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    Deal.objects.filter(pk=deal_id).update(last_buyer_contact_at=Subquery(latest))
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    deal: Deal,
+    user,
+    kind: str,
+    initiated_by: str,
+    occurred_at: dt.datetime,
+    notes: str = "",
+    close_attempt: bool = False,
+    senior_present: bool = False,
+) -> Activity:
+    _ensure_can_edit_deal(user, deal)
+    activity = Activity(
+        deal=deal,
+        kind=kind,
+        initiated_by=initiated_by,
+        occurred_at=occurred_at,
+        notes=notes,
+        close_attempt=close_attempt,
+        senior_present=senior_present,
+        created_by=user,
+    )
+    _save(activity, user)
+    if activity.initiated_by == Activity.InitiatedBy.BUYER:
+        _refresh_last_buyer_contact(deal.id)
+    _recompute(deal.id)
+    return activity
+
+
+@transaction.atomic
+def activity_update(*, activity: Activity, user, **fields) -> Activity:
+    _ensure_can_edit_deal(user, activity.deal)
+    _set_fields(activity, fields, ACTIVITY_FIELDS)
+    _save(activity, user)
+    _refresh_last_buyer_contact(activity.deal_id)
+    _recompute(activity.deal_id)
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, activity: Activity, user) -> None:
+    _ensure_can_edit_deal(user, activity.deal)
+    deal_id = activity.deal_id
+    activity.delete()
+    _refresh_last_buyer_contact(deal_id)
+    _recompute(deal_id)
+
+
+# --- concessions ---------------------------------------------------------------------------
+
+CONCESSION_FIELDS = ("kind", "description", "amount", "cost_to_seller", "in_exchange_for")
+
+
+@transaction.atomic
+def concession_add(
+    *,
+    deal: Deal,
+    user,
+    kind: str,
+    description: str,
+    amount: Decimal,
+    cost_to_seller: Decimal = ZERO,
+    in_exchange_for: str = "",
+) -> Concession:
+    _ensure_can_edit_deal(user, deal)
+    concession = Concession(
+        deal=deal,
+        kind=kind,
+        description=description,
+        amount=amount,
+        cost_to_seller=cost_to_seller,
+        in_exchange_for=in_exchange_for,
+        created_by=user,
+    )
+    _save(concession, user)
+    _refresh_deal_totals(deal)
+    return concession
+
+
+@transaction.atomic
+def concession_update(*, concession: Concession, user, **fields) -> Concession:
+    _ensure_can_edit_deal(user, concession.deal)
+    _set_fields(concession, fields, CONCESSION_FIELDS)
+    _save(concession, user)
+    _refresh_deal_totals(concession.deal)
+    return concession
+
+
+@transaction.atomic
+def concession_delete(*, concession: Concession, user) -> None:
+    deal = concession.deal
+    _ensure_can_edit_deal(user, deal)
+    concession._history_user = user
+    concession.delete()
+    _refresh_deal_totals(deal)
+
+
+# --- commitments ---------------------------------------------------------------------------
+
+
+def _ensure_can_set_commitment_status(user, commitment: Commitment) -> None:
+    if user_can_edit_deal(user, commitment.deal):
+        return
+    # After acceptance the delivery team owns the customer and keeps the promises.
+    if DELIVERY in roles_of(user):
+        from deals.visibility import delivery_team_ids
+
+        handoff = getattr(commitment.deal, "handoff", None)
+        if (
+            handoff is not None
+            and handoff.status == "accepted"
+            and handoff.delivery_team_id in delivery_team_ids(user)
+        ):
+            return
+    raise PermissionDenied("You can view this commitment but not change it.")
+
+
+@transaction.atomic
+def commitment_add(
+    *, deal: Deal, user, description: str, due_date: dt.date | None = None
+) -> Commitment:
+    _ensure_can_edit_deal(user, deal)
+    commitment = Commitment(deal=deal, description=description, due_date=due_date, owner=user)
+    _save(commitment, user)
+    _recompute(deal.id)
+    return commitment
+
+
+@transaction.atomic
+def commitment_update(*, commitment: Commitment, user, **fields) -> Commitment:
+    status = fields.pop("status", None)
+    if fields:
+        _ensure_can_edit_deal(user, commitment.deal)
+        _set_fields(commitment, fields, ("description", "due_date"))
+    if status is not None:
+        return commitment_set_status(commitment=commitment, user=user, status=status)
+    _save(commitment, user)
+    _recompute(commitment.deal_id)
+    return commitment
+
+
+@transaction.atomic
+def commitment_set_status(*, commitment: Commitment, user, status: str) -> Commitment:
+    _ensure_can_set_commitment_status(user, commitment)
+    if status not in Commitment.Status.values:
+        raise ValidationError({"status": f"“{status}” is not a commitment status."})
+    commitment.status = status
+    commitment.completed_at = timezone.now() if status == Commitment.Status.DONE else None
+    _save(commitment, user)
+    _recompute(commitment.deal_id)
+    return commitment
+
+
+# --- disclosures ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def disclosure_add(*, deal: Deal, user, kind: str, description: str) -> Disclosure:
+    _ensure_can_edit_deal(user, deal)
+    disclosure = Disclosure(
+        deal=deal,
+        kind=kind,
+        description=description,
+        disclosed_at=timezone.now(),
+        created_by=user,
+    )
+    _save(disclosure, user)
+    _recompute(deal.id)
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_update(*, disclosure: Disclosure, user, **fields) -> Disclosure:
+    _ensure_can_edit_deal(user, disclosure.deal)
+    _set_fields(disclosure, fields, ("kind", "description"))
+    _save(disclosure, user)
+    _recompute(disclosure.deal_id)
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_delete(*, disclosure: Disclosure, user) -> None:
+    _ensure_can_edit_deal(user, disclosure.deal)
+    deal_id = disclosure.deal_id
+    disclosure.delete()
+    _recompute(deal_id)
