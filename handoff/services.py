@@ -1,0 +1,458 @@
+"""Writes of the handoff workflow: draft → submitted → claimed → (needs_info ↔ claimed) → accepted.
+
+Every transition locks the handoff row (`select_for_update`), re-checks its state under the
+lock, records a HandoffEvent and queues a health recompute of the deal (HANDOFF_OVERDUE,
+HANDOFF_LEAK and COMMITMENT_OVERDUE depend on it). Refusals:
+
+- the user may not do this → django.core.exceptions.PermissionDenied (API 403),
+- the handoff's state does not allow it → HandoffTransitionError (API 409),
+- bad input → django.core.exceptions.ValidationError with field errors (API 400).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from deals.health import health_recompute_on_commit
+from deals.models import Commitment, Deal
+from deals.visibility import delivery_team_ids
+from winwin_crm.accounts.models import Team, User
+from winwin_crm.accounts.roles import DELIVERY, is_admin, roles_of
+
+from . import emails
+from .models import (
+    CheckIn,
+    ChecklistTemplateItem,
+    Handoff,
+    HandoffChecklistItem,
+    HandoffEvent,
+    HandoffMessage,
+)
+from .package import PACKAGE_VERSION, package_build
+
+Status = Handoff.Status
+
+DEFAULT_SLA_HOURS = 48
+CHECK_IN_OFFSETS_DAYS = (30, 90, 180)
+
+# (key, label, required) — used when no ChecklistTemplateItem is configured.
+DEFAULT_CHECKLIST = (
+    ("kickoff_contact_confirmed", "Kickoff contact confirmed", True),
+    ("needs_reviewed_with_buyer", "Needs reviewed with buyer", True),
+    ("commitments_listed", "Commitments listed", True),
+    ("limitations_disclosed", "Limitations disclosed", True),
+    ("success_criteria_agreed", "Success criteria agreed", True),
+)
+
+
+class HandoffTransitionError(Exception):
+    """The handoff's current state does not allow this action (answered 409)."""
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _lock(handoff_id: int) -> Handoff:
+    # of=("self",): lock only the handoff row; PostgreSQL refuses FOR UPDATE on the
+    # nullable side of the outer joins select_related adds for the optional foreign keys.
+    return (
+        Handoff.objects.select_for_update(of=("self",))
+        .select_related("deal", "deal__prospect", "deal__team", "rep", "delivery_team", "assignee")
+        .get(pk=handoff_id)
+    )
+
+
+def is_deal_rep(user, handoff: Handoff) -> bool:
+    return user.is_authenticated and handoff.deal.owner_id == user.pk
+
+
+def is_delivery_member(user, handoff: Handoff) -> bool:
+    return (
+        user.is_authenticated
+        and handoff.delivery_team_id is not None
+        and DELIVERY in roles_of(user)
+        and handoff.delivery_team_id in delivery_team_ids(user)
+    )
+
+
+def is_assignee(user, handoff: Handoff) -> bool:
+    return is_delivery_member(user, handoff) and handoff.assignee_id == user.pk
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _require_status(handoff: Handoff, allowed: tuple[str, ...], action: str) -> None:
+    if handoff.status not in allowed:
+        wanted = " or ".join(Status(s).label.lower() for s in allowed)
+        raise HandoffTransitionError(
+            f"Cannot {action} this handoff: it is {handoff.get_status_display().lower()}, "
+            f"and only a {wanted} handoff can be {_past(action)}."
+        )
+
+
+def _past(action: str) -> str:
+    return {
+        "submit": "submitted",
+        "claim": "claimed",
+        "ask about": "asked about",
+        "answer": "answered",
+        "accept": "accepted",
+        "change the checklist of": "changed",
+        "edit the notes of": "edited",
+        "record a check-in on": "checked in on",
+        "update commitments of": "updated",
+    }.get(action, action)
+
+
+def _record(handoff: Handoff, *, user, from_status: str, note: str = "") -> HandoffEvent:
+    health_recompute_on_commit(deal_id=handoff.deal_id)
+    return HandoffEvent.objects.create(
+        handoff=handoff,
+        from_status=from_status,
+        to_status=handoff.status,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        note=note,
+        at=timezone.now(),
+    )
+
+
+def _sla_hours(deal: Deal) -> int:
+    """The deal team's policy's handoff SLA (the global policy, else 48 hours)."""
+    try:
+        from deals.health import policy_for_team
+    except ImportError:  # the health engine is not there yet: read the policy rows directly
+        from deals.models import HealthPolicy
+
+        policy = (
+            HealthPolicy.objects.filter(team_id=deal.team_id).first()
+            or HealthPolicy.objects.filter(team__isnull=True).first()
+        )
+        return policy.handoff_sla_hours if policy else DEFAULT_SLA_HOURS
+    return policy_for_team(deal.team).handoff_sla_hours
+
+
+def _required_text(value, field: str, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: [message]})
+    return text
+
+
+# --- creation --------------------------------------------------------------------------
+
+
+def handoff_create_for_deal(*, deal: Deal, user: User | None) -> Handoff:
+    """The deal's handoff, created in draft if it has none: exactly one per deal.
+
+    Closing twice, reopening and re-closing, or two concurrent closes all end with the
+    same single handoff: the OneToOne on deal is the guard, get_or_create retries the read
+    when a concurrent insert wins, and the IntegrityError fallback covers the rest.
+    """
+    if deal.stage != Deal.Stage.CLOSED_WON:
+        raise HandoffTransitionError("Only a closed-won deal is handed off to delivery.")
+    existing = Handoff.objects.filter(deal_id=deal.pk).first()
+    if existing is not None:
+        return existing
+    team = Team.objects.filter(pk=deal.team_id).only("default_delivery_team_id").first()
+    try:
+        with transaction.atomic():
+            handoff, created = Handoff.objects.get_or_create(
+                deal=deal,
+                defaults={
+                    "rep_id": deal.owner_id,
+                    "delivery_team_id": team.default_delivery_team_id if team else None,
+                    "notes_for_delivery": deal.notes_for_delivery,
+                },
+            )
+            if created:
+                _checklist_seed(handoff)
+                _record(handoff, user=user, from_status="")
+    except IntegrityError:
+        return Handoff.objects.get(deal_id=deal.pk)
+    return handoff
+
+
+def _checklist_seed(handoff: Handoff) -> None:
+    templates = list(ChecklistTemplateItem.objects.filter(active=True).order_by("position", "id"))
+    if templates:
+        rows = [(t.key, t.label, t.required, t.position) for t in templates]
+    else:
+        rows = [(key, label, req, i) for i, (key, label, req) in enumerate(DEFAULT_CHECKLIST)]
+    HandoffChecklistItem.objects.bulk_create(
+        HandoffChecklistItem(handoff=handoff, key=key, label=label, required=req, position=pos)
+        for key, label, req, pos in rows
+    )
+
+
+# --- the rep's side --------------------------------------------------------------------
+
+
+@transaction.atomic
+def checklist_item_set(
+    *, item: HandoffChecklistItem, user: User, checked: bool
+) -> HandoffChecklistItem:
+    """Tick or untick one checklist item of a draft handoff (the deal's rep only)."""
+    handoff = _lock(item.handoff_id)
+    _require(is_deal_rep(user, handoff), "Only the deal's rep completes the handoff checklist.")
+    _require_status(handoff, (Status.DRAFT,), "change the checklist of")
+    item = HandoffChecklistItem.objects.get(pk=item.pk)
+    if checked and item.checked_at is None:
+        item.checked_at, item.checked_by = timezone.now(), user
+    elif not checked:
+        item.checked_at, item.checked_by = None, None
+    item.save(update_fields=["checked_at", "checked_by"])
+    return item
+
+
+@transaction.atomic
+def handoff_notes_update(*, handoff: Handoff, user: User, notes_for_delivery: str) -> Handoff:
+    """The rep's free-text notes for delivery, editable while the handoff is a draft."""
+    handoff = _lock(handoff.pk)
+    _require(is_deal_rep(user, handoff), "Only the deal's rep writes the notes for delivery.")
+    _require_status(handoff, (Status.DRAFT,), "edit the notes of")
+    handoff.notes_for_delivery = (notes_for_delivery or "").strip()
+    handoff.save(update_fields=["notes_for_delivery", "updated_at"])
+    return handoff
+
+
+@transaction.atomic
+def handoff_submit(
+    *, handoff: Handoff, user: User, notes_for_delivery: str | None = None
+) -> Handoff:
+    """Freeze the package and send the handoff to the delivery team's queue."""
+    handoff = _lock(handoff.pk)
+    _require(is_deal_rep(user, handoff), "Only the deal's rep can submit its handoff.")
+    _require_status(handoff, (Status.DRAFT,), "submit")
+    if handoff.delivery_team_id is None:
+        raise ValidationError(
+            {
+                "delivery_team": [
+                    "This handoff has no delivery team: ask an admin to set the sales team's "
+                    "default delivery team or to assign one to this handoff."
+                ]
+            }
+        )
+    unchecked = list(
+        handoff.checklist.filter(required=True, checked_at__isnull=True).values_list(
+            "label", flat=True
+        )
+    )
+    if unchecked:
+        raise ValidationError(
+            {"checklist": [f"Check these items before submitting: {', '.join(unchecked)}."]}
+        )
+    if notes_for_delivery is not None:
+        handoff.notes_for_delivery = notes_for_delivery.strip()
+    now = timezone.now()
+    handoff.package = package_build(
+        deal=handoff.deal, notes_for_delivery=handoff.notes_for_delivery
+    )
+    handoff.package_version = PACKAGE_VERSION
+    handoff.snapshot_at = now
+    handoff.submitted_at = now
+    handoff.sla_due_at = now + dt.timedelta(hours=_sla_hours(handoff.deal))
+    handoff.rep_id = handoff.deal.owner_id
+    handoff.status = Status.SUBMITTED
+    handoff.save()
+    _record(handoff, user=user, from_status=Status.DRAFT)
+    emails.email_handoff_submitted(handoff)
+    return handoff
+
+
+@transaction.atomic
+def handoff_answer(*, handoff: Handoff, user: User, answer: str) -> Handoff:
+    """The rep answers delivery's question; the handoff goes back to its assignee."""
+    handoff = _lock(handoff.pk)
+    _require(is_deal_rep(user, handoff), "Only the deal's rep answers delivery's questions.")
+    _require_status(handoff, (Status.NEEDS_INFO,), "answer")
+    body = _required_text(answer, "answer", "Write the answer for delivery.")
+    message = HandoffMessage.objects.create(
+        handoff=handoff, kind=HandoffMessage.Kind.ANSWER, author=user, body=body
+    )
+    handoff.status = Status.CLAIMED
+    handoff.save(update_fields=["status", "updated_at"])
+    _record(handoff, user=user, from_status=Status.NEEDS_INFO, note=body)
+    emails.email_question_answered(handoff, message)
+    return handoff
+
+
+# --- the delivery side -----------------------------------------------------------------
+
+
+@transaction.atomic
+def handoff_claim(*, handoff: Handoff, user: User) -> Handoff:
+    """A member of the handoff's delivery team takes it on."""
+    handoff = _lock(handoff.pk)
+    _require(
+        is_delivery_member(user, handoff),
+        "Only a member of the handoff's delivery team can claim it.",
+    )
+    _require_status(handoff, (Status.SUBMITTED,), "claim")
+    handoff.status = Status.CLAIMED
+    handoff.assignee = user
+    handoff.claimed_at = timezone.now()
+    handoff.save(update_fields=["status", "assignee", "claimed_at", "updated_at"])
+    _record(handoff, user=user, from_status=Status.SUBMITTED)
+    return handoff
+
+
+@transaction.atomic
+def handoff_ask(*, handoff: Handoff, user: User, question: str) -> Handoff:
+    """The assignee sends a question back to the rep (→ needs_info)."""
+    handoff = _lock(handoff.pk)
+    _require(is_assignee(user, handoff), "Only the delivery member who claimed it can ask.")
+    _require_status(handoff, (Status.CLAIMED,), "ask about")
+    body = _required_text(question, "question", "Write the question for the rep.")
+    message = HandoffMessage.objects.create(
+        handoff=handoff, kind=HandoffMessage.Kind.QUESTION, author=user, body=body
+    )
+    handoff.status = Status.NEEDS_INFO
+    handoff.save(update_fields=["status", "updated_at"])
+    _record(handoff, user=user, from_status=Status.CLAIMED, note=body)
+    emails.email_question_asked(handoff, message)
+    return handoff
+
+
+@transaction.atomic
+def handoff_accept(*, handoff: Handoff, user: User) -> Handoff:
+    """The assignee accepts: delivery now owns the customer and the open promises, and
+    check-ins are scheduled 30, 90 and 180 days out."""
+    handoff = _lock(handoff.pk)
+    _require(is_assignee(user, handoff), "Only the delivery member who claimed it can accept.")
+    _require_status(handoff, (Status.CLAIMED,), "accept")
+    now = timezone.now()
+    handoff.status = Status.ACCEPTED
+    handoff.accepted_at = now
+    handoff.save(update_fields=["status", "accepted_at", "updated_at"])
+    # Saved one by one (a handful per deal) so the commitments' history records the new owner.
+    for commitment in Commitment.objects.filter(deal_id=handoff.deal_id, status="open"):
+        commitment.owner = user
+        commitment.save(update_fields=["owner", "updated_at"])
+    accepted_on = timezone.localdate(now)
+    for offset in CHECK_IN_OFFSETS_DAYS:
+        CheckIn.objects.get_or_create(
+            handoff=handoff,
+            day_offset=offset,
+            defaults={"due_date": accepted_on + dt.timedelta(days=offset)},
+        )
+    _record(handoff, user=user, from_status=Status.CLAIMED)
+    return handoff
+
+
+@transaction.atomic
+def check_in_record(
+    *,
+    check_in: CheckIn,
+    user: User,
+    customer_value: int | None,
+    account_health: str,
+    referrals: int = 0,
+    notes: str = "",
+) -> CheckIn:
+    """Delivery records a post-close check-in (recording again corrects it)."""
+    handoff = _lock(check_in.handoff_id)
+    _require(
+        is_delivery_member(user, handoff),
+        "Only a member of the handoff's delivery team records its check-ins.",
+    )
+    _require_status(handoff, (Status.ACCEPTED,), "record a check-in on")
+    errors = {}
+    if customer_value in (None, ""):
+        errors["customer_value"] = ["Rate the value the customer gets, from 1 to 5."]
+    elif not isinstance(customer_value, int) or not 1 <= customer_value <= 5:
+        errors["customer_value"] = ["Choose a value from 1 to 5."]
+    if account_health not in CheckIn.AccountHealth.values:
+        errors["account_health"] = [f"Choose one of: {', '.join(CheckIn.AccountHealth.values)}."]
+    if referrals is None or not isinstance(referrals, int) or referrals < 0:
+        errors["referrals"] = ["Enter the number of referrals (0 or more)."]
+    if errors:
+        raise ValidationError(errors)
+    check_in = CheckIn.objects.get(pk=check_in.pk)
+    check_in.customer_value = customer_value
+    check_in.account_health = account_health
+    check_in.referrals = referrals
+    check_in.notes = (notes or "").strip()
+    check_in.recorded_by = user
+    check_in.completed_at = check_in.completed_at or timezone.now()
+    check_in.full_clean()
+    check_in.save()
+    health_recompute_on_commit(deal_id=handoff.deal_id)
+    return check_in
+
+
+@transaction.atomic
+def handoff_commitment_set_status(*, commitment: Commitment, user: User, status: str) -> Commitment:
+    """Delivery keeps the promises once the handoff is accepted: mark one done (or broken)."""
+    handoff = Handoff.objects.filter(deal_id=commitment.deal_id).first()
+    if handoff is None:
+        raise HandoffTransitionError("This deal has no handoff, so delivery does not own it.")
+    handoff = _lock(handoff.pk)
+    _require(
+        is_delivery_member(user, handoff),
+        "Only a member of the handoff's delivery team updates its commitments.",
+    )
+    _require_status(handoff, (Status.ACCEPTED,), "update commitments of")
+    if status not in Commitment.Status.values:
+        raise ValidationError(
+            {"status": [f"Choose one of: {', '.join(Commitment.Status.values)}."]}
+        )
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    try:
+        from deals.services import commitment_set_status
+    except ImportError:
+        commitment_set_status = None
+    if commitment_set_status is not None:
+        commitment = commitment_set_status(commitment=commitment, user=user, status=status)
+    else:  # the domain service is not there yet: the same write, done here
+        commitment.status = status
+        commitment.completed_at = timezone.now() if status == Commitment.Status.DONE else None
+        commitment.full_clean()
+        commitment.save()
+    health_recompute_on_commit(deal_id=handoff.deal_id)
+    return commitment
+
+
+# --- admin -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def handoff_reassign_delivery_team(
+    *, handoff: Handoff, user: User, delivery_team: Team | None
+) -> Handoff:
+    """An admin moves the handoff to another delivery team. If its assignee is not in the
+    new team, it goes back to the new team's queue (submitted) to be claimed there."""
+    _require(is_admin(user), "Only an admin reassigns a handoff's delivery team.")
+    if delivery_team is not None and delivery_team.kind != Team.Kind.DELIVERY:
+        raise ValidationError({"delivery_team": ["Choose a delivery team."]})
+    handoff = _lock(handoff.pk)
+    if handoff.delivery_team_id == (delivery_team.pk if delivery_team else None):
+        return handoff
+    from_status = handoff.status
+    before = handoff.delivery_team
+    handoff.delivery_team = delivery_team
+    if (
+        handoff.status in (Status.CLAIMED, Status.NEEDS_INFO)
+        and handoff.assignee_id
+        and not (
+            delivery_team is not None
+            and delivery_team.members.filter(pk=handoff.assignee_id).exists()
+        )
+    ):
+        handoff.status = Status.SUBMITTED
+        handoff.assignee = None
+        handoff.claimed_at = None
+    handoff.save()
+    _record(
+        handoff,
+        user=user,
+        from_status=from_status,
+        note=f"Delivery team changed from {before or 'none'} to {delivery_team or 'none'}.",
+    )
+    return handoff
