@@ -1,0 +1,284 @@
+"""Load everything the health rules read about deals, in a fixed number of queries.
+
+The same loader serves one deal (a recompute after an edit) and a batch of a thousand
+(the sweep): one query per kind of child over `deal_id IN (...)`, never a query per deal.
+Rows come back as small slotted dataclasses rather than model instances, because building
+model instances for a million children is what would make the sweep slow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from deals.models import (
+    Activity,
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    HealthPolicy,
+    LineItem,
+    Need,
+)
+
+# The deal columns the rules and the store read; `load_deal_rows` selects exactly these.
+DEAL_COLUMNS = (
+    "id",
+    "stage",
+    "team_id",
+    "owner_id",
+    "created_at",
+    "expected_close_date",
+    "list_total",
+    "net_total",
+    "cost_total",
+)
+
+
+@dataclass(slots=True, frozen=True)
+class DealRow:
+    id: int
+    stage: str
+    team_id: int
+    owner_id: int
+    created_at: dt.datetime
+    expected_close_date: dt.date | None
+    list_total: Decimal
+    net_total: Decimal
+    cost_total: Decimal
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in Deal.OPEN_STAGES
+
+    @property
+    def stage_index(self) -> int:
+        return Deal.STAGE_ORDER[self.stage]
+
+
+@dataclass(slots=True, frozen=True)
+class NeedFact:
+    id: int
+    statement: str
+    importance: int
+    confirmed_by_buyer: bool
+
+
+@dataclass(slots=True, frozen=True)
+class LineItemFact:
+    id: int
+    name: str
+    need_ids: tuple[int, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class MilestoneFact:
+    id: int
+    title: str
+    side: str
+    required_for_decision: bool
+    completed_at: dt.datetime | None
+
+
+@dataclass(slots=True, frozen=True)
+class ActivityFact:
+    id: int
+    kind: str
+    initiated_by: str
+    occurred_at: dt.datetime
+    notes: str
+    close_attempt: bool
+    senior_present: bool
+
+
+@dataclass(slots=True, frozen=True)
+class ConcessionFact:
+    id: int
+    kind: str
+    description: str
+    amount: Decimal
+    in_exchange_for: str
+
+
+@dataclass(slots=True, frozen=True)
+class CommitmentFact:
+    id: int
+    description: str
+    due_date: dt.date | None
+    status: str
+
+
+@dataclass(slots=True, frozen=True)
+class DisclosureFact:
+    id: int
+    kind: str
+
+
+@dataclass(slots=True, frozen=True)
+class CloseDateChange:
+    """One edit of the deal's expected close date, from its simple-history rows."""
+
+    changed_at: dt.datetime
+    old_date: dt.date | None
+    new_date: dt.date | None
+
+
+@dataclass(slots=True, frozen=True)
+class HandoffFact:
+    id: int
+    status: str
+    submitted_at: dt.datetime | None
+    claimed_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+
+
+@dataclass(slots=True)
+class DealFacts:
+    deal: DealRow
+    policy: HealthPolicy
+    needs: list[NeedFact] = field(default_factory=list)
+    line_items: list[LineItemFact] = field(default_factory=list)
+    discovery_call_ids: list[int] = field(default_factory=list)
+    milestones: list[MilestoneFact] = field(default_factory=list)
+    # Newest first, like the Activity model's ordering.
+    activities: list[ActivityFact] = field(default_factory=list)
+    concessions: list[ConcessionFact] = field(default_factory=list)
+    commitments: list[CommitmentFact] = field(default_factory=list)
+    disclosures: list[DisclosureFact] = field(default_factory=list)
+    # Oldest first.
+    close_date_changes: list[CloseDateChange] = field(default_factory=list)
+    handoff: HandoffFact | None = None
+
+
+def load_deal_rows(queryset) -> list[DealRow]:
+    """DealRows for a Deal queryset (which may carry select_for_update)."""
+    return [DealRow(*row) for row in queryset.values_list(*DEAL_COLUMNS)]
+
+
+def load_facts(
+    deal_rows: Iterable[DealRow], policies: dict[int | None, HealthPolicy]
+) -> dict[int, DealFacts]:
+    """Facts for many deals in eleven queries, whatever the number of deals.
+
+    `policies` maps team id to that team's policy; the key None holds the global policy.
+    """
+    facts = {
+        row.id: DealFacts(deal=row, policy=policies.get(row.team_id) or policies[None])
+        for row in deal_rows
+    }
+    if not facts:
+        return facts
+    ids = list(facts)
+
+    for deal_id, *values in Need.objects.filter(deal_id__in=ids).values_list(
+        "deal_id", "id", "statement", "importance", "confirmed_by_buyer"
+    ):
+        facts[deal_id].needs.append(NeedFact(*values))
+
+    needs_of_item: dict[int, list[int]] = defaultdict(list)
+    for item_id, need_id in LineItem.needs.through.objects.filter(
+        lineitem__deal_id__in=ids
+    ).values_list("lineitem_id", "need_id"):
+        needs_of_item[item_id].append(need_id)
+    for deal_id, item_id, name in (
+        LineItem.objects.filter(deal_id__in=ids).order_by("id").values_list("deal_id", "id", "name")
+    ):
+        facts[deal_id].line_items.append(
+            LineItemFact(item_id, name, tuple(needs_of_item.get(item_id, ())))
+        )
+
+    for deal_id, call_id in DiscoveryCall.objects.filter(deal_id__in=ids).values_list(
+        "deal_id", "id"
+    ):
+        facts[deal_id].discovery_call_ids.append(call_id)
+
+    for deal_id, *values in (
+        BuyerMilestone.objects.filter(deal_id__in=ids)
+        .order_by("id")
+        .values_list("deal_id", "id", "title", "side", "required_for_decision", "completed_at")
+    ):
+        facts[deal_id].milestones.append(MilestoneFact(*values))
+
+    for deal_id, *values in (
+        Activity.objects.filter(deal_id__in=ids)
+        .order_by("-occurred_at", "-id")
+        .values_list(
+            "deal_id",
+            "id",
+            "kind",
+            "initiated_by",
+            "occurred_at",
+            "notes",
+            "close_attempt",
+            "senior_present",
+        )
+    ):
+        facts[deal_id].activities.append(ActivityFact(*values))
+
+    for deal_id, *values in (
+        Concession.objects.filter(deal_id__in=ids)
+        .order_by("id")
+        .values_list("deal_id", "id", "kind", "description", "amount", "in_exchange_for")
+    ):
+        facts[deal_id].concessions.append(ConcessionFact(*values))
+
+    for deal_id, *values in (
+        Commitment.objects.filter(deal_id__in=ids)
+        .order_by("id")
+        .values_list("deal_id", "id", "description", "due_date", "status")
+    ):
+        facts[deal_id].commitments.append(CommitmentFact(*values))
+
+    for deal_id, *values in (
+        Disclosure.objects.filter(deal_id__in=ids)
+        .order_by("id")
+        .values_list("deal_id", "id", "kind")
+    ):
+        facts[deal_id].disclosures.append(DisclosureFact(*values))
+
+    _load_close_date_changes(facts, ids)
+    _load_handoffs(facts, ids)
+    return facts
+
+
+def _load_close_date_changes(facts: dict[int, DealFacts], ids: list[int]) -> None:
+    previous: dict[int, dt.date | None] = {}
+    seen: set[int] = set()
+    rows = (
+        Deal.history.filter(id__in=ids)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "history_date", "expected_close_date")
+    )
+    for deal_id, changed_at, close_date in rows:
+        if deal_id in seen and previous[deal_id] != close_date:
+            facts[deal_id].close_date_changes.append(
+                CloseDateChange(changed_at, previous[deal_id], close_date)
+            )
+        seen.add(deal_id)
+        previous[deal_id] = close_date
+
+
+def _load_handoffs(facts: dict[int, DealFacts], ids: list[int]) -> None:
+    from handoff.models import Handoff
+
+    for deal_id, *values in Handoff.objects.filter(deal_id__in=ids).values_list(
+        "deal_id", "id", "status", "submitted_at", "claimed_at", "accepted_at"
+    ):
+        facts[deal_id].handoff = HandoffFact(*values)
+
+
+def load_facts_for_deal(deal_id: int, policy: HealthPolicy | None = None) -> DealFacts | None:
+    """Facts for one deal (tests and the shell); None when the deal does not exist."""
+    from .policy import policy_for_team
+
+    rows = load_deal_rows(Deal.objects.filter(pk=deal_id))
+    if not rows:
+        return None
+    policy = policy or policy_for_team(rows[0].team_id)
+    return load_facts(rows, {rows[0].team_id: policy, None: policy})[deal_id]

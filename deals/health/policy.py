@@ -1,0 +1,105 @@
+"""Which thresholds apply to a deal, and the writes managers make to them."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from deals.models import HealthPolicy
+from deals.visibility import managed_team_ids
+from winwin_crm.accounts.models import Team
+from winwin_crm.accounts.roles import is_admin
+
+# Fields a manager may change; `team` is fixed when a team policy is created.
+EDITABLE_FIELDS = (
+    "discount_max_pct",
+    "margin_floor_pct",
+    "chasing_count",
+    "chasing_window_days",
+    "escalation_window",
+    "escalation_min_senior",
+    "stale_days",
+    "handoff_sla_hours",
+    "unmet_need_min_importance",
+    "pressure_phrases",
+    "weight_info",
+    "weight_warning",
+    "weight_critical",
+    "win_win_threshold",
+)
+
+
+def global_policy() -> HealthPolicy:
+    """The global policy, created with the defaults of DESIGN.md the first time it is asked for."""
+    policy = HealthPolicy.objects.filter(team__isnull=True).first()
+    if policy is not None:
+        return policy
+    try:
+        with transaction.atomic():
+            return HealthPolicy.objects.create(team=None)
+    except IntegrityError:  # another process created it first
+        return HealthPolicy.objects.get(team__isnull=True)
+
+
+def policy_for_team(team: Team | int | None) -> HealthPolicy:
+    """The team's own policy, or the global one when the team has none (one query)."""
+    team_id = team.pk if isinstance(team, Team) else team
+    if team_id is None:
+        return global_policy()
+    found = {
+        p.team_id: p for p in HealthPolicy.objects.filter(Q(team_id=team_id) | Q(team__isnull=True))
+    }
+    return found.get(team_id) or found.get(None) or global_policy()
+
+
+def policies_by_team() -> dict[int | None, HealthPolicy]:
+    """Every policy keyed by team id (None: global), for the sweep: one query."""
+    policies = {p.team_id: p for p in HealthPolicy.objects.all()}
+    if None not in policies:
+        policies[None] = global_policy()
+    return policies
+
+
+def user_can_edit_policy(user, policy: HealthPolicy) -> bool:
+    if is_admin(user):
+        return True
+    return policy.team_id is not None and policy.team_id in managed_team_ids(user)
+
+
+def _queue_sweep(team_id: int | None) -> None:
+    from deals.tasks import health_sweep_task
+
+    # Thresholds changed: every deal under this policy may gain or lose flags.
+    transaction.on_commit(lambda: health_sweep_task.delay(team_id=team_id))
+
+
+@transaction.atomic
+def health_policy_create(*, user, team: Team, **fields) -> HealthPolicy:
+    """A sales team's own policy (managers of the team, admins); starts from the global values."""
+    if not (is_admin(user) or team.pk in managed_team_ids(user)):
+        raise PermissionDenied("Only the team's manager or an admin can set its health policy.")
+    base = global_policy()
+    policy = HealthPolicy(team=team, **{name: getattr(base, name) for name in EDITABLE_FIELDS})
+    for name, value in fields.items():
+        if name in EDITABLE_FIELDS:
+            setattr(policy, name, value)
+    policy.updated_by = user
+    policy.full_clean()
+    policy.save()
+    _queue_sweep(team.pk)
+    return policy
+
+
+@transaction.atomic
+def health_policy_update(*, policy: HealthPolicy, user, **fields) -> HealthPolicy:
+    if not user_can_edit_policy(user, policy):
+        raise PermissionDenied("Only admins change the global policy; managers their team's.")
+    for name, value in fields.items():
+        if name in EDITABLE_FIELDS:
+            setattr(policy, name, value)
+    policy.updated_by = user
+    policy.full_clean()
+    policy.save()
+    _queue_sweep(policy.team_id)
+    return policy

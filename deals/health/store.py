@@ -1,0 +1,340 @@
+"""Persist health: upsert flags, resolve cleared ones, write scores and the daily snapshot.
+
+One code path serves a single recompute and a sweep batch: facts for the deals are loaded
+in a fixed number of queries, the rules run in memory, and the writes are grouped into a
+handful of statements per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
+from deals.visibility import managed_team_ids
+from winwin_crm.accounts.roles import is_admin
+
+from .facts import DealFacts, DealRow, load_deal_rows, load_facts
+from .policy import policies_by_team, policy_for_team
+from .rules import PRESSURE_CODES, FlagResult, evaluate
+from .scoring import Scores, score
+
+# A sweep batch is one transaction holding row locks on its deals. A thousand deals keeps
+# the `deal_id IN (...)` lists well under every driver's parameter limit, loads about
+# twenty thousand child rows (a few MB) at once, and holds the locks for well under a
+# second, so a rep's edit never waits long behind the sweep.
+BATCH_SIZE = 1000
+
+# A concurrent recompute may insert the same (deal, code) between our read and our
+# insert; the unique constraint rejects ours, and a retry reads and updates theirs.
+ATTEMPTS = 3
+
+ACTIVE = Flag.ACTIVE_STATUSES
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+@dataclass
+class HealthResult:
+    deal_id: int
+    buyer_score: int
+    seller_score: int
+    balance: str
+    computed_at: dt.datetime
+    flags: list[Flag] = field(default_factory=list)
+
+
+class FlagNotActive(Exception):
+    """Only an open or acknowledged flag can be acknowledged."""
+
+
+def evidence_digest(evidence: dict) -> str:
+    canonical = json.dumps(evidence, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _active_flags(deal_ids: list[int]) -> dict[int, dict[str, Flag]]:
+    found: dict[int, dict[str, Flag]] = defaultdict(dict)
+    # Evidence is compared by digest, so the JSON itself is never read back.
+    for flag in Flag.objects.filter(deal_id__in=deal_ids, status__in=ACTIVE).defer(
+        "evidence", "acknowledge_note"
+    ):
+        found[flag.deal_id][flag.code] = flag
+    return found
+
+
+def _store(
+    rows: list[DealRow],
+    facts: dict[int, DealFacts],
+    results: dict[int, list[FlagResult]],
+    now: dt.datetime,
+) -> dict[int, Scores]:
+    """Write flags, scores and snapshots for `rows`; call inside a transaction."""
+    ids = [row.id for row in rows]
+    existing = _active_flags(ids)
+    to_create: list[Flag] = []
+    changed: list[Flag] = []  # evidence changed: reopens an acknowledged flag
+    reworded: list[Flag] = []  # same evidence, new message or severity
+    seen_ids: list[int] = []
+    resolved_ids: list[int] = []
+    scores: dict[int, Scores] = {}
+
+    for row in rows:
+        current = existing.get(row.id, {})
+        for result in results[row.id]:
+            digest = evidence_digest(result.evidence)
+            flag = current.pop(result.code, None)
+            if flag is None:
+                to_create.append(
+                    Flag(
+                        deal_id=row.id,
+                        code=result.code,
+                        side=result.side,
+                        severity=result.severity,
+                        message=result.message,
+                        evidence=result.evidence,
+                        evidence_digest=digest,
+                        status=Flag.Status.OPEN,
+                        first_seen_at=now,
+                        last_seen_at=now,
+                    )
+                )
+                continue
+            flag.last_seen_at = now
+            if flag.evidence_digest != digest:
+                flag.evidence, flag.evidence_digest = result.evidence, digest
+                flag.message, flag.severity, flag.side = (
+                    result.message,
+                    result.severity,
+                    result.side,
+                )
+                flag.status = Flag.Status.OPEN
+                changed.append(flag)
+            elif (flag.message, flag.severity, flag.side) != (
+                result.message,
+                result.severity,
+                result.side,
+            ):
+                flag.message, flag.severity, flag.side = (
+                    result.message,
+                    result.severity,
+                    result.side,
+                )
+                reworded.append(flag)
+            else:
+                seen_ids.append(flag.id)
+        resolved_ids.extend(flag.id for flag in current.values())
+        scores[row.id] = score(results[row.id], facts[row.id].policy)
+
+    if to_create:
+        with transaction.atomic():  # a savepoint, so a lost race can be retried cleanly
+            Flag.objects.bulk_create(to_create)
+    if changed:
+        Flag.objects.bulk_update(
+            changed,
+            [
+                "evidence",
+                "evidence_digest",
+                "message",
+                "severity",
+                "side",
+                "status",
+                "last_seen_at",
+            ],
+        )
+    if reworded:
+        Flag.objects.bulk_update(reworded, ["message", "severity", "side", "last_seen_at"])
+    if seen_ids:
+        Flag.objects.filter(id__in=seen_ids).update(last_seen_at=now)
+    if resolved_ids:
+        Flag.objects.filter(id__in=resolved_ids).update(
+            status=Flag.Status.RESOLVED, resolved_at=now, last_seen_at=now
+        )
+
+    _write_scores(rows, results, scores, now)
+    return scores
+
+
+def _write_scores(rows, results, scores, now) -> None:
+    # Deals sharing the same scores are updated together: a sweep batch of a thousand
+    # deals typically has a few dozen distinct score tuples, so a few dozen UPDATEs.
+    # .update() bypasses save(): Deal.version stays put and no history row is written,
+    # because health is derived data, not an edit by a person.
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    snapshots = []
+    today = timezone.localdate(now)
+    for row in rows:
+        s = scores[row.id]
+        flag_count = len(results[row.id])
+        groups[(s.buyer_score, s.seller_score, s.balance, flag_count)].append(row.id)
+        snapshots.append(
+            HealthSnapshot(
+                deal_id=row.id,
+                day=today,
+                buyer_score=s.buyer_score,
+                seller_score=s.seller_score,
+                balance=s.balance,
+                open_flag_count=flag_count,
+                pressure_flag_count=sum(r.code in PRESSURE_CODES for r in results[row.id]),
+                net_total=row.net_total,
+                team_id=row.team_id,
+                owner_id=row.owner_id,
+            )
+        )
+    for (buyer, seller, balance, flag_count), ids in groups.items():
+        Deal.objects.filter(id__in=ids).update(
+            buyer_score=buyer,
+            seller_score=seller,
+            balance=balance,
+            open_flag_count=flag_count,
+            health_computed_at=now,
+        )
+    HealthSnapshot.objects.bulk_create(
+        snapshots,
+        update_conflicts=True,
+        unique_fields=["deal", "day"],
+        update_fields=[
+            "buyer_score",
+            "seller_score",
+            "balance",
+            "open_flag_count",
+            "pressure_flag_count",
+            "net_total",
+            "team",
+            "owner",
+        ],
+    )
+
+
+def _retrying(work: Callable):
+    for attempt in range(ATTEMPTS):
+        try:
+            return work()
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    return None  # pragma: no cover
+
+
+def sort_flags(flags: list[Flag]) -> list[Flag]:
+    return sorted(flags, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.code))
+
+
+def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthResult | None:
+    """Recompute one deal's flags and scores now; None when the deal no longer exists."""
+    now = now or timezone.now()
+
+    def work():
+        with transaction.atomic():
+            # The row lock serialises recomputes of one deal (and the sweep skips it).
+            rows = load_deal_rows(Deal.objects.select_for_update().filter(pk=deal_id))
+            if not rows:
+                return None
+            policy = policy_for_team(rows[0].team_id)
+            facts = load_facts(rows, {rows[0].team_id: policy, None: policy})
+            results = {deal_id: evaluate(facts[deal_id], now)}
+            return _store(rows, facts, results, now)[deal_id]
+
+    scores = _retrying(work)
+    if scores is None:
+        return None
+    flags = list(Flag.objects.filter(deal_id=deal_id, status__in=ACTIVE))
+    return HealthResult(
+        deal_id=deal_id,
+        buyer_score=scores.buyer_score,
+        seller_score=scores.seller_score,
+        balance=scores.balance,
+        computed_at=now,
+        flags=sort_flags(flags),
+    )
+
+
+def sweep_queryset(*, team_id: int | None = None, all_deals: bool = False):
+    """Deals the sweep visits: open ones, and won ones whose handoff rules can still fire."""
+    qs = Deal.objects.all()
+    if not all_deals:
+        qs = qs.filter(
+            Q(stage__in=Deal.OPEN_STAGES) | Q(stage=Deal.Stage.CLOSED_WON, handoff__isnull=False)
+        )
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    return qs
+
+
+def health_sweep(
+    *,
+    batch_size: int = BATCH_SIZE,
+    now: dt.datetime | None = None,
+    team_id: int | None = None,
+    all_deals: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Recompute every deal the time-based rules may have changed; returns deals processed.
+
+    Safe to run twice at once: each batch locks its deals with SKIP LOCKED, so a second
+    sweep (or a recompute holding a deal) makes this one skip those deals instead of
+    waiting or double-writing. SQLite has no row locks; there its write lock serialises.
+    """
+    now = now or timezone.now()
+    policies = policies_by_team()
+    qs = sweep_queryset(team_id=team_id, all_deals=all_deals)
+    total = qs.count() if progress else 0
+    processed = visited = 0
+    last_id = 0
+    while True:
+        ids = list(
+            qs.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        last_id = ids[-1]
+        processed += _retrying(lambda ids=ids: _sweep_batch(ids, policies, now))
+        visited += len(ids)
+        if progress:
+            progress(visited, total)
+    return processed
+
+
+def _sweep_batch(ids: list[int], policies: dict[int | None, HealthPolicy], now) -> int:
+    with transaction.atomic():
+        rows = load_deal_rows(
+            Deal.objects.select_for_update(skip_locked=True).filter(id__in=ids).order_by("id")
+        )
+        if not rows:
+            return 0
+        facts = load_facts(rows, policies)
+        results = {deal_id: evaluate(f, now) for deal_id, f in facts.items()}
+        _store(rows, facts, results, now)
+        return len(rows)
+
+
+def user_can_acknowledge(user, deal) -> bool:
+    return is_admin(user) or deal.team_id in managed_team_ids(user)
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag: Flag, user, note: str) -> Flag:
+    """A manager accepts a flag with a note; it stays acknowledged until its evidence changes."""
+    if not user_can_acknowledge(user, flag.deal):
+        raise PermissionDenied("Only a manager of the deal's team can acknowledge its flags.")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": ["Say why this flag is acceptable for this deal."]})
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.status not in ACTIVE:
+        raise FlagNotActive("This flag is resolved; there is nothing to acknowledge.")
+    flag.status = Flag.Status.ACKNOWLEDGED
+    flag.acknowledged_at = timezone.now()
+    flag.acknowledged_by = user
+    flag.acknowledge_note = note
+    flag.full_clean()
+    flag.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledge_note"])
+    return flag
