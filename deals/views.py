@@ -1,0 +1,772 @@
+"""The rep's pages: my deals, new deal, the deal page with its htmx sections, discovery call.
+
+Views are thin: validate a form, read through deals.selectors, write through
+deals.services, render. Each inline write answers with its section's partial (and an
+`HX-Trigger: dealChanged` so the header with pricing and health reloads itself); without
+htmx the same endpoints redirect back to the deal page or re-render it with the errors.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deals import forms as f
+from deals import selectors, services
+from deals.models import (
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Deal,
+    Flag,
+    LineItem,
+    Need,
+)
+from deals.visibility import user_can_edit_deal
+from winwin_crm.accounts.roles import REP, is_admin, roles_of
+
+# ---------------------------------------------------------------------------------------
+# My deals
+
+
+@require_GET
+def deal_list(request):
+    form = f.DealFilterForm(request.GET or None)
+    deals = form.apply(selectors.deal_list(user=request.user))
+    page = Paginator(deals, form.page_size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    context = {
+        "nav": "deals",
+        "form": form,
+        "page": page,
+        "columns": _list_columns(form.current_sort, sort_params.urlencode()),
+        "deals": page.object_list,
+        "sort": form.current_sort,
+        "query_string": params.urlencode(),
+        "sort_query_string": sort_params.urlencode(),
+        "can_create": is_admin(request.user) or REP in roles_of(request.user),
+        "filtered": any(request.GET.get(k) for k in ("q", "stage", "balance")),
+    }
+    template = "deals/_deal_table.html" if request.htmx else "deals/deal_list.html"
+    return render(request, template, context)
+
+
+LIST_COLUMNS = [
+    ("title", "Deal", False),
+    ("stage", "Stage", False),
+    ("net", "Net total", True),
+    ("close", "Expected close", False),
+    (None, "Balance", False),
+    ("flags", "Open flags", True),
+    ("contact", "Last buyer contact", False),
+]
+
+
+def _list_columns(current_sort: str, base_query: str) -> list[dict]:
+    """Column headers with the link that sorts by them (a second click reverses)."""
+    columns = []
+    for key, label, numeric in LIST_COLUMNS:
+        column = {"label": label, "num": numeric, "href": "", "arrow": "", "sorted": ""}
+        if key:
+            ascending, descending = current_sort == key, current_sort == f"-{key}"
+            target = f"-{key}" if ascending else key
+            column["href"] = (f"{base_query}&" if base_query else "") + f"sort={target}"
+            column["arrow"] = "▲" if ascending else "▼" if descending else ""
+            column["sorted"] = "ascending" if ascending else "descending" if descending else ""
+        columns.append(column)
+    return columns
+
+
+# ---------------------------------------------------------------------------------------
+# New prospect + deal
+
+
+@require_http_methods(["GET", "POST"])
+def deal_create(request):
+    if not (is_admin(request.user) or REP in roles_of(request.user)):
+        raise PermissionDenied("Only sales reps own deals.")
+    form = f.DealCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            # Prospect, contact and deal are written together or not at all.
+            with transaction.atomic():
+                prospect = data["prospect"] or services.prospect_create(
+                    user=request.user,
+                    name=data["prospect_name"].strip(),
+                    industry=data["prospect_industry"],
+                    size=data["prospect_size"],
+                )
+                if data["contact_name"]:
+                    services.contact_create(
+                        user=request.user,
+                        prospect=prospect,
+                        name=data["contact_name"],
+                        title=data["contact_title"],
+                        email=data["contact_email"],
+                        buying_role=data["contact_role"] or "champion",
+                    )
+                deal = services.deal_create(
+                    user=request.user,
+                    prospect=prospect,
+                    title=data["title"],
+                    expected_close_date=data["expected_close_date"],
+                    currency=data["currency"],
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc, rename={"name": "prospect_name", "team": "prospect"})
+        else:
+            messages.success(request, f"Deal “{deal.title}” created for {prospect.name}.")
+            if request.POST.get("then") == "discovery":
+                return redirect("deals:discovery_call_create", pk=deal.pk)
+            return redirect("deals:deal_detail", pk=deal.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "deals/deal_create.html", {"nav": "deals", "form": form}, status=status)
+
+
+# ---------------------------------------------------------------------------------------
+# Discovery call
+
+
+@require_http_methods(["GET", "POST"])
+def discovery_call_create(request, pk):
+    deal = _editable_deal(request, pk)
+    data = request.POST if request.method == "POST" else None
+    form = f.DiscoveryCallForm(data, deal=deal)
+    attendees = f.NewAttendeeFormSet(data, prefix="attendees")
+    needs = f.NeedRowFormSet(data, prefix="needs")
+    milestones = f.MilestoneRowFormSet(data, prefix="milestones")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        formsets_valid = all([attendees.is_valid(), needs.is_valid(), milestones.is_valid()])
+        if form.is_valid() and formsets_valid:
+            try:
+                call = _log_discovery_call(request.user, deal, form, attendees, needs, milestones)
+            except ValidationError as exc:
+                _apply_call_errors(exc, form, needs, milestones)
+            else:
+                counts = []
+                if n := call.needs.count():
+                    counts.append(f"{n} need{'s' if n != 1 else ''}")
+                if n := call.milestones.count():
+                    counts.append(f"{n} milestone{'s' if n != 1 else ''}")
+                extra = f" with {' and '.join(counts)}" if counts else ""
+                messages.success(request, f"Discovery call logged{extra}.")
+                return redirect("deals:deal_detail", pk=deal.pk)
+    context = {
+        "nav": "deals",
+        "deal": deal,
+        "form": form,
+        "attendee_formset": attendees,
+        "need_formset": needs,
+        "milestone_formset": milestones,
+        "has_errors": status == 400,
+    }
+    return render(request, "deals/discovery_call_form.html", context, status=status)
+
+
+def _log_discovery_call(user, deal, form, attendees, needs, milestones):
+    # New contacts and the call with its rows commit together: an error anywhere saves nothing.
+    with transaction.atomic():
+        attendee_ids = [c.pk for c in form.cleaned_data["attendees"]]
+        for row in f.changed_rows(attendees):
+            contact = services.contact_create(
+                user=user,
+                prospect=deal.prospect,
+                name=row["name"],
+                title=row["title"],
+                buying_role=row["buying_role"],
+            )
+            attendee_ids.append(contact.pk)
+        return services.discovery_call_create(
+            deal=deal,
+            user=user,
+            held_at=form.cleaned_data["held_at"],
+            summary=form.cleaned_data["summary"],
+            next_step=form.cleaned_data["next_step"],
+            attendee_ids=attendee_ids,
+            needs=f.changed_rows(needs),
+            milestones=f.changed_rows(milestones),
+        )
+
+
+def _apply_call_errors(exc, form, needs, milestones):
+    """Put the service's row-keyed errors ("needs[1].importance") onto the right row."""
+    rows = {
+        "needs": [fm for fm in needs.forms if fm.has_changed()],
+        "milestones": [fm for fm in milestones.forms if fm.has_changed()],
+    }
+    for key, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+        target, field = form, key
+        for prefix, forms in rows.items():
+            if key.startswith(prefix + "["):
+                index, _, field = key[len(prefix) + 1 :].partition("].")
+                target = forms[int(index)] if index.isdigit() and int(index) < len(forms) else form
+        if field == "attendee_ids":
+            field = "attendees"
+        for message in errors:
+            target.add_error(field if field in target.fields else None, message)
+
+
+# ---------------------------------------------------------------------------------------
+# The deal page
+
+
+@require_GET
+def deal_detail(request, pk):
+    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    return render(request, "deals/deal_detail.html", _detail_context(request, deal))
+
+
+@require_GET
+def deal_summary(request, pk):
+    """The header with pricing, stage actions and health: reloaded after every change."""
+    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    return render(request, "deals/_summary.html", _summary_context(request, deal))
+
+
+@require_GET
+def deal_section(request, pk, section):
+    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    if section == "edit-closed":  # "Cancel" on the inline deal edit form
+        return render(request, "deals/_deal_edit.html", {"deal": deal, "closed": True})
+    if section not in SECTIONS:
+        raise Http404("No such section.")
+    return _section_response(request, deal, section)
+
+
+@require_http_methods(["GET", "POST"])
+def deal_edit(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.DealEditForm.for_deal(deal, request.POST if request.method == "POST" else None)
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version")
+            try:
+                services.deal_update(deal=deal, user=request.user, version=version, **data)
+            except services.DealVersionConflict as exc:
+                conflict, status = exc.current_version, 409
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                return _written(request, deal, None, f"Saved “{deal.title}”.")
+    context = {"deal": deal, "form": form, "conflict": conflict, "nav": "deals"}
+    if request.htmx:
+        return render(request, "deals/_deal_edit.html", context, status=status)
+    return render(request, "deals/deal_edit.html", context, status=status)
+
+
+@require_POST
+def deal_stage(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.StageForm(request.POST)
+    if form.is_valid():
+        action, stage = form.cleaned_data["action"], form.cleaned_data["stage"]
+        try:
+            if action == "reopen":
+                services.deal_reopen(deal=deal, user=request.user, stage=stage)
+                message = f"Reopened in {deal.get_stage_display()}."
+            else:
+                target = {"close_won": "closed_won", "close_lost": "closed_lost"}.get(action, stage)
+                services.deal_change_stage(
+                    deal=deal,
+                    user=request.user,
+                    stage=target,
+                    lost_reason=form.cleaned_data["lost_reason"],
+                )
+                message = f"Moved to {deal.get_stage_display()}."
+                if target == "closed_won":
+                    message = "Closed won. The handoff to delivery is drafted — complete it next."
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _written(request, deal, "summary", message)
+    deal.refresh_from_db()
+    context = _summary_context(request, deal, stage_form=form)
+    if request.htmx:
+        return render(request, "deals/_summary.html", context, status=400)
+    context = _detail_context(request, deal, stage_form=form)
+    return render(request, "deals/deal_detail.html", context, status=400)
+
+
+# --- inline writes: one small view per action, all answering the same way -------------------
+
+
+def _child(deal, model, child_id):
+    return get_object_or_404(model, pk=child_id, deal=deal)
+
+
+@require_POST
+def need_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.NeedForm(request.POST, prefix="need")
+    return _save_form(
+        request, deal, "needs", form, "need_form",
+        lambda d: services.need_create(user=request.user, deal=deal, **d),
+        "Need added.",
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def need_edit(request, pk, need_id):
+    deal = _editable_deal(request, pk)
+    need = _child(deal, Need, need_id)
+    data = request.POST if request.method == "POST" else None
+    form = f.NeedForm(data, instance=need, prefix=f"need-{need.pk}")
+    if request.method == "GET":
+        return _section_response(request, deal, "needs", edit_need=(need.pk, form))
+    return _save_form(
+        request, deal, "needs", form, None,
+        lambda d: services.need_update(need=need, user=request.user, **d),
+        "Need updated.",
+        edit_need=(need.pk, form),
+    )  # fmt: skip
+
+
+@require_POST
+def line_item_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.LineItemForm(request.POST, deal=deal, prefix="item")
+
+    def create(data):
+        need_ids = [n.pk for n in data.pop("needs")]
+        return services.line_item_create(deal=deal, user=request.user, need_ids=need_ids, **data)
+
+    return _save_form(request, deal, "needs", form, "item_form", create, "Proposal item added.")
+
+
+@require_http_methods(["GET", "POST"])
+def line_item_edit(request, pk, item_id):
+    deal = _editable_deal(request, pk)
+    item = _child(deal, LineItem, item_id)
+    data = request.POST if request.method == "POST" else None
+    form = f.LineItemForm(data, deal=deal, instance=item, prefix=f"item-{item.pk}")
+    if request.method == "GET":
+        return _section_response(request, deal, "needs", edit_item=(item.pk, form))
+
+    def update(data):
+        need_ids = [n.pk for n in data.pop("needs")]
+        return services.line_item_update(
+            line_item=item, user=request.user, need_ids=need_ids, **data
+        )
+
+    return _save_form(
+        request, deal, "needs", form, None, update, "Proposal item updated.",
+        edit_item=(item.pk, form),
+    )  # fmt: skip
+
+
+@require_POST
+def line_item_delete(request, pk, item_id):
+    deal = _editable_deal(request, pk)
+    item = _child(deal, LineItem, item_id)
+    name = item.name
+    try:
+        services.line_item_delete(line_item=item, user=request.user)
+    except ValidationError as exc:
+        return _refused(request, deal, "needs", exc)
+    return _written(request, deal, "needs", f"Removed “{name}”.")
+
+
+@require_POST
+def milestone_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.MilestoneForm(request.POST, prefix="milestone")
+    return _save_form(
+        request, deal, "plan", form, "milestone_form",
+        lambda d: services.milestone_create(deal=deal, user=request.user, **d),
+        "Milestone added to the plan.",
+    )  # fmt: skip
+
+
+@require_POST
+def milestone_toggle(request, pk, milestone_id):
+    deal = _editable_deal(request, pk)
+    milestone = _child(deal, BuyerMilestone, milestone_id)
+    form = f.MilestoneToggleForm(request.POST)
+    completed = form.is_valid() and form.cleaned_data["completed"]
+    services.milestone_set_completed(milestone=milestone, user=request.user, completed=completed)
+    verb = "done" if completed else "open again"
+    return _written(request, deal, "plan", f"“{milestone.title}” marked {verb}.")
+
+
+@require_POST
+def activity_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.ActivityForm(request.POST, prefix="activity")
+    return _save_form(
+        request, deal, "activities", form, "activity_form",
+        lambda d: services.activity_log(deal=deal, user=request.user, **d),
+        "Activity logged.",
+    )  # fmt: skip
+
+
+@require_POST
+def concession_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.ConcessionForm(request.POST, prefix="concession")
+
+    def add(data):
+        data.pop("no_exchange", None)
+        return services.concession_add(deal=deal, user=request.user, **data)
+
+    return _save_form(
+        request, deal, "concessions", form, "concession_form", add, "Concession recorded."
+    )
+
+
+@require_POST
+def commitment_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.CommitmentForm(request.POST, prefix="commitment")
+    return _save_form(
+        request, deal, "commitments", form, "commitment_form",
+        lambda d: services.commitment_add(deal=deal, user=request.user, **d),
+        "Commitment recorded; it will travel into the handoff.",
+    )  # fmt: skip
+
+
+@require_POST
+def commitment_status(request, pk, commitment_id):
+    deal = _editable_deal(request, pk)
+    commitment = _child(deal, Commitment, commitment_id)
+    form = f.CommitmentStatusForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, deal, "commitments", ValidationError("Pick a valid status."))
+    status = form.cleaned_data["status"]
+    services.commitment_set_status(commitment=commitment, user=request.user, status=status)
+    label = Commitment.Status(status).label.lower()
+    return _written(request, deal, "commitments", f"Commitment marked {label}.")
+
+
+@require_POST
+def disclosure_add(request, pk):
+    deal = _editable_deal(request, pk)
+    form = f.DisclosureForm(request.POST, prefix="disclosure")
+    return _save_form(
+        request, deal, "disclosures", form, "disclosure_form",
+        lambda d: services.disclosure_add(deal=deal, user=request.user, **d),
+        "Disclosure recorded.",
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers shared by the deal page's views
+
+
+def _editable_deal(request, pk) -> Deal:
+    """The deal if the user may change it: invisible answers 404, read-only answers 403."""
+    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    if not user_can_edit_deal(request.user, deal):
+        raise PermissionDenied("You can view this deal but not change it.")
+    return deal
+
+
+def _apply_errors(form, exc: ValidationError, rename: dict | None = None) -> None:
+    rename = rename or {}
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            field = rename.get(field, field)
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _save_form(request, deal, section, form, form_key, write, message, **section_kwargs):
+    """Validate `form`, call the service through `write`, answer with the section."""
+    if form.is_valid():
+        try:
+            write(dict(form.cleaned_data))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _written(request, deal, section, message)
+    if form_key:
+        section_kwargs[form_key] = form
+    if request.htmx:
+        return _section_response(request, deal, section, status=400, **section_kwargs)
+    context = _detail_context(request, deal, **section_kwargs)
+    return render(request, "deals/deal_detail.html", context, status=400)
+
+
+def _written(request, deal, section, message):
+    """After a successful write: the fresh section (htmx) or a redirect back to the deal."""
+    if not request.htmx:
+        messages.success(request, message)
+        anchor = f"#section-{section}" if section and section != "summary" else ""
+        return redirect(reverse("deals:deal_detail", args=[deal.pk]) + anchor)
+    deal = selectors.deal_get(user=request.user, deal_id=deal.pk)
+    if section == "summary":
+        html = render_to_string("deals/_summary.html", _summary_context(request, deal), request)
+        trigger = "historyChanged"
+    elif section is None:  # the deal edit form closes; the header reloads itself
+        html = render_to_string("deals/_deal_edit.html", {"deal": deal, "closed": True}, request)
+        trigger = "dealChanged"
+    else:
+        html = _render_section(request, deal, section)
+        trigger = "dealChanged"
+    html += render_to_string("deals/_flash.html", {"message": message, "oob": True}, request)
+    response = HttpResponse(html)
+    response["HX-Trigger"] = trigger
+    return response
+
+
+def _refused(request, deal, section, exc: ValidationError):
+    message = " ".join(exc.messages)
+    if not request.htmx:
+        messages.error(request, message)
+        return redirect(reverse("deals:deal_detail", args=[deal.pk]) + f"#section-{section}")
+    html = _render_section(request, deal, section)
+    html += render_to_string(
+        "deals/_flash.html", {"message": message, "level": "error", "oob": True}, request
+    )
+    return HttpResponse(html, status=400)
+
+
+# --- what each part of the page shows ------------------------------------------------------
+
+SECTIONS = {
+    "needs": "deals/sections/_needs.html",
+    "plan": "deals/sections/_plan.html",
+    "activities": "deals/sections/_activities.html",
+    "concessions": "deals/sections/_concessions.html",
+    "commitments": "deals/sections/_commitments.html",
+    "disclosures": "deals/sections/_disclosures.html",
+    "history": "deals/sections/_history.html",
+}
+
+# What a rep can do about each flag: the "what to do" line of the health panel.
+FLAG_ADVICE = {
+    "PRESSURE_PREMATURE_CLOSE": "Stop asking for the decision. Help the buyer finish the "
+    "milestones their own process requires, then ask.",
+    "PRESSURE_CHASING": "Pause the follow-ups. Send one useful message and wait for the buyer "
+    "to answer before the next touch.",
+    "PRESSURE_ESCALATION": "Leave seniors off the next calls unless the buyer asked for them.",
+    "PRESSURE_LANGUAGE": "Drop deadline language. Give the buyer the time their decision "
+    "process needs.",
+    "PRESSURE_CLOSE_DATE_PULLED": "Move the expected close back, or agree an earlier date "
+    "with the buyer and tick off the milestone that justifies it.",
+    "BUYER_OVERSELL": "Link the item to the need it serves, or take it out of the proposal.",
+    "BUYER_UNMET_NEED": "Add a proposal item that serves this need, or tell the buyer openly "
+    "that you can't (record it as a disclosure).",
+    "BUYER_NO_DISCOVERY": "Log a discovery call and have the buyer confirm their needs in "
+    "their own words.",
+    "BUYER_UNDISCLOSED": "Record the limitations, risks or cheaper alternatives you discussed "
+    "with the buyer.",
+    "SELLER_DISCOUNT_OVER_POLICY": "Trade value instead of price: replace part of the discount "
+    "with a value add, or ask for something in return.",
+    "SELLER_MARGIN_BELOW_FLOOR": "Review the prices and costs of the items; a deal without "
+    "margin is not a win for us.",
+    "SELLER_UNTRADED_PRICE_CUT": "Ask what the buyer gives in exchange (a longer term, a case "
+    "study), or turn the price cut into a value add.",
+    "RELATIONSHIP_STALE": "Reach out with something useful to the buyer, not a chase.",
+    "HANDOFF_OVERDUE": "Ask the delivery team's manager to pick up the handoff.",
+    "HANDOFF_LEAK": "Point the customer to their delivery contact and tell delivery what they "
+    "asked.",
+    "COMMITMENT_OVERDUE": "Keep the promise or tell the buyer the new date now.",
+}
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _evidence_items(evidence) -> list[tuple[str, str]]:
+    """A flag's evidence as (label, readable value) pairs; empty values are left out."""
+    if not isinstance(evidence, dict):
+        return [("", str(evidence))] if evidence else []
+    items = []
+    for key, value in evidence.items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, list | tuple):
+            value = ", ".join(_evidence_value(v) for v in value)
+        else:
+            value = _evidence_value(value)
+        items.append((key.replace("_", " ").capitalize(), value))
+    return items
+
+
+def _evidence_value(value) -> str:
+    if isinstance(value, dict):
+        # Name a record by what a person recognises it by, not by its id.
+        for key in ("title", "statement", "name", "phrase", "description"):
+            if value.get(key):
+                return f"“{value[key]}”"
+        return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "j M Y H:i")
+    return str(value)
+
+
+def _score_level(score) -> str:
+    if score is None:
+        return ""
+    return "low" if score < 50 else "mid" if score < 70 else "high"
+
+
+def _summary_context(request, deal, stage_form=None) -> dict:
+    flags = sorted(
+        Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES),
+        key=lambda fl: (SEVERITY_ORDER.get(fl.severity, 9), fl.code),
+    )
+    for flag in flags:
+        flag.advice = FLAG_ADVICE.get(flag.code, "")
+        flag.evidence_items = _evidence_items(flag.evidence)
+    # A missing reverse one-to-one raises an AttributeError subclass, so getattr's default works.
+    handoff = getattr(deal, "handoff", None) if deal.stage == Deal.Stage.CLOSED_WON else None
+    open_stages = [(s, label) for s, label in Deal.Stage.choices if s in Deal.OPEN_STAGES]
+    return {
+        "deal": deal,
+        "can_edit": user_can_edit_deal(request.user, deal),
+        "flags": flags,
+        "buyer_level": _score_level(deal.buyer_score),
+        "seller_level": _score_level(deal.seller_score),
+        "stage_form": stage_form or f.StageForm(),
+        "open_stages": open_stages,
+        "next_stage": _next_stage(deal),
+        "handoff": handoff,
+    }
+
+
+def _next_stage(deal):
+    if deal.stage not in Deal.OPEN_STAGES or deal.stage == Deal.Stage.NEGOTIATION:
+        return None
+    order = list(Deal.OPEN_STAGES)
+    nxt = order[order.index(deal.stage) + 1]
+    return nxt, Deal.Stage(nxt).label
+
+
+def _section_context(request, deal, section, **kw) -> dict:
+    ctx = {
+        "deal": deal,
+        "can_edit": user_can_edit_deal(request.user, deal),
+        "today": timezone.localdate(),
+    }
+    if section == "needs":
+        needs = list(deal.needs.prefetch_related("line_items"))
+        items = list(deal.line_items.prefetch_related("needs"))
+        for need in needs:
+            need.unmet = need.importance >= 4 and not need.line_items.all()
+        for item in items:
+            item.oversell = not item.needs.all()
+            item.total = item.quantity * item.unit_price
+        ctx.update(
+            needs=needs,
+            items=items,
+            need_form=kw.get("need_form") or f.NeedForm(prefix="need"),
+            item_form=kw.get("item_form") or f.LineItemForm(deal=deal, prefix="item"),
+            edit_need=kw.get("edit_need"),
+            edit_item=kw.get("edit_item"),
+        )
+    elif section == "plan":
+        ctx.update(
+            milestones=list(deal.milestones.all()),
+            milestone_form=kw.get("milestone_form") or f.MilestoneForm(prefix="milestone"),
+        )
+    elif section == "activities":
+        ctx.update(
+            activities=list(deal.activities.all()[:50]),
+            calls=list(deal.discovery_calls.prefetch_related("attendees")),
+            activity_form=kw.get("activity_form") or f.ActivityForm(prefix="activity"),
+        )
+    elif section == "concessions":
+        ctx.update(
+            concessions=list(deal.concessions.all()),
+            concession_form=kw.get("concession_form") or f.ConcessionForm(prefix="concession"),
+            price_kind=Concession.Kind.PRICE,
+        )
+    elif section == "commitments":
+        ctx.update(
+            commitments=list(deal.commitments.all()),
+            commitment_form=kw.get("commitment_form") or f.CommitmentForm(prefix="commitment"),
+        )
+    elif section == "disclosures":
+        ctx.update(
+            disclosures=list(deal.disclosures.all()),
+            disclosure_form=kw.get("disclosure_form") or f.DisclosureForm(prefix="disclosure"),
+        )
+    elif section == "history":
+        ctx.update(history=_history(deal))
+    return ctx
+
+
+def _render_section(request, deal, section, **kw) -> str:
+    return render_to_string(
+        SECTIONS[section], _section_context(request, deal, section, **kw), request
+    )
+
+
+def _section_response(request, deal, section, status=200, **kw):
+    return HttpResponse(_render_section(request, deal, section, **kw), status=status)
+
+
+HISTORY_MODELS = {
+    "deal": "",
+    "line_item": "item",
+    "concession": "concession",
+    "commitment": "commitment",
+}
+
+
+def _history(deal, limit=20) -> list[dict]:
+    """Recent changes to the deal, its items, concessions and commitments, ready to show."""
+    entries = selectors.deal_history(deal=deal)[:limit]
+    for entry in entries:
+        entry["model_label"] = HISTORY_MODELS.get(entry["model"], entry["model"])
+        entry["changes"] = [
+            {
+                "label": change["field"].replace("_", " ").capitalize(),
+                "old": _history_value(change["field"], change["old"]),
+                "new": _history_value(change["field"], change["new"]),
+            }
+            for change in entry["changes"]
+            if change["field"] not in ("version", "created_by", "history_user")
+        ]
+    return entries
+
+
+def _history_value(field, value):
+    if field == "stage" and value in Deal.Stage.values:
+        return Deal.Stage(value).label
+    return "—" if value in (None, "") else value
+
+
+def _detail_context(request, deal, stage_form=None, **section_kwargs) -> dict:
+    context = _summary_context(request, deal, stage_form=stage_form)
+    context["nav"] = "deals"
+    context["sections"] = {}
+    for section in SECTIONS:
+        own = {k: v for k, v in section_kwargs.items() if k in _SECTION_KWARGS[section]}
+        context["sections"][section] = _render_section(request, deal, section, **own)
+    return context
+
+
+_SECTION_KWARGS = {
+    "needs": {"need_form", "item_form", "edit_need", "edit_item"},
+    "plan": {"milestone_form"},
+    "activities": {"activity_form"},
+    "concessions": {"concession_form"},
+    "commitments": {"commitment_form"},
+    "disclosures": {"disclosure_form"},
+    "history": set(),
+}
