@@ -64,8 +64,8 @@ def discovery_call_list(*, user) -> QuerySet[DiscoveryCall]:
         .select_related("deal")
         .prefetch_related(
             Prefetch("attendees", queryset=Contact.objects.only("id")),
-            Prefetch("needs", queryset=Need.objects.only("id", "discovery_call_id")),
-            Prefetch("milestones", queryset=BuyerMilestone.objects.only("id", "discovery_call_id")),
+            "needs",
+            "milestones",
         )
     )
 

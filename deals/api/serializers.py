@@ -64,7 +64,9 @@ class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSeri
         fields = super().get_fields()
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        for name, selector in self.scoped_fields.items():
+        # Reads never resolve related ids, so only writes pay for scoping the choices.
+        writing = request is None or request.method not in ("GET", "HEAD", "OPTIONS")
+        for name, selector in self.scoped_fields.items() if writing else ():
             field = fields.get(name)
             if field is None or field.read_only:
                 continue
@@ -95,7 +97,10 @@ def flatten_errors(detail, prefix: str = "") -> dict:
     flat: dict = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int) or str(key).isdigit():
+                name = f"{prefix}[{key}]"  # DRF keys rows of a nested list by index
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             if isinstance(value, dict) or (
                 isinstance(value, list) and value and isinstance(value[0], dict | list)
             ):
@@ -430,11 +435,13 @@ class LineItemSerializer(DocumentedModelSerializer):
             "needs": "Ids of the buyer's needs this item serves (needs of the deal's prospect).",
         }
 
-    def get_line_list_total(self, obj) -> Decimal:
-        return (obj.quantity * obj.unit_list_price).quantize(Decimal("0.01"))
+    @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
+    def get_line_list_total(self, obj) -> str:
+        return str((obj.quantity * obj.unit_list_price).quantize(Decimal("0.01")))
 
-    def get_line_net_total(self, obj) -> Decimal:
-        return (obj.quantity * obj.unit_price).quantize(Decimal("0.01"))
+    @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
+    def get_line_net_total(self, obj) -> str:
+        return str((obj.quantity * obj.unit_price).quantize(Decimal("0.01")))
 
 
 class ActivitySerializer(DocumentedModelSerializer):
