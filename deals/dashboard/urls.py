@@ -1,6 +1,11 @@
 from django.urls import path
 
-from winwin_crm.views import placeholder
+from . import views
 
 app_name = "dashboard"
-urlpatterns = [path("", placeholder, {"title": "Dashboard"}, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("flags/", views.flags, name="flags"),
+    path("flags/acknowledge/", views.flag_bulk_acknowledge, name="flag_bulk_acknowledge"),
+    path("flags/<int:pk>/acknowledge/", views.flag_acknowledge_view, name="flag_acknowledge"),
+]

@@ -1,0 +1,279 @@
+"""JSON endpoints behind the dashboard's charts and tables (/api/v1/dashboard/...).
+
+Managers (their teams) and admins (everything) only: a rep or delivery member gets 403,
+an anonymous caller 401. Each endpoint runs a fixed number of queries.
+"""
+
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from deals.models import Deal
+
+from . import selectors
+from .export import stream_dashboard_deals_csv
+from .forms import DashboardFilterForm
+
+TAG = ["dashboard"]
+
+
+class IsDashboardViewer(BasePermission):
+    message = "The dashboard is for sales managers and admins."
+
+    def has_permission(self, request, view):
+        return selectors.can_view_dashboard(request.user)
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("team", OpenApiTypes.INT, description="Only this sales team (one of yours)."),
+    OpenApiParameter("rep", OpenApiTypes.INT, description="Only deals owned by this rep."),
+    OpenApiParameter(
+        "stage",
+        OpenApiTypes.STR,
+        enum=[value for value, _label in selectors.STAGE_CHOICES],
+        description='"open" (default): the open stages; "all": every stage; or one stage.',
+    ),
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        enum=[value for value, _label in selectors.PERIOD_CHOICES],
+        description="Only deals created in this window (default: any time).",
+    ),
+]
+
+
+class DashboardAPIView(APIView):
+    permission_classes = [IsDashboardViewer]
+
+    def filter_form(self, request) -> DashboardFilterForm:
+        form = DashboardFilterForm(request.query_params)
+        if not form.is_valid():
+            errors = form.errors.get_json_data()
+            raise ValidationError(
+                {name: [error["message"] for error in errs] for name, errs in errors.items()}
+            )
+        return form
+
+
+# --- Serializers (responses) ------------------------------------------------------------
+
+
+def _per_balance(field_factory, name):
+    return type(
+        name,
+        (serializers.Serializer,),
+        {balance: field_factory() for balance in selectors.BALANCES},
+    )
+
+
+def _money():
+    return serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+BalanceCountsSerializer = _per_balance(serializers.IntegerField, "BalanceCountsSerializer")
+BalanceMoneySerializer = _per_balance(_money, "BalanceMoneySerializer")
+
+
+class CountMoneySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    money = _money()
+
+
+class BalanceChangeSerializer(serializers.Serializer):
+    as_of = serializers.DateField(help_text="The snapshot day compared with now.")
+    counts = BalanceCountsSerializer(help_text="Now minus then, per balance.")
+    money = BalanceMoneySerializer(help_text="Now minus then, per balance.")
+
+
+class BalanceChangesSerializer(serializers.Serializer):
+    week = BalanceChangeSerializer(allow_null=True)
+    month = BalanceChangeSerializer(allow_null=True)
+
+
+class BalanceSerializer(serializers.Serializer):
+    counts = BalanceCountsSerializer(help_text="Deals per balance; all four keys always.")
+    money = BalanceMoneySerializer(help_text="Sum of net totals per balance.")
+    unscored = CountMoneySerializer(help_text="Deals whose health was not computed yet.")
+    total = CountMoneySerializer()
+    change = BalanceChangesSerializer(
+        help_text="Change since a week / a month ago (null without history)."
+    )
+    as_of = serializers.DateField()
+
+
+class QuadrantPointSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    buyer_score = serializers.IntegerField()
+    seller_score = serializers.IntegerField()
+    net_total = _money()
+    balance = serializers.ChoiceField(choices=Deal.Balance.choices)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, point) -> str:
+        return reverse("deals:deal_detail", args=[point["id"]])
+
+
+class QuadrantCellSerializer(serializers.Serializer):
+    buyer_min = serializers.IntegerField(help_text="Lowest buyer score in the cell.")
+    seller_min = serializers.IntegerField(help_text="Lowest seller score in the cell.")
+    count = serializers.IntegerField()
+    net_total = _money()
+
+
+class QuadrantSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=["points", "grid"],
+        help_text=f"points up to {selectors.QUADRANT_MAX_POINTS} deals, else a density grid.",
+    )
+    total = serializers.IntegerField(help_text="Scored deals plotted.")
+    threshold = serializers.IntegerField(help_text="Win-win line on both axes.")
+    cell_size = serializers.IntegerField(allow_null=True)
+    points = QuadrantPointSerializer(many=True)
+    cells = QuadrantCellSerializer(many=True)
+
+
+class TrendWeekSerializer(serializers.Serializer):
+    week_start = serializers.DateField()
+    as_of = serializers.DateField(allow_null=True, help_text="Day the numbers describe.")
+    deals = serializers.IntegerField()
+    win_win_deals = serializers.IntegerField()
+    win_win_share = serializers.FloatField(allow_null=True, help_text="Percent, 0–100.")
+    pressure_flags = serializers.IntegerField(allow_null=True)
+
+
+class TrendsSerializer(serializers.Serializer):
+    weeks = TrendWeekSerializer(many=True)
+
+
+class RepRowSerializer(serializers.Serializer):
+    rep_id = serializers.IntegerField()
+    name = serializers.CharField()
+    open_deals = serializers.IntegerField()
+    scored_deals = serializers.IntegerField()
+    win_win_deals = serializers.IntegerField()
+    win_win_share = serializers.FloatField(allow_null=True, help_text="Percent of scored deals.")
+    pressure_flags = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Open pressure flags per code."
+    )
+    pressure_flags_total = serializers.IntegerField()
+    avg_discount_pct = serializers.FloatField(allow_null=True)
+    avg_margin_pct = serializers.FloatField(allow_null=True)
+    handoff_sla_misses = serializers.IntegerField(
+        help_text="Handoffs claimed after their SLA, or still unclaimed past it."
+    )
+    customer_value_avg = serializers.FloatField(
+        allow_null=True, help_text="Average 1–5 customer value from post-close check-ins."
+    )
+    check_ins = serializers.IntegerField(help_text="Check-ins with a customer value recorded.")
+
+
+class RepsSerializer(serializers.Serializer):
+    sort = serializers.CharField()
+    results = RepRowSerializer(many=True)
+
+
+# --- Views ------------------------------------------------------------------------------
+
+
+class BalanceView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_balance",
+        parameters=FILTER_PARAMETERS,
+        responses=BalanceSerializer,
+        summary="Counts and money per balance, with the change since last week and month",
+    )
+    def get(self, request):
+        filters = self.filter_form(request).filters()
+        data = selectors.balance_summary(user=request.user, filters=filters)
+        return Response(BalanceSerializer(data).data)
+
+
+class QuadrantView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_quadrant",
+        parameters=FILTER_PARAMETERS,
+        responses=QuadrantSerializer,
+        summary="Buyer score vs seller score of scored deals (or a density grid)",
+    )
+    def get(self, request):
+        filters = self.filter_form(request).filters()
+        data = selectors.quadrant(user=request.user, filters=filters)
+        return Response(QuadrantSerializer(data).data)
+
+
+class TrendsView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_trends",
+        parameters=FILTER_PARAMETERS,
+        responses=TrendsSerializer,
+        summary="Win-win share and open pressure flags per week, last 12 weeks",
+    )
+    def get(self, request):
+        filters = self.filter_form(request).filters()
+        data = selectors.trends(user=request.user, filters=filters)
+        return Response(TrendsSerializer(data).data)
+
+
+class RepsView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_reps",
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter(
+                "sort",
+                OpenApiTypes.STR,
+                enum=[v for v, _ in DashboardFilterForm.base_fields["sort"].choices],
+                description='A column; prefix "-" for descending. Default: name.',
+            ),
+        ],
+        responses=RepsSerializer,
+        summary="Per-rep table: open deals, win-win share, pressure, discount, margin, handoffs",
+    )
+    def get(self, request):
+        form = self.filter_form(request)
+        rows = selectors.rep_table(user=request.user, filters=form.filters(), sort=form.sort_key())
+        return Response(RepsSerializer({"sort": form.sort_key(), "results": rows}).data)
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes | str) else str(data)
+
+
+class ExportView(DashboardAPIView):
+    # JSON first so errors (400/401/403) stay JSON; a success is a streamed CSV either way.
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_export_csv",
+        parameters=FILTER_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="Streamed CSV of the filtered deals with scores and open flag codes",
+    )
+    def get(self, request):
+        filters = self.filter_form(request).filters()
+        deals = selectors.dashboard_deals(user=request.user, filters=filters)
+        response = StreamingHttpResponse(
+            stream_dashboard_deals_csv(deals), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'
+        return response

@@ -1,0 +1,279 @@
+"""The manager's pages: the deal-balance dashboard and the flag review list."""
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from deals.models import Deal
+
+from . import selectors
+from .forms import AcknowledgeForm, BulkAcknowledgeForm, DashboardFilterForm, FlagFilterForm
+
+FLAGS_PER_PAGE = 50
+
+QUADRANTS = [
+    # balance, label, what it means (colour is never the only signal)
+    (Deal.Balance.WIN_WIN, "Win-win", "Both scores healthy"),
+    (Deal.Balance.BUYER_LOSES, "Buyer loses", "The buyer is being pushed or oversold"),
+    (Deal.Balance.SELLER_LOSES, "Seller loses", "Price or margin given away"),
+    (Deal.Balance.LOSE_LOSE, "Lose-lose", "Both sides are losing"),
+]
+
+CODE_LABELS = {
+    "PRESSURE_PREMATURE_CLOSE": "Premature close",
+    "PRESSURE_CHASING": "Chasing",
+    "PRESSURE_ESCALATION": "Escalation",
+    "PRESSURE_LANGUAGE": "Language",
+    "PRESSURE_CLOSE_DATE_PULLED": "Date pulled",
+}
+
+
+def _require_dashboard(request):
+    if not selectors.can_view_dashboard(request.user):
+        raise PermissionDenied("The dashboard is for sales managers and admins.")
+
+
+def compact_money(value) -> str:
+    """12,345,678 -> "12.3M": headline numbers are read at a glance."""
+    value = Decimal(value or 0)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for limit, suffix in ((Decimal("1e9"), "B"), (Decimal("1e6"), "M"), (Decimal("1e3"), "k")):
+        if value >= limit:
+            return f"{sign}{value / limit:.1f}{suffix}"
+    return f"{sign}{value:.0f}"
+
+
+def _signed(n: int) -> str:
+    return f"+{n}" if n > 0 else str(n)
+
+
+def _stat_cards(summary: dict) -> list[dict]:
+    cards = []
+    total = summary["total"]["count"] - summary["unscored"]["count"]
+    for balance, label, meaning in QUADRANTS:
+        count = summary["counts"][balance]
+        good_if_up = balance == Deal.Balance.WIN_WIN
+        deltas = []
+        for period, text in (("week", "vs last week"), ("month", "vs last month")):
+            change = summary["change"].get(period)
+            if change is None:
+                continue
+            diff = change["counts"][balance]
+            trend = "flat" if diff == 0 else ("up" if (diff > 0) == good_if_up else "down")
+            deltas.append({"text": f"{_signed(diff)} {text}", "trend": trend})
+        cards.append(
+            {
+                "balance": balance,
+                "label": label,
+                "meaning": meaning,
+                "count": count,
+                "share": round(100 * count / total) if total else None,
+                "money": compact_money(summary["money"][balance]),
+                "deltas": deltas,
+            }
+        )
+    return cards
+
+
+def _query(params: dict, **overrides) -> str:
+    merged = {**params, **overrides}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+@require_GET
+def index(request):
+    _require_dashboard(request)
+    form = DashboardFilterForm(request.GET)
+    if form.is_valid():
+        filters, sort = form.filters(), form.sort_key()
+    else:
+        filters, sort = selectors.DashboardFilters(), "name"
+    user = request.user
+    teams = list(selectors.dashboard_teams(user=user))
+    reps = list(selectors.dashboard_reps(user=user, team_id=filters.team_id))
+    summary = selectors.balance_summary(user=user, filters=filters)
+    rows = selectors.rep_table(user=user, filters=filters, sort=sort)
+    params = filters.as_params()
+    flag_base = {"team": filters.team_id or ""}
+    codes = selectors.pressure_codes()
+    for row in rows:
+        row.flags_url = _flags_url(flag_base, rep=row.rep_id)
+        row.code_links = [
+            {
+                "code": code,
+                "label": CODE_LABELS.get(code, code),
+                "count": row.pressure_flags.get(code, 0),
+                "url": _flags_url(flag_base, rep=row.rep_id, code=code),
+            }
+            for code in codes
+            if row.pressure_flags.get(code)
+        ]
+        row.pressure_url = _flags_url(flag_base, rep=row.rep_id, side="relationship")
+        row.discount_url = _flags_url(flag_base, rep=row.rep_id, code="SELLER_DISCOUNT_OVER_POLICY")
+        row.margin_url = _flags_url(flag_base, rep=row.rep_id, code="SELLER_MARGIN_BELOW_FLOOR")
+        row.sla_url = _flags_url(flag_base, rep=row.rep_id, code="HANDOFF_OVERDUE")
+        row.value_url = _flags_url(flag_base, rep=row.rep_id, side="buyer")
+    sort_links = {
+        key: "?" + _query(params, sort=(f"-{key}" if sort == key else key))
+        for key in selectors.REP_SORT_KEYS
+    }
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "nav": "dashboard",
+            "form": form,
+            "filters": filters,
+            "teams": teams,
+            "reps": reps,
+            "stage_choices": selectors.STAGE_CHOICES,
+            "period_choices": selectors.PERIOD_CHOICES,
+            "summary": summary,
+            "cards": _stat_cards(summary),
+            "rows": rows,
+            "sort": sort,
+            "sort_links": sort_links,
+            "query": _query(params),
+            "open_flags": selectors.open_flag_count(user=user, filters=filters),
+            "flags_url": _flags_url(flag_base),
+            "scope_label": _scope_label(teams, filters, user),
+        },
+    )
+
+
+def _flags_url(base: dict, **params) -> str:
+    query = _query(base, **params)
+    return reverse("dashboard:flags") + (f"?{query}" if query else "")
+
+
+def _scope_label(teams, filters, user) -> str:
+    if filters.team_id:
+        names = [t.name for t in teams if t.id == filters.team_id]
+        return names[0] if names else "No team"
+    if user.is_superuser:
+        return "All teams"
+    return ", ".join(t.name for t in teams) or "No team"
+
+
+def _flag_page_context(request, form, flags_qs) -> dict:
+    paginator = Paginator(flags_qs, FLAGS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = {k: v for k, v in request.GET.items() if k != "page"}
+    return {"page": page, "page_query": _query(params)}
+
+
+@require_GET
+def flags(request):
+    _require_dashboard(request)
+    form = FlagFilterForm(request.GET, auto_id="f-%s")
+    filters = form.filters() if form.is_valid() else selectors.FlagFilters()
+    user = request.user
+    context = {
+        "nav": "dashboard",
+        "form": form,
+        "filters": filters,
+        "teams": list(selectors.dashboard_teams(user=user)),
+        "reps": list(selectors.dashboard_reps(user=user, team_id=filters.team_id)),
+        "ack_form": AcknowledgeForm(),
+        "back": request.get_full_path(),
+        "status_tabs": [
+            (value, label, "?" + _query({**request.GET.dict(), "status": value, "page": ""}))
+            for value, label in selectors.FLAG_STATUS_CHOICES
+        ],
+    }
+    context.update(
+        _flag_page_context(request, form, selectors.flag_review_list(user=user, filters=filters))
+    )
+    return render(request, "dashboard/flags.html", context)
+
+
+def _acknowledge(*, flag, user, note) -> str | None:
+    """Acknowledge through the health engine; returns why not, or None when done."""
+    from deals import health
+    from deals.health import flag_acknowledge
+
+    not_active = getattr(health, "FlagNotActive", None)
+    if not_active is None:
+        from deals.health.store import FlagNotActive as not_active
+    try:
+        flag_acknowledge(flag=flag, user=user, note=note)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    except not_active as exc:
+        return str(exc)
+    return None
+
+
+@require_POST
+def flag_acknowledge_view(request, pk: int):
+    _require_dashboard(request)
+    flag = selectors.flag_get_for_review(user=request.user, flag_id=pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        error = _acknowledge(flag=flag, user=request.user, note=form.cleaned_data["note"])
+        if error:
+            form.add_error("note", error)
+    if request.htmx:
+        # htmx swaps 2xx only, so an invalid note comes back as the row with its error.
+        if not form.errors:
+            flag = selectors.flag_get_for_review(user=request.user, flag_id=pk)
+        return render(
+            request,
+            "dashboard/_flag_row.html",
+            {
+                "flag": flag,
+                "ack_form": form if form.errors else AcknowledgeForm(),
+                "filters": selectors.FlagFilters(),
+            },
+        )
+    if form.errors:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    else:
+        messages.success(request, f"Acknowledged {flag.code} on “{flag.deal.title}”.")
+    return redirect(_safe_back(request))
+
+
+@require_POST
+def flag_bulk_acknowledge(request):
+    _require_dashboard(request)
+    form = BulkAcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(_safe_back(request))
+    wanted = form.cleaned_data["flags"]
+    flags = list(
+        selectors.flag_review_list(
+            user=request.user, filters=selectors.FlagFilters(status="open")
+        ).filter(id__in=wanted)
+    )
+    done, failed = 0, []
+    for flag in flags:
+        error = _acknowledge(flag=flag, user=request.user, note=form.cleaned_data["note"])
+        if error:
+            failed.append(f"{flag.code} on “{flag.deal.title}”: {error}")
+        else:
+            done += 1
+    if done:
+        messages.success(request, f"Acknowledged {done} flag{'s' if done != 1 else ''}.")
+    if len(wanted) > len(flags):
+        messages.warning(
+            request, f"{len(wanted) - len(flags)} flag(s) were no longer open and were skipped."
+        )
+    for text in failed:
+        messages.error(request, text)
+    return redirect(_safe_back(request))
+
+
+def _safe_back(request) -> str:
+    back = request.POST.get("next") or ""
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        return back
+    return reverse("dashboard:flags")
