@@ -117,6 +117,9 @@ def _render_detail(request, handoff: Handoff, *, forms=None, status: int = 200):
         "commitments": parts["commitments"],
         "leak_activities": parts["leak_activities"],
         "check_ins": check_ins,
+        "next_check_in_id": next(
+            (c.pk for c in parts["check_ins"] if c.completed_at is None), None
+        ),
         "is_rep": is_rep,
         "can_edit_draft": is_rep and handoff.status == Status.DRAFT,
         "can_claim": is_member and handoff.status == Status.SUBMITTED,
