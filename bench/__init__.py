@@ -1,0 +1,1 @@
+"""WinWin CRM benchmark suite: `python -m bench` (see bench/README.md)."""
