@@ -43,10 +43,20 @@ def make_deal(team, owner, *, stage="discovery", scores=None, list_total=0, net=
     )
 
 
+MESSAGES = {
+    "PRESSURE_CHASING": "Five follow-ups in 7 days with no reply from the buyer.",
+    "PRESSURE_LANGUAGE": "Notes say “offer expires Friday” — deadline pressure.",
+    "PRESSURE_PREMATURE_CLOSE": "Close attempt while the security review is still open.",
+    "SELLER_DISCOUNT_OVER_POLICY": "Discount of 22% is above the 15% policy.",
+    "BUYER_OVERSELL": "“Premium analytics” serves no recorded need.",
+}
+
+
 def make_flag(deal, code, *, status="open", severity="warning", side="relationship", age_days=0):
     seen = timezone.now() - dt.timedelta(days=age_days)
     return f.FlagFactory(
         deal=deal,
+        message=MESSAGES.get(code, "Four follow-ups in a week with no reply."),
         code=code,
         status=status,
         severity=severity,
