@@ -1,0 +1,26 @@
+import pytest
+
+from tests import factories as f
+
+
+@pytest.fixture
+def deal(rep_user, team):
+    return f.DealFactory(owner=rep_user, team=team, title="Dispatch automation")
+
+
+@pytest.fixture
+def rep_client(client, rep_user):
+    client.force_login(rep_user)
+    return client
+
+
+@pytest.fixture
+def htmx():
+    """Headers of a request htmx makes."""
+    return {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every test creates users; the production hasher costs ~0.3 s a user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
