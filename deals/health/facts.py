@@ -27,6 +27,8 @@ from deals.models import (
     Need,
 )
 
+OPEN_STAGES = frozenset(str(stage) for stage in Deal.OPEN_STAGES)
+
 # The deal columns the rules and the store read; `load_deal_rows` selects exactly these.
 DEAL_COLUMNS = (
     "id",
@@ -55,7 +57,7 @@ class DealRow:
 
     @property
     def is_open(self) -> bool:
-        return self.stage in Deal.OPEN_STAGES
+        return self.stage in OPEN_STAGES
 
     @property
     def stage_index(self) -> int:

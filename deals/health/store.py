@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -163,18 +163,28 @@ def _store(
     return scores
 
 
+SNAPSHOT_FIELDS = (
+    "buyer_score",
+    "seller_score",
+    "balance",
+    "open_flag_count",
+    "pressure_flag_count",
+    "net_total",
+    "team_id",
+    "owner_id",
+)
+
+
 def _write_scores(rows, results, scores, now) -> None:
-    # Deals sharing the same scores are updated together: a sweep batch of a thousand
-    # deals typically has a few dozen distinct score tuples, so a few dozen UPDATEs.
-    # .update() bypasses save(): Deal.version stays put and no history row is written,
-    # because health is derived data, not an edit by a person.
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    # Health is derived data, not an edit by a person: written with UPDATE statements
+    # that bypass save(), so Deal.version stays put and no history row is written.
+    values = []
     snapshots = []
     today = timezone.localdate(now)
     for row in rows:
         s = scores[row.id]
         flag_count = len(results[row.id])
-        groups[(s.buyer_score, s.seller_score, s.balance, flag_count)].append(row.id)
+        values.append((row.id, s.buyer_score, s.seller_score, s.balance, flag_count))
         snapshots.append(
             HealthSnapshot(
                 deal_id=row.id,
@@ -189,6 +199,33 @@ def _write_scores(rows, results, scores, now) -> None:
                 owner_id=row.owner_id,
             )
         )
+    _update_deal_health(values, now)
+    _upsert_snapshots(snapshots, today)
+
+
+def _update_deal_health(values: list[tuple], now) -> None:
+    if connection.vendor == "postgresql":
+        # One UPDATE ... FROM (VALUES ...) for the whole batch.
+        rows_sql = ", ".join(["(%s, %s, %s, %s, %s)"] * len(values))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Deal._meta.db_table} AS d
+                   SET buyer_score = v.buyer_score, seller_score = v.seller_score,
+                       balance = v.balance, open_flag_count = v.open_flag_count,
+                       health_computed_at = %s
+                  FROM (VALUES {rows_sql})
+                       AS v(id, buyer_score, seller_score, balance, open_flag_count)
+                 WHERE d.id = v.id
+                """,
+                [now, *(value for row in values for value in row)],
+            )
+        return
+    # Elsewhere: deals sharing the same scores are updated together, typically a few
+    # dozen distinct score tuples in a batch of a thousand.
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for deal_id, *health in values:
+        groups[tuple(health)].append(deal_id)
     for (buyer, seller, balance, flag_count), ids in groups.items():
         Deal.objects.filter(id__in=ids).update(
             buyer_score=buyer,
@@ -197,20 +234,29 @@ def _write_scores(rows, results, scores, now) -> None:
             open_flag_count=flag_count,
             health_computed_at=now,
         )
+
+
+def _upsert_snapshots(snapshots: list[HealthSnapshot], today) -> None:
+    # The hourly sweep mostly finds today's snapshot already right: read today's rows
+    # and write only the missing or changed ones.
+    stored = {
+        row[0]: row[1:]
+        for row in HealthSnapshot.objects.filter(
+            deal_id__in=[s.deal_id for s in snapshots], day=today
+        ).values_list("deal_id", *SNAPSHOT_FIELDS)
+    }
+    changed = [
+        s
+        for s in snapshots
+        if stored.get(s.deal_id) != tuple(getattr(s, name) for name in SNAPSHOT_FIELDS)
+    ]
+    if not changed:
+        return
     HealthSnapshot.objects.bulk_create(
-        snapshots,
+        changed,
         update_conflicts=True,
         unique_fields=["deal", "day"],
-        update_fields=[
-            "buyer_score",
-            "seller_score",
-            "balance",
-            "open_flag_count",
-            "pressure_flag_count",
-            "net_total",
-            "team",
-            "owner",
-        ],
+        update_fields=[name.removesuffix("_id") for name in SNAPSHOT_FIELDS],
     )
 
 
