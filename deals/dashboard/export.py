@@ -1,8 +1,9 @@
 """Streamed CSV of the dashboard's filtered deals with scores and open flag codes.
 
-Written here because deals.exports.stream_deals_csv (IMPORT/EXPORT) did not exist yet when
-the dashboard needed it. Rows are read in keyset pages of EXPORT_CHUNK deals, so 100,000
-deals never sit in memory at once; each page costs two queries (deals, their open flags).
+The dashboard exports through deals.exports.stream_deals_csv (IMPORT/EXPORT); this is
+its fallback, written while that module did not exist yet. Rows are read in keyset pages
+of EXPORT_CHUNK deals, so 100,000 deals never sit in memory at once; each page costs two
+queries (deals, their open flags).
 """
 
 import csv
