@@ -2,6 +2,7 @@
 ranges whose start is after their end) answer 400 with the parameter named."""
 
 import django_filters as df
+from django import forms
 
 from deals.models import (
     Activity,
@@ -34,8 +35,21 @@ class RangeCheckedFilterSet(df.FilterSet):
         return valid
 
 
-def _id(field_name: str, what: str) -> df.NumberFilter:
-    return df.NumberFilter(field_name=field_name, help_text=f"Only those of this {what} id.")
+# Ids are 64-bit; a bigger number would overflow the database driver instead of matching nothing.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(df.NumberFilter):
+    field_class = forms.IntegerField
+
+
+def _id(field_name: str, what: str) -> IdFilter:
+    return IdFilter(
+        field_name=field_name,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=f"Only those of this {what} id.",
+    )
 
 
 def _created_range():
@@ -130,11 +144,19 @@ class NeedFilter(DealChildFilter):
     prospect = _id("prospect_id", "prospect")
     discovery_call = _id("discovery_call_id", "discovery call")
     kind = df.ChoiceFilter(choices=Need.Kind.choices, help_text="Kind of need.")
-    importance_min = df.NumberFilter(
-        field_name="importance", lookup_expr="gte", help_text="Importance at least (1–5)."
+    importance_min = IdFilter(
+        field_name="importance",
+        lookup_expr="gte",
+        min_value=1,
+        max_value=5,
+        help_text="Importance at least (1–5).",
     )
-    importance_max = df.NumberFilter(
-        field_name="importance", lookup_expr="lte", help_text="Importance at most (1–5)."
+    importance_max = IdFilter(
+        field_name="importance",
+        lookup_expr="lte",
+        min_value=1,
+        max_value=5,
+        help_text="Importance at most (1–5).",
     )
     confirmed_by_buyer = df.BooleanFilter(help_text="Only needs the buyer confirmed (or not).")
 

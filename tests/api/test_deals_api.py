@@ -209,12 +209,22 @@ def test_filters_by_stage_owner_prospect_and_dates(rep, rep_user, team, deal):
         {"stage": "sold"},
         {"expected_close_after": "2030-01-02", "expected_close_before": "2030-01-01"},
         {"created_after": "yesterday"},
+        {"owner": "99999999999999999999"},  # would overflow the driver, not match nothing
+        {"team": "-4"},
     ],
 )
 def test_bad_filters_are_400_not_500(rep, deal, params):
     response = rep.get(URL, params)
     assert response.status_code == 400
     assert set(response.json()) & (set(params) | {"expected_close_before"})
+
+
+def test_huge_or_odd_ids_in_urls_and_bodies_are_404_or_400(rep, deal):
+    assert rep.get(f"{URL}99999999999999999999/").status_code == 404
+    response = rep.post(URL, {"prospect": 10**20, "title": "X"}, format="json")
+    assert response.status_code == 400 and "prospect" in response.json()
+    response = rep.patch(f"{URL}{deal.id}/", {"version": "abc"})
+    assert response.status_code == 400 and "version" in response.json()
 
 
 def test_deal_list_queries_do_not_grow_with_rows(rep, rep_user, team):

@@ -49,6 +49,7 @@ def test_filter_needs_by_importance_range(rep, deal):
     f.NeedFactory(deal=deal, importance=2)
     assert ids(rep.get(URL, {"importance_min": 4})) == [high.id]
     assert rep.get(URL, {"importance_min": 5, "importance_max": 1}).status_code == 400
+    assert rep.get(URL, {"importance_min": 9}).status_code == 400
 
 
 def test_need_list_queries_do_not_grow_with_rows(rep, deal):
