@@ -81,7 +81,11 @@ class DealFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     per_page = forms.TypedChoiceField(
-        required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES], empty_value=25
+        required=False,
+        coerce=int,
+        choices=[(n, n) for n in PAGE_SIZES],
+        empty_value=25,
+        initial=25,
     )
 
     def __init__(self, *args, **kwargs):
@@ -434,6 +438,7 @@ class ConcessionForm(forms.ModelForm):
         help_texts = {
             "amount": "Price cut: money off the total. Value add: its value to the buyer.",
             "in_exchange_for": "A longer term, a case study, a reference call, signing earlier…",
+            "cost_to_seller": "What it costs us; a value add counts in our cost.",
         }
 
     def __init__(self, *args, **kwargs):

@@ -1,6 +1,10 @@
 """A rep's day in a real browser: new deal, discovery call, proposal, health flags, locking."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from deals.models import Deal, Need
@@ -34,6 +38,10 @@ def test_rep_creates_deal_logs_call_adds_item_and_sees_unmet_need(page, login, s
 
     expect(page.get_by_role("heading", name="Log a discovery call")).to_be_visible()
     page.get_by_label("Nora Lind").check()
+    page.get_by_role("button", name="+ Add a person").click()  # a repeatable row, added by JS
+    expect(page.locator("#id_attendees-0-name")).to_be_focused()
+    page.fill("#id_attendees-0-name", "Piet Jansen")
+    page.select_option("#id_attendees-0-buying_role", "decision_maker")
     page.fill("#id_summary", "They dispatch 400 trucks a day by spreadsheet.")
     page.fill("#id_needs-0-statement", "Cut dispatch planning from 3 hours to 30 minutes")
     page.select_option("#id_needs-0-importance", "5")
@@ -48,6 +56,10 @@ def test_rep_creates_deal_logs_call_adds_item_and_sees_unmet_need(page, login, s
     expect(page.locator(".messages")).to_contain_text("Discovery call logged with 2 needs")
     deal = Deal.objects.get(title="Dispatch automation")
     assert deal.needs.count() == 2
+    assert sorted(c.name for c in deal.discovery_calls.get().attendees.all()) == [
+        "Nora Lind",
+        "Piet Jansen",
+    ]
     planning = Need.objects.get(statement__startswith="Cut dispatch")
 
     page.get_by_text("+ Add a proposal item").click()
@@ -119,3 +131,54 @@ def test_second_tab_saving_a_stale_deal_is_refused_and_nothing_is_lost(
     assert deal.version == 2
     other.get_by_role("link", name="Reload the deal").click()
     expect(other.locator("#deal-summary h1")).to_have_text("Fleet telematics, 120 vans")
+
+
+def test_my_deals_filters_by_balance_without_a_reload(page, login, screenshot, rep):
+    team = rep.teams.first()
+    rows = [
+        ("Dispatch automation", "Northwind Logistics", "proposal", "win_win", 0, "48200"),
+        ("Warehouse scanners", "Contoso Retail", "negotiation", "buyer_loses", 2, "17650"),
+        ("Fleet telematics", "Fabrikam Freight", "qualification", "seller_loses", 1, "96000"),
+        ("Cold-chain sensors", "Tailspin Foods", "negotiation", "lose_lose", 4, "8400"),
+        ("Route optimiser pilot", "Wingtip Couriers", "discovery", "", 0, "0"),
+    ]
+    now = timezone.now()
+    for i, (title, prospect, stage, balance, flags, net) in enumerate(rows):
+        f.DealFactory(
+            owner=rep, team=team, title=title, stage=stage, balance=balance,
+            open_flag_count=flags, net_total=Decimal(net),
+            prospect=f.ProspectFactory(team=team, name=prospect),
+            last_buyer_contact_at=now - dt.timedelta(days=3 * i + 1) if i != 3 else None,
+        )  # fmt: skip
+    login(page, rep)
+    expect(page.locator(".deal-title")).to_have_count(5)
+    screenshot(page, "00-my-deals")
+    page.select_option("#id_balance", "buyer_loses")
+    expect(page.locator(".deal-title")).to_have_count(1)
+    expect(page.locator(".deal-title")).to_have_text("Warehouse scanners")
+    assert "balance=buyer_loses" in page.url  # the filtered list can be bookmarked
+    page.fill("#id_q", "zzz")
+    expect(page.locator("#deal-table")).to_contain_text("No deal matches these filters.")
+    assert not page.js_errors
+
+
+def test_price_cut_nudges_toward_value_and_asks_for_the_exchange(page, login, screenshot, rep):
+    deal = f.DealFactory(owner=rep, team=rep.teams.first(), title="Fleet telematics")
+    login(page, rep)
+    page.goto(f"/deals/{deal.pk}/")
+    page.get_by_text("+ Give a concession").click()
+    nudge = page.locator(".concession-form .nudge")
+    expect(nudge).to_be_hidden()
+    page.get_by_label("Cut the price").check()
+    expect(nudge).to_be_visible()
+    page.fill("#id_concession-description", "5% off the licence")
+    page.fill("#id_concession-amount", "450")
+    page.get_by_role("button", name="Record concession").click()
+    error = page.locator("#id_concession-in_exchange_for_error")
+    expect(error).to_contain_text("A price cut should be traded")
+    expect(page.locator("#id_concession-in_exchange_for")).to_be_focused()
+    screenshot(page, "07-concession-nudge")
+    page.fill("#id_concession-in_exchange_for", "Three-year term")
+    page.get_by_role("button", name="Record concession").click()
+    expect(page.locator("#section-concessions")).to_contain_text("Three-year term")
+    assert not page.js_errors
