@@ -178,6 +178,12 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With Redis, a task taken by a worker that dies unacknowledged is redelivered after this
+# many seconds. It must exceed the longest task (the time limit below) or a slow task
+# would run twice in parallel.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+}
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -234,7 +240,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a "kind", "status" or "side"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "NeedKindEnum": "deals.models.Need.Kind",
+        "ActivityKindEnum": "deals.models.Activity.Kind",
+        "ConcessionKindEnum": "deals.models.Concession.Kind",
+        "DisclosureKindEnum": "deals.models.Disclosure.Kind",
+        "ImportKindEnum": "deals.models.ImportJob.Kind",
+        "ImportStatusEnum": "deals.models.ImportJob.Status",
+        "MilestoneSideEnum": "deals.models.BuyerMilestone.Side",
+        "FlagSideEnum": "deals.models.Side",
+        "FlagStatusEnum": "deals.models.Flag.Status",
+        "CommitmentStatusEnum": "deals.models.Commitment.Status",
+        "HandoffStatusEnum": "handoff.models.Handoff.Status",
+        "HandoffMessageKindEnum": "handoff.models.HandoffMessage.Kind",
+    },
 }
 
 # --- Security (production) --------------------------------------------------------------

@@ -9,10 +9,14 @@ class _RecomputeBatch:
 
     def __init__(self):
         self.deal_ids: set[int] = set()
+        self.sent = False
 
     def __call__(self):
         from deals.tasks import health_recompute_task
 
+        # A batch that already ran (tests run on-commit callbacks inside one outer
+        # transaction) must not swallow deals added after it.
+        self.sent = True
         for deal_id in sorted(self.deal_ids):
             health_recompute_task.delay(deal_id)
 
@@ -21,7 +25,7 @@ def health_recompute_on_commit(*, deal_id: int) -> None:
     connection = transaction.get_connection()
     if connection.in_atomic_block:
         for _savepoints, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _RecomputeBatch):
+            if isinstance(callback, _RecomputeBatch) and not callback.sent:
                 callback.deal_ids.add(deal_id)
                 return
     batch = _RecomputeBatch()
