@@ -748,6 +748,10 @@ def _history(deal, limit=20) -> list[dict]:
 def _history_value(field, value):
     if field == "stage" and value in Deal.Stage.values:
         return Deal.Stage(value).label
+    if field.endswith("_at") and isinstance(value, str):
+        moment = parse_datetime(value)  # history stores it as "2026-11-23 03:09:28+00:00"
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "j M Y H:i")
     return "—" if value in (None, "") else value
 
 

@@ -50,7 +50,9 @@ def test_rep_creates_deal_logs_call_adds_item_and_sees_unmet_need(page, login, s
     page.select_option("#id_needs-1-importance", "4")
     page.fill("#id_milestones-0-title", "Security review")
     page.fill("#id_next_step", "Nora books the security review")
+    page.set_viewport_size({"width": 1360, "height": 1500})  # the sticky save bar sits below
     screenshot(page, "03-discovery-call")
+    page.set_viewport_size({"width": 1360, "height": 900})
     page.get_by_role("button", name="Save discovery call").click()
 
     expect(page.locator(".messages")).to_contain_text("Discovery call logged with 2 needs")
@@ -101,6 +103,11 @@ def test_close_attempt_with_open_required_milestone_shows_premature_close(
     expect(flag).to_be_visible()
     expect(flag).to_contain_text("Legal review")
     screenshot(page, "05-deal-premature-close")
+
+    # Ticking off the buyer's milestone is one click on the plan.
+    page.get_by_label("Mark “Legal review” as done").check()
+    expect(page.locator("#section-plan li.done")).to_contain_text("Legal review")
+    assert deal.milestones.get().completed_at is not None
     assert not page.js_errors
 
 
