@@ -24,6 +24,12 @@ def _celery_eager_in_tests():
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is deliberately slow; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _no_login_lockouts(settings):
     # Many tests log in with the test client; lockout has its own tests.
     settings.AXES_ENABLED = False
