@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 register = template.Library()
 
@@ -53,3 +54,11 @@ def code_label(value) -> str:
         return "—"
     text = str(value).replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def iso_date(value):
+    """The package stores dates as ISO strings; turn one back into a date for `|date`."""
+    if isinstance(value, str):
+        return parse_date(value) or value
+    return value
