@@ -37,11 +37,24 @@ class ImportJob(models.Model):
     stage_mapping = models.JSONField(default=dict, blank=True)
     date_format = models.CharField(max_length=20, default="iso")
     on_error = models.CharField(max_length=5, choices=OnError.choices, default=OnError.ABORT)
+    update_existing = models.BooleanField(
+        default=True,
+        help_text="Rows matching an existing record update it; off: they are skipped.",
+    )
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Deals import: the rep who owns rows whose owner matches no rep of the team.",
+    )
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

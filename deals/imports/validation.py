@@ -1,0 +1,644 @@
+"""The dry run: every row of an import checked and planned (create / update / skip / error).
+
+`plan_import` reads the file and the team's existing records (a handful of queries, not
+one per row) and returns an `ImportPlan`. The dry-run report is the plan summarised; the
+commit writes the same plan, so what the report promised is what happens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+
+from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
+from winwin_crm.accounts.models import User
+from winwin_crm.accounts.roles import REP
+
+from . import parsing as p
+
+IMPORTED_ITEM_NAME = "Imported value"
+# The report is stored on the job and shown on a page: keep the first problems of each
+# kind and count the rest, so a 100,000-row file with a bad column stays readable.
+REPORT_LIST_LIMIT = 500
+# IN (...) lists are sent in chunks: SQLite allows at most 32,766 parameters per query.
+QUERY_CHUNK = 2000
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+LOST_REASON_MISSING = "Imported as lost; the file gave no reason."
+
+
+@dataclass
+class PlannedRow:
+    row: int
+    action: str  # create | update | skip | error
+    values: dict[str, Any] = field(default_factory=dict)
+    existing_id: int | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    prospect_key: str = ""  # lower-cased prospect name, for rows that reference one
+    reason: str = ""
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    headers: list[str]
+    mapping: dict[str, str]
+    rows: list[PlannedRow] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    # lower-cased name → (display name, existing id or None) for every prospect referenced.
+    prospects: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    contacts_to_create: list[dict] = field(default_factory=list)
+    stage_values: dict[str, str] = field(default_factory=dict)
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def error_rows(self) -> int:
+        return self.count("error")
+
+    @property
+    def new_prospect_count(self) -> int:
+        return sum(1 for _name, pk in self.prospects.values() if pk is None)
+
+    def report(self) -> dict:
+        def capped(items):
+            return items[:REPORT_LIST_LIMIT], max(0, len(items) - REPORT_LIST_LIMIT)
+
+        errors, errors_more = capped(self.errors)
+        duplicates, duplicates_more = capped(self.duplicates)
+        warnings, warnings_more = capped(self.warnings)
+        total = len(self.rows)
+        return {
+            "kind": self.kind,
+            "total": total,
+            "valid": total - self.error_rows,
+            "error_rows": self.error_rows,
+            "actions": {a: self.count(a) for a in ("create", "update", "skip")},
+            "prospects_to_create": self.new_prospect_count if self.kind != "prospects" else 0,
+            "contacts_to_create": len(self.contacts_to_create),
+            "errors": errors,
+            "errors_more": errors_more,
+            "duplicates": duplicates,
+            "duplicates_more": duplicates_more,
+            "warnings": warnings,
+            "warnings_more": warnings_more,
+        }
+
+
+class _Row:
+    """Collects one row's converted values and its problems."""
+
+    __slots__ = ("number", "cells", "values", "problems", "warnings")
+
+    def __init__(self, number: int, cells: list[str]):
+        self.number = number
+        self.cells = cells
+        self.values: dict[str, Any] = {}
+        self.problems: list[dict] = []
+        self.warnings: list[dict] = []
+
+    def problem(self, column: str, value: str, reason: str):
+        self.problems.append(
+            {"row": self.number, "column": column, "value": value[:200], "reason": reason}
+        )
+
+    def warn(self, column: str, value: str, message: str):
+        self.warnings.append(
+            {"row": self.number, "column": column, "value": value[:200], "message": message}
+        )
+
+
+class _Context:
+    """Everything a row needs that comes from the database, loaded once per plan."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.team = job.team
+        self.reps = self._reps()
+        self.default_owner_id = job.default_owner_id
+        self.stage_lookup = p.stage_lookup(job.stage_mapping)
+        # Stages, owners, dates and codes repeat down a column: convert each value once.
+        self.memo: dict[tuple[str, str], Any] = {}
+
+    def _reps(self) -> dict[str, int]:
+        reps = User.objects.filter(teams=self.team, groups__name=REP, is_active=True).distinct()
+        lookup: dict[str, int] = {}
+        for user in reps.only("id", "username", "email", "first_name", "last_name"):
+            for key in (user.username, user.email, user.get_full_name()):
+                if key:
+                    lookup.setdefault(key.strip().lower(), user.id)
+        return lookup
+
+
+def plan_import(*, job: ImportJob, progress: Callable[[int], None] | None = None) -> ImportPlan:
+    """Check every row of the job's file against its mapping and the team's data."""
+    headers = p.read_header(job.content, job.delimiter)
+    mapping = p.check_mapping(job.kind, headers, job.column_mapping or {})
+    plan = ImportPlan(kind=job.kind, headers=headers, mapping=mapping)
+    targets = p.targets_for(job.kind)
+    columns = [(i, h, targets[mapping[h]]) for i, h in enumerate(headers) if mapping.get(h)]
+    ctx = _Context(job)
+    rows: list[_Row] = []
+    for number, cells in p.iter_records(job.content, job.delimiter):
+        row = _Row(number, cells)
+        _convert(row, columns, job, ctx)
+        rows.append(row)
+        if progress and len(rows) % 5000 == 0:
+            progress(len(rows))
+    planner = {"prospects": _plan_prospects, "contacts": _plan_contacts, "deals": _plan_deals}
+    planner[job.kind](plan, rows, ctx)
+    for row in rows:
+        plan.warnings.extend(row.warnings)
+    return plan
+
+
+def _convert(row: _Row, columns, job: ImportJob, ctx: _Context) -> None:
+    cells = row.cells
+    for index, header, target in columns:
+        raw = cells[index] if index < len(cells) else ""
+        stripped = raw.strip()
+        if not stripped or set(stripped) == {"-"}:
+            continue  # empty; "-" is how many CRMs export an empty cell
+        try:
+            if target.type in MEMO_TYPES or target.name == "currency":
+                key = (target.name, raw)
+                found = ctx.memo.get(key)
+                if found is None:
+                    try:
+                        found = ctx.memo[key] = (_convert_cell(target, raw, job, ctx), None)
+                    except (p.CellError, _OwnerUnmatched) as exc:
+                        found = ctx.memo[key] = (None, exc)
+                if found[1] is not None:
+                    raise found[1]
+                row.values[target.name] = found[0]
+            else:
+                row.values[target.name] = _convert_cell(target, raw, job, ctx)
+        except p.CellError as exc:
+            row.problem(header, raw, f"{target.label} {exc}.")
+        except _OwnerUnmatched:
+            if ctx.default_owner_id:
+                row.values["owner"] = ctx.default_owner_id
+                row.values["owner_defaulted"] = True
+                row.warn(
+                    header,
+                    raw,
+                    "No rep of the team matches this owner; the default owner gets the deal.",
+                )
+            else:
+                row.problem(
+                    header,
+                    raw,
+                    f"Owner '{raw.strip()}' is not a rep of team "
+                    f"{ctx.team}; choose a default owner for such rows.",
+                )
+
+
+class _OwnerUnmatched(Exception):
+    pass
+
+
+MEMO_TYPES = {"stage", "owner", "choice", "date"}
+
+
+def _convert_cell(target: p.Target, raw: str, job: ImportJob, ctx: _Context):
+    kind = target.type
+    if kind == "money":
+        return p.parse_money(raw, delimiter=job.delimiter)
+    if kind == "date":
+        return p.parse_date(raw, job.date_format)
+    text = p.clean_text(raw, max_length=target.max_length, kind=kind)
+    if not text:
+        return None
+    if kind == "email":
+        return p.parse_email(text)
+    if kind == "url":
+        return p.parse_url(text)
+    if kind == "stage":
+        return p.map_stage(text, job.stage_mapping or {}, ctx.stage_lookup)
+    if kind == "choice":
+        return p.parse_choice(target.name, text)
+    if kind == "owner":
+        owner_id = ctx.reps.get(text.lower())
+        if owner_id is None:
+            raise _OwnerUnmatched
+        return owner_id
+    if target.name == "currency":
+        code = text.upper()
+        if not CURRENCY_RE.match(code):
+            raise p.CellError("is not a three-letter currency code such as USD or EUR")
+        return code
+    return text
+
+
+def _finish_row(plan: ImportPlan, row: _Row, required: dict[str, str]) -> PlannedRow | None:
+    """Report missing required values; return an error PlannedRow when the row is unusable."""
+    for name, label in required.items():
+        if row.values.get(name) in (None, "") and not any(
+            pr["reason"].startswith(label) for pr in row.problems
+        ):
+            row.problem(_header_for(plan, name), "", f"{label} is empty; it is required.")
+    if row.problems:
+        plan.errors.extend(row.problems)
+        return PlannedRow(row=row.number, action="error", reason=row.problems[0]["reason"])
+    return None
+
+
+def _header_for(plan: ImportPlan, field_name: str) -> str:
+    return next((h for h, f in plan.mapping.items() if f == field_name), field_name)
+
+
+def _changes(existing: dict, proposed: dict) -> dict:
+    return {k: v for k, v in proposed.items() if v is not None and existing.get(k) != v}
+
+
+def _duplicate(plan, row_number, key, action, reason):
+    plan.duplicates.append({"row": row_number, "key": key, "action": action, "reason": reason})
+
+
+def _chunks(items: list, size: int = QUERY_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- Prospects -------------------------------------------------------------------------
+
+PROSPECT_FIELDS = ("name", "industry", "size", "website", "notes", "external_id")
+
+
+def _existing_prospects(team, fields=("id", "name", "external_id")) -> list[dict]:
+    return list(Prospect.objects.filter(team=team).values(*fields))
+
+
+def _plan_prospects(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
+    existing = _existing_prospects(ctx.team, ("id", *PROSPECT_FIELDS))
+    by_name = {}
+    for pr in existing:
+        by_name.setdefault(pr["name"].lower(), pr)
+    by_ext = {pr["external_id"]: pr for pr in existing if pr["external_id"]}
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        error = _finish_row(plan, row, {"name": "Name"})
+        if error:
+            plan.rows.append(error)
+            continue
+        values = row.values
+        name = values["name"]
+        keys = [("name", name.lower())]
+        if values.get("external_id"):
+            keys.insert(0, ("ext", values["external_id"]))
+        earlier = next((seen[k] for k in keys if k in seen), None)
+        if earlier:
+            _duplicate(plan, row.number, name, "skip", f"Same prospect as row {earlier}.")
+            plan.rows.append(PlannedRow(row.number, "skip", reason=f"duplicate of row {earlier}"))
+            continue
+        for k in keys:
+            seen[k] = row.number
+        match = by_ext.get(values.get("external_id")) or by_name.get(name.lower())
+        if match is None:
+            plan.rows.append(PlannedRow(row.number, "create", values=values))
+            continue
+        proposed = {f: values.get(f) for f in PROSPECT_FIELDS}
+        if match["name"].lower() == name.lower():
+            proposed["name"] = None  # matched by name: keep how the team spells it
+        changes = _changes(match, proposed)
+        action = "update" if changes and ctx.job.update_existing else "skip"
+        _duplicate(
+            plan,
+            row.number,
+            name,
+            action,
+            f"A prospect named '{match['name']}' already exists in the team"
+            + (
+                "; it will be updated."
+                if action == "update"
+                else "; nothing to change."
+                if not changes
+                else "; existing records are not updated."
+            ),
+        )
+        plan.rows.append(
+            PlannedRow(
+                row.number,
+                action,
+                values=values,
+                existing_id=match["id"],
+                changes=changes if action == "update" else {},
+            )
+        )
+
+
+def _resolve_prospect(plan: ImportPlan, by_name: dict[str, dict], name: str) -> str:
+    key = name.lower()
+    if key not in plan.prospects:
+        match = by_name.get(key)
+        plan.prospects[key] = (match["name"] if match else name, match["id"] if match else None)
+    return key
+
+
+# --- Contacts --------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role", "notes")
+
+
+def _existing_contacts(team) -> tuple[dict, dict]:
+    by_email: dict[str, dict] = {}
+    by_name: dict[tuple[int, str], dict] = {}
+    qs = Contact.objects.filter(prospect__team=team).values("id", "prospect_id", *CONTACT_FIELDS)
+    for contact in qs:
+        if contact["email"]:
+            by_email.setdefault(contact["email"].lower(), contact)
+        by_name.setdefault((contact["prospect_id"], contact["name"].lower()), contact)
+    return by_email, by_name
+
+
+def _plan_contacts(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
+    prospects_by_name = {}
+    for pr in _existing_prospects(ctx.team):
+        prospects_by_name.setdefault(pr["name"].lower(), pr)
+    by_email, by_name = _existing_contacts(ctx.team)
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        values = row.values
+        if not values.get("name"):
+            joined = " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
+            if joined:
+                values["name"] = joined
+        values.pop("first_name", None)
+        values.pop("last_name", None)
+        error = _finish_row(plan, row, {"name": "Name", "prospect": "Organization"})
+        if error:
+            plan.rows.append(error)
+            continue
+        prospect_key = _resolve_prospect(plan, prospects_by_name, values["prospect"])
+        email = values.get("email") or ""
+        keys = [("email", email)] if email else [("name", prospect_key, values["name"].lower())]
+        earlier = next((seen[k] for k in keys if k in seen), None)
+        label = email or values["name"]
+        if earlier:
+            _duplicate(plan, row.number, label, "skip", f"Same contact as row {earlier}.")
+            plan.rows.append(PlannedRow(row.number, "skip", reason=f"duplicate of row {earlier}"))
+            continue
+        for k in keys:
+            seen[k] = row.number
+        prospect_id = plan.prospects[prospect_key][1]
+        match = by_email.get(email) if email else None
+        if match is None and prospect_id is not None:
+            match = by_name.get((prospect_id, values["name"].lower()))
+        if match is None:
+            plan.rows.append(
+                PlannedRow(row.number, "create", values=values, prospect_key=prospect_key)
+            )
+            continue
+        changes = _changes(match, {f: values.get(f) for f in CONTACT_FIELDS})
+        action = "update" if changes and ctx.job.update_existing else "skip"
+        what = f"a contact with the email {email}" if email else f"a contact named {label}"
+        _duplicate(
+            plan,
+            row.number,
+            label,
+            action,
+            f"The team already has {what}"
+            + (
+                "; it will be updated."
+                if action == "update"
+                else "; nothing to change."
+                if not changes
+                else "; existing records are not updated."
+            ),
+        )
+        plan.rows.append(
+            PlannedRow(
+                row.number,
+                action,
+                values=values,
+                existing_id=match["id"],
+                changes=changes if action == "update" else {},
+                prospect_key=prospect_key,
+            )
+        )
+
+
+# --- Deals -----------------------------------------------------------------------------
+
+DEAL_FIELDS = (
+    "title",
+    "stage",
+    "owner_id",
+    "currency",
+    "expected_close_date",
+    "lost_reason",
+    "notes_for_delivery",
+    "external_id",
+)
+PRICING_FIELDS = ("list_total", "net_total", "cost_total")
+
+
+def _existing_deals(team, prospect_ids: list[int], external_ids: list[str]) -> list[dict]:
+    fields = ("id", "prospect_id", "version", *DEAL_FIELDS, *PRICING_FIELDS)
+    found: dict[int, dict] = {}
+    for chunk in _chunks(prospect_ids):
+        for d in Deal.objects.filter(team=team, prospect_id__in=chunk).values(*fields):
+            found[d["id"]] = d
+    for chunk in _chunks(external_ids):
+        for d in Deal.objects.filter(team=team, external_id__in=chunk).values(*fields):
+            found[d["id"]] = d
+    return list(found.values())
+
+
+def _pricing(values: dict) -> dict | None:
+    """list/net/cost for the one 'Imported value' item, or None when the row has no money."""
+    amount = values.get("amount")
+    list_total = values.get("list_total", amount)
+    net_total = values.get("net_total", amount if amount is not None else list_total)
+    if list_total is None and net_total is None:
+        return None
+    list_total = list_total if list_total is not None else net_total
+    return {
+        "list_total": list_total,
+        "net_total": net_total,
+        "cost_total": values.get("cost_total") or Decimal("0.00"),
+    }
+
+
+def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
+    prospects_by_name = {}
+    for pr in _existing_prospects(ctx.team):
+        prospects_by_name.setdefault(pr["name"].lower(), pr)
+    contacts_by_email, contacts_by_name = _existing_contacts(ctx.team)
+    wanted_prospects = set()
+    wanted_ext = set()
+    for row in rows:
+        if row.values.get("prospect"):
+            match = prospects_by_name.get(row.values["prospect"].lower())
+            if match:
+                wanted_prospects.add(match["id"])
+        if row.values.get("external_id"):
+            wanted_ext.add(row.values["external_id"])
+    existing = _existing_deals(ctx.team, sorted(wanted_prospects), sorted(wanted_ext))
+    by_ext = {d["external_id"]: d for d in existing if d["external_id"]}
+    by_natural = {}
+    for d in existing:
+        by_natural.setdefault((d["title"].lower(), d["prospect_id"]), d)
+
+    seen: dict[tuple, int] = {}
+    contact_keys: set[tuple] = set()
+    updates: list[tuple[PlannedRow, dict, dict]] = []
+    for row in rows:
+        values = row.values
+        if "owner" not in values and not any(
+            pr["column"] == _header_for(plan, "owner") for pr in row.problems
+        ):
+            if ctx.default_owner_id:
+                values["owner"] = ctx.default_owner_id
+                values["owner_defaulted"] = True
+            else:
+                row.problem(
+                    _header_for(plan, "owner"),
+                    "",
+                    "The row names no owner; choose a default owner rep.",
+                )
+        error = _finish_row(plan, row, {"title": "Deal name", "prospect": "Organization"})
+        if error:
+            plan.rows.append(error)
+            continue
+        prospect_key = _resolve_prospect(plan, prospects_by_name, values["prospect"])
+        prospect_id = plan.prospects[prospect_key][1]
+        title = values["title"]
+        ext = values.get("external_id") or ""
+        keys = [("title", title.lower(), prospect_key)]
+        if ext:
+            keys.insert(0, ("ext", ext))
+        earlier = next((seen[k] for k in keys if k in seen), None)
+        if earlier:
+            _duplicate(plan, row.number, title, "skip", f"Same deal as row {earlier}.")
+            plan.rows.append(PlannedRow(row.number, "skip", reason=f"duplicate of row {earlier}"))
+            continue
+        for k in keys:
+            seen[k] = row.number
+        _plan_deal_contact(
+            plan, row, prospect_key, prospect_id, contacts_by_email, contacts_by_name, contact_keys
+        )
+        proposed = {
+            "title": title,
+            "stage": values.get("stage"),
+            # An existing deal changes owner only when the file names a rep of the team.
+            "owner_id": values.get("owner"),
+            "currency": values.get("currency"),
+            "expected_close_date": values.get("expected_close_date"),
+            "lost_reason": values.get("lost_reason"),
+            "notes_for_delivery": values.get("notes_for_delivery"),
+            "external_id": ext or None,
+        }
+        pricing = _pricing(values)
+        match = by_ext.get(ext) if ext else None
+        if match is None and prospect_id is not None:
+            match = by_natural.get((title.lower(), prospect_id))
+        if match is None:
+            proposed["stage"] = proposed["stage"] or Deal.Stage.DISCOVERY
+            if proposed["stage"] == Deal.Stage.CLOSED_LOST and not proposed["lost_reason"]:
+                proposed["lost_reason"] = LOST_REASON_MISSING
+            plan.rows.append(
+                PlannedRow(
+                    row.number,
+                    "create",
+                    values={**proposed, "pricing": pricing},
+                    prospect_key=prospect_key,
+                )
+            )
+            continue
+        if values.get("owner_defaulted"):
+            proposed["owner_id"] = None
+        planned = PlannedRow(
+            row.number,
+            "update",
+            existing_id=match["id"],
+            prospect_key=prospect_key,
+            values={"title": title},
+        )
+        if match["external_id"] and ext and match["external_id"] != ext:
+            proposed["external_id"] = None
+        changes = _changes(match, proposed)
+        if "stage" in changes and (
+            match["stage"] in Deal.CLOSED_STAGES or changes["stage"] in Deal.CLOSED_STAGES
+        ):
+            del changes["stage"]
+            row.warn(
+                _header_for(plan, "stage"),
+                values.get("stage", ""),
+                "Stage not changed: closing or reopening an existing deal is done on the "
+                "deal page, where it starts or stops the handoff.",
+            )
+        if pricing:
+            price_changes = _changes(match, pricing)
+            if price_changes:
+                changes["pricing"] = pricing
+        updates.append((planned, changes, match))
+        plan.rows.append(planned)
+
+    # Existing deals priced with real proposal items keep them; only a deal priced by an
+    # earlier import (or not priced) takes the file's value.
+    priced_ids = set()
+    for chunk in _chunks([m["id"] for _, c, m in updates if "pricing" in c]):
+        priced_ids.update(
+            LineItem.objects.filter(deal_id__in=chunk)
+            .filter(~Q(name=IMPORTED_ITEM_NAME))
+            .values_list("deal_id", flat=True)
+        )
+    for planned, changes, match in updates:
+        if "pricing" in changes and match["id"] in priced_ids:
+            del changes["pricing"]
+            plan.warnings.append(
+                {
+                    "row": planned.row,
+                    "column": _header_for(plan, "amount"),
+                    "value": "",
+                    "message": "Value not changed: the deal already has proposal items.",
+                }
+            )
+        action = "update" if changes and ctx.job.update_existing else "skip"
+        planned.action = action
+        planned.changes = changes if action == "update" else {}
+        _duplicate(
+            plan,
+            planned.row,
+            planned.values["title"],
+            action,
+            "This deal already exists in the team"
+            + (
+                "; it will be updated."
+                if action == "update"
+                else "; nothing to change."
+                if not changes
+                else "; existing records are not updated."
+            ),
+        )
+
+
+def _plan_deal_contact(plan, row, prospect_key, prospect_id, by_email, by_name, keys):
+    name = row.values.get("contact_name")
+    email = row.values.get("contact_email") or ""
+    if not (name or email):
+        return
+    key = ("email", email) if email else ("name", prospect_key, name.lower())
+    if key in keys:
+        return
+    keys.add(key)
+    if email and email in by_email:
+        return
+    if not email and prospect_id is not None and (prospect_id, name.lower()) in by_name:
+        return
+    plan.contacts_to_create.append(
+        {
+            "prospect_key": prospect_key,
+            "name": name or email.split("@")[0],
+            "email": email,
+            "phone": row.values.get("contact_phone") or "",
+        }
+    )
