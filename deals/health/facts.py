@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -43,7 +46,7 @@ DEAL_COLUMNS = (
 )
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class DealRow:
     id: int
     stage: str
@@ -64,7 +67,7 @@ class DealRow:
         return Deal.STAGE_ORDER[self.stage]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class NeedFact:
     id: int
     statement: str
@@ -72,14 +75,14 @@ class NeedFact:
     confirmed_by_buyer: bool
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class LineItemFact:
     id: int
     name: str
     need_ids: tuple[int, ...]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class MilestoneFact:
     id: int
     title: str
@@ -88,7 +91,7 @@ class MilestoneFact:
     completed_at: dt.datetime | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ActivityFact:
     id: int
     kind: str
@@ -99,7 +102,7 @@ class ActivityFact:
     senior_present: bool
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ConcessionFact:
     id: int
     kind: str
@@ -108,7 +111,7 @@ class ConcessionFact:
     in_exchange_for: str
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class CommitmentFact:
     id: int
     description: str
@@ -116,13 +119,13 @@ class CommitmentFact:
     status: str
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class DisclosureFact:
     id: int
     kind: str
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class CloseDateChange:
     """One edit of the deal's expected close date, from its simple-history rows."""
 
@@ -131,7 +134,7 @@ class CloseDateChange:
     new_date: dt.date | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class HandoffFact:
     id: int
     status: str
@@ -158,9 +161,36 @@ class DealFacts:
     handoff: HandoffFact | None = None
 
 
+def fetch_rows(queryset) -> list[tuple]:
+    """Rows of a values_list queryset.
+
+    On PostgreSQL the compiled SQL runs on a plain cursor: psycopg2 already returns
+    Decimal and aware datetimes, and skipping the ORM's per-row iterator machinery halves
+    the sweep's CPU time. Elsewhere (SQLite) the ORM's converters are needed.
+    """
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def ids_param(ids: list[int]):
+    """The right-hand side of `deal_id__in=` for a batch of ids.
+
+    On PostgreSQL one array parameter (`IN (SELECT unnest(%s))`): Django prepares each
+    element of a plain list separately, which for a thousand ids per query costs more
+    CPU than the query itself.
+    """
+    if connection.vendor != "postgresql" or len(ids) < 50:
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+
+
 def load_deal_rows(queryset) -> list[DealRow]:
     """DealRows for a Deal queryset (which may carry select_for_update)."""
-    return [DealRow(*row) for row in queryset.values_list(*DEAL_COLUMNS)]
+    return [DealRow(*row) for row in fetch_rows(queryset.values_list(*DEAL_COLUMNS))]
 
 
 def load_facts(
@@ -176,38 +206,42 @@ def load_facts(
     }
     if not facts:
         return facts
-    ids = list(facts)
+    ids = ids_param(list(facts))
 
-    for deal_id, *values in Need.objects.filter(deal_id__in=ids).values_list(
-        "deal_id", "id", "statement", "importance", "confirmed_by_buyer"
+    for deal_id, *values in fetch_rows(
+        Need.objects.filter(deal_id__in=ids).values_list(
+            "deal_id", "id", "statement", "importance", "confirmed_by_buyer"
+        )
     ):
         facts[deal_id].needs.append(NeedFact(*values))
 
     needs_of_item: dict[int, list[int]] = defaultdict(list)
-    for item_id, need_id in LineItem.needs.through.objects.filter(
-        lineitem__deal_id__in=ids
-    ).values_list("lineitem_id", "need_id"):
+    for item_id, need_id in fetch_rows(
+        LineItem.needs.through.objects.filter(lineitem__deal_id__in=ids).values_list(
+            "lineitem_id", "need_id"
+        )
+    ):
         needs_of_item[item_id].append(need_id)
-    for deal_id, item_id, name in (
+    for deal_id, item_id, name in fetch_rows(
         LineItem.objects.filter(deal_id__in=ids).order_by("id").values_list("deal_id", "id", "name")
     ):
         facts[deal_id].line_items.append(
             LineItemFact(item_id, name, tuple(needs_of_item.get(item_id, ())))
         )
 
-    for deal_id, call_id in DiscoveryCall.objects.filter(deal_id__in=ids).values_list(
-        "deal_id", "id"
+    for deal_id, call_id in fetch_rows(
+        DiscoveryCall.objects.filter(deal_id__in=ids).values_list("deal_id", "id")
     ):
         facts[deal_id].discovery_call_ids.append(call_id)
 
-    for deal_id, *values in (
+    for deal_id, *values in fetch_rows(
         BuyerMilestone.objects.filter(deal_id__in=ids)
         .order_by("id")
         .values_list("deal_id", "id", "title", "side", "required_for_decision", "completed_at")
     ):
         facts[deal_id].milestones.append(MilestoneFact(*values))
 
-    for deal_id, *values in (
+    for deal_id, *values in fetch_rows(
         Activity.objects.filter(deal_id__in=ids)
         .order_by("-occurred_at", "-id")
         .values_list(
@@ -223,14 +257,14 @@ def load_facts(
     ):
         facts[deal_id].activities.append(ActivityFact(*values))
 
-    for deal_id, *values in (
+    for deal_id, *values in fetch_rows(
         Concession.objects.filter(deal_id__in=ids)
         .order_by("id")
         .values_list("deal_id", "id", "kind", "description", "amount", "in_exchange_for")
     ):
         facts[deal_id].concessions.append(ConcessionFact(*values))
 
-    for deal_id, *values in (
+    for deal_id, *values in fetch_rows(
         Commitment.objects.filter(deal_id__in=ids)
         .order_by("id")
         .values_list("deal_id", "id", "description", "due_date", "status")
@@ -249,10 +283,10 @@ def load_facts(
     return facts
 
 
-def _load_close_date_changes(facts: dict[int, DealFacts], ids: list[int]) -> None:
+def _load_close_date_changes(facts: dict[int, DealFacts], ids) -> None:
     previous: dict[int, dt.date | None] = {}
     seen: set[int] = set()
-    rows = (
+    rows = fetch_rows(
         Deal.history.filter(id__in=ids)
         .order_by("id", "history_date", "history_id")
         .values_list("id", "history_date", "expected_close_date")
@@ -266,11 +300,13 @@ def _load_close_date_changes(facts: dict[int, DealFacts], ids: list[int]) -> Non
         previous[deal_id] = close_date
 
 
-def _load_handoffs(facts: dict[int, DealFacts], ids: list[int]) -> None:
+def _load_handoffs(facts: dict[int, DealFacts], ids) -> None:
     from handoff.models import Handoff
 
-    for deal_id, *values in Handoff.objects.filter(deal_id__in=ids).values_list(
-        "deal_id", "id", "status", "submitted_at", "claimed_at", "accepted_at"
+    for deal_id, *values in fetch_rows(
+        Handoff.objects.filter(deal_id__in=ids).values_list(
+            "deal_id", "id", "status", "submitted_at", "claimed_at", "accepted_at"
+        )
     ):
         facts[deal_id].handoff = HandoffFact(*values)
 

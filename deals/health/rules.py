@@ -110,6 +110,11 @@ class FlagResult:
 Rule = Callable[[DealFacts, HealthPolicy, dt.datetime], "FlagResult | None"]
 
 
+@lru_cache(maxsize=8)
+def _local_date(now: dt.datetime) -> dt.date:
+    return timezone.localdate(now)
+
+
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -209,7 +214,8 @@ def pressure_escalation(facts: DealFacts, policy: HealthPolicy, now: dt.datetime
 def pressure_phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
     """One regex matching any phrase as whole words, case-insensitively, any spacing."""
     parts = []
-    for phrase in sorted({p.strip().lower() for p in phrases if p and p.strip()}, key=len)[::-1]:
+    cleaned = {str(p).strip().lower() for p in phrases if p is not None and str(p).strip()}
+    for phrase in sorted(cleaned, key=len, reverse=True):  # longest first
         words = [re.escape(w) for w in phrase.split()]
         parts.append(r"\s+".join(words))
     if not parts:
@@ -224,9 +230,13 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     pattern = pressure_phrase_pattern(tuple(policy.pressure_phrases or ()))
     if pattern is None:
         return None
+    written = [a for a in facts.activities if a.initiated_by == "rep" and a.notes]
+    # One search over everything the rep wrote settles the common case (no match).
+    if not written or pattern.search("\n".join(a.notes for a in written)) is None:
+        return None
     matches = []
-    for a in facts.activities:
-        if a.initiated_by != "rep" or not a.notes or a.occurred_at > now:
+    for a in written:
+        if a.occurred_at > now:
             continue
         found = {" ".join(m.group(0).lower().split()) for m in pattern.finditer(a.notes)}
         matches.extend(
@@ -365,7 +375,7 @@ def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     """A promise to the buyer past its due date and still open."""
     if facts.deal.stage == Deal.Stage.CLOSED_LOST:
         return None
-    today = timezone.localdate(now)
+    today = _local_date(now)
     late = [
         c for c in facts.commitments if c.status == "open" and c.due_date and c.due_date < today
     ]

@@ -23,7 +23,7 @@ from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
 from deals.visibility import managed_team_ids
 from winwin_crm.accounts.roles import is_admin
 
-from .facts import DealFacts, DealRow, load_deal_rows, load_facts
+from .facts import DealFacts, DealRow, fetch_rows, ids_param, load_deal_rows, load_facts
 from .policy import policies_by_team, policy_for_team
 from .rules import PRESSURE_CODES, FlagResult, evaluate
 from .scoring import Scores, score
@@ -61,13 +61,26 @@ def evidence_digest(evidence: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _active_flags(deal_ids: list[int]) -> dict[int, dict[str, Flag]]:
-    found: dict[int, dict[str, Flag]] = defaultdict(dict)
+@dataclass(slots=True)
+class _StoredFlag:
+    id: int
+    code: str
+    message: str
+    severity: str
+    side: str
+    evidence_digest: str
+
+
+def _active_flags(deal_ids: list[int]) -> dict[int, dict[str, _StoredFlag]]:
+    found: dict[int, dict[str, _StoredFlag]] = defaultdict(dict)
     # Evidence is compared by digest, so the JSON itself is never read back.
-    for flag in Flag.objects.filter(deal_id__in=deal_ids, status__in=ACTIVE).defer(
-        "evidence", "acknowledge_note"
-    ):
-        found[flag.deal_id][flag.code] = flag
+    rows = fetch_rows(
+        Flag.objects.filter(deal_id__in=ids_param(deal_ids), status__in=ACTIVE).values_list(
+            "deal_id", "id", "code", "message", "severity", "side", "evidence_digest"
+        )
+    )
+    for deal_id, *values in rows:
+        found[deal_id][values[1]] = _StoredFlag(*values)
     return found
 
 
@@ -91,8 +104,8 @@ def _store(
         current = existing.get(row.id, {})
         for result in results[row.id]:
             digest = evidence_digest(result.evidence)
-            flag = current.pop(result.code, None)
-            if flag is None:
+            stored = current.pop(result.code, None)
+            if stored is None:
                 to_create.append(
                     Flag(
                         deal_id=row.id,
@@ -107,31 +120,36 @@ def _store(
                         last_seen_at=now,
                     )
                 )
-                continue
-            flag.last_seen_at = now
-            if flag.evidence_digest != digest:
-                flag.evidence, flag.evidence_digest = result.evidence, digest
-                flag.message, flag.severity, flag.side = (
-                    result.message,
-                    result.severity,
-                    result.side,
+            elif stored.evidence_digest != digest:
+                changed.append(
+                    Flag(
+                        id=stored.id,
+                        evidence=result.evidence,
+                        evidence_digest=digest,
+                        message=result.message,
+                        severity=result.severity,
+                        side=result.side,
+                        status=Flag.Status.OPEN,
+                        last_seen_at=now,
+                    )
                 )
-                flag.status = Flag.Status.OPEN
-                changed.append(flag)
-            elif (flag.message, flag.severity, flag.side) != (
+            elif (stored.message, stored.severity, stored.side) != (
                 result.message,
                 result.severity,
                 result.side,
             ):
-                flag.message, flag.severity, flag.side = (
-                    result.message,
-                    result.severity,
-                    result.side,
+                reworded.append(
+                    Flag(
+                        id=stored.id,
+                        message=result.message,
+                        severity=result.severity,
+                        side=result.side,
+                        last_seen_at=now,
+                    )
                 )
-                reworded.append(flag)
             else:
-                seen_ids.append(flag.id)
-        resolved_ids.extend(flag.id for flag in current.values())
+                seen_ids.append(stored.id)
+        resolved_ids.extend(stored.id for stored in current.values())
         scores[row.id] = score(results[row.id], facts[row.id].policy)
 
     if to_create:
@@ -153,9 +171,9 @@ def _store(
     if reworded:
         Flag.objects.bulk_update(reworded, ["message", "severity", "side", "last_seen_at"])
     if seen_ids:
-        Flag.objects.filter(id__in=seen_ids).update(last_seen_at=now)
+        Flag.objects.filter(id__in=ids_param(seen_ids)).update(last_seen_at=now)
     if resolved_ids:
-        Flag.objects.filter(id__in=resolved_ids).update(
+        Flag.objects.filter(id__in=ids_param(resolved_ids)).update(
             status=Flag.Status.RESOLVED, resolved_at=now, last_seen_at=now
         )
 
@@ -179,28 +197,24 @@ def _write_scores(rows, results, scores, now) -> None:
     # Health is derived data, not an edit by a person: written with UPDATE statements
     # that bypass save(), so Deal.version stays put and no history row is written.
     values = []
-    snapshots = []
-    today = timezone.localdate(now)
+    snapshots = {}
     for row in rows:
         s = scores[row.id]
         flag_count = len(results[row.id])
         values.append((row.id, s.buyer_score, s.seller_score, s.balance, flag_count))
-        snapshots.append(
-            HealthSnapshot(
-                deal_id=row.id,
-                day=today,
-                buyer_score=s.buyer_score,
-                seller_score=s.seller_score,
-                balance=s.balance,
-                open_flag_count=flag_count,
-                pressure_flag_count=sum(r.code in PRESSURE_CODES for r in results[row.id]),
-                net_total=row.net_total,
-                team_id=row.team_id,
-                owner_id=row.owner_id,
-            )
+        pressure = sum(r.code in PRESSURE_CODES for r in results[row.id])
+        snapshots[row.id] = (
+            s.buyer_score,
+            s.seller_score,
+            s.balance,
+            flag_count,
+            pressure,
+            row.net_total,
+            row.team_id,
+            row.owner_id,
         )
     _update_deal_health(values, now)
-    _upsert_snapshots(snapshots, today)
+    _upsert_snapshots(snapshots, timezone.localdate(now))
 
 
 def _update_deal_health(values: list[tuple], now) -> None:
@@ -236,19 +250,23 @@ def _update_deal_health(values: list[tuple], now) -> None:
         )
 
 
-def _upsert_snapshots(snapshots: list[HealthSnapshot], today) -> None:
+def _upsert_snapshots(snapshots: dict[int, tuple], today) -> None:
     # The hourly sweep mostly finds today's snapshot already right: read today's rows
     # and write only the missing or changed ones.
     stored = {
-        row[0]: row[1:]
-        for row in HealthSnapshot.objects.filter(
-            deal_id__in=[s.deal_id for s in snapshots], day=today
-        ).values_list("deal_id", *SNAPSHOT_FIELDS)
+        row[0]: tuple(row[1:])
+        for row in fetch_rows(
+            HealthSnapshot.objects.filter(
+                deal_id__in=ids_param(list(snapshots)), day=today
+            ).values_list("deal_id", *SNAPSHOT_FIELDS)
+        )
     }
     changed = [
-        s
-        for s in snapshots
-        if stored.get(s.deal_id) != tuple(getattr(s, name) for name in SNAPSHOT_FIELDS)
+        HealthSnapshot(
+            deal_id=deal_id, day=today, **dict(zip(SNAPSHOT_FIELDS, values, strict=True))
+        )
+        for deal_id, values in snapshots.items()
+        if stored.get(deal_id) != values
     ]
     if not changed:
         return
@@ -352,7 +370,9 @@ def health_sweep(
 def _sweep_batch(ids: list[int], policies: dict[int | None, HealthPolicy], now) -> int:
     with transaction.atomic():
         rows = load_deal_rows(
-            Deal.objects.select_for_update(skip_locked=True).filter(id__in=ids).order_by("id")
+            Deal.objects.select_for_update(skip_locked=True)
+            .filter(id__in=ids_param(ids))
+            .order_by("id")
         )
         if not rows:
             return 0
