@@ -81,6 +81,12 @@ class ImportJobSerializer(ImportJobListSerializer):
         return parsing.read_header(job.content, job.delimiter)
 
 
+class _OptionalBoolean(serializers.BooleanField):
+    # DRF reads a boolean missing from a multipart form as False; here missing means
+    # "keep the job's setting" (update existing records by default).
+    default_empty_html = serializers.empty
+
+
 class _OptionsSerializer(serializers.Serializer):
     """Mapping and options; in multipart forms the JSON fields arrive as JSON text."""
 
@@ -92,7 +98,7 @@ class _OptionsSerializer(serializers.Serializer):
     )
     date_format = serializers.ChoiceField(choices=list(parsing.DATE_FORMATS), required=False)
     on_error = serializers.ChoiceField(choices=ImportJob.OnError.choices, required=False)
-    update_existing = serializers.BooleanField(required=False, default=None, allow_null=True)
+    update_existing = _OptionalBoolean(required=False, allow_null=True, default=None)
     default_owner = serializers.CharField(
         required=False, allow_blank=True, help_text="A rep of the team: id, username or email."
     )

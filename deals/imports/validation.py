@@ -166,6 +166,17 @@ def _convert(row: _Row, columns, job: ImportJob, ctx: _Context) -> None:
         stripped = raw.strip()
         if not stripped or set(stripped) == {"-"}:
             continue  # empty; "-" is how many CRMs export an empty cell
+        # Fast paths for the common cells (plain text, plain amounts): a 100,000-row file
+        # converts a million cells, twice (dry run and commit).
+        if target.type == "text" and target.name != "currency":
+            if stripped[0] not in _SLOW_TEXT_START and (
+                target.max_length is None or len(stripped) <= target.max_length
+            ):
+                row.values[target.name] = stripped
+                continue
+        elif target.type == "money" and _PLAIN_MONEY.fullmatch(stripped):
+            row.values[target.name] = Decimal(stripped).quantize(_CENT)
+            continue
         try:
             if target.type in MEMO_TYPES or target.name == "currency":
                 key = (target.name, raw)
@@ -205,6 +216,10 @@ class _OwnerUnmatched(Exception):
 
 
 MEMO_TYPES = {"stage", "owner", "choice", "date"}
+# Text starting with these goes through parsing.clean_text (formula check, our escape).
+_SLOW_TEXT_START = frozenset([*p.FORMULA_PREFIXES, p.ESCAPE_PREFIX])
+_PLAIN_MONEY = re.compile(r"\d{1,12}(\.\d{1,2})?")
+_CENT = Decimal("0.01")
 
 
 def _convert_cell(target: p.Target, raw: str, job: ImportJob, ctx: _Context):

@@ -32,6 +32,7 @@ def test_upload_returns_the_dry_run_report(api_as, manager_user, rep_user):
     assert body["headers"] == DEAL_HEADER
     assert body["column_mapping"]["Deal owner"] == "owner"
     assert body["report"]["actions"] == {"create": 1, "update": 0, "skip": 0}
+    assert body["update_existing"] is True  # a multipart form without it keeps the default
     assert Deal.objects.count() == 0
 
 

@@ -404,3 +404,24 @@ def test_import_writes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(120):
         services.import_job_commit(job_id=job.id)
     assert Deal.objects.count() == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_other_requests_while_the_transaction_is_open(team):
+    # Without the test's wrapping transaction, as in a worker: the page's poll reads the job.
+    manager = f.manager(team, username="mona_manager")
+    f.rep(team, username="rita_rep")
+    job = services.import_job_create(
+        user=manager,
+        file_name="d.csv",
+        raw=csv_bytes([DEAL_HEADER, *deal_rows(4500)]),
+        kind="deals",
+    )
+    seen = []
+
+    def poll(done, total):
+        seen.append(services.import_job_progress(ImportJob.objects.get(pk=job.pk)))
+
+    job = services.import_job_commit(job_id=job.id, progress=poll)
+    assert job.status == ImportJob.Status.DONE
+    assert seen == [2000, 4000, 4500]
