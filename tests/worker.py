@@ -74,7 +74,8 @@ def running_worker(*, needs_database: bool = False):
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    client = Celery("test-client", broker=redis_url, backend=redis_url)
+    # Not the current app: tasks queued later in the test run must stay on the eager app.
+    client = Celery("test-client", broker=redis_url, backend=redis_url, set_as_current=False)
     client.conf.task_serializer = "json"
     try:
         deadline = time.monotonic() + 30
