@@ -188,8 +188,8 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-# The project package is not an app, so autodiscovery does not see its tasks module.
-CELERY_IMPORTS = ["winwin_crm.tasks"]
+# Autodiscovery finds only <app>.tasks; these live elsewhere (the project, a subpackage).
+CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "health-sweep-hourly": {
         "task": "deals.tasks.health_sweep_task",
