@@ -40,19 +40,32 @@ def database_url_of_test_db() -> str | None:
 
 
 @contextlib.contextmanager
-def running_worker(*, needs_database: bool = False):
+def running_worker(
+    *,
+    needs_database: bool = False,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    queue: str | None = None,
+):
     """Yield (client_app, queue) with a worker consuming `queue`; stop it afterwards.
 
-    The queue is unique per call so no other worker on the machine can take our tasks.
+    The queue is unique per call so no other worker on the machine can take our tasks;
+    pass `queue` to start a second worker on the queue of one that died. `extra_env` and
+    `extra_args` (e.g. `("-I", "some.module")`) reach the worker process.
     """
     redis_url = redis_url_for_tests()
-    env = {**os.environ, "REDIS_URL": redis_url, "CELERY_TASK_ALWAYS_EAGER": "false"}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(extra_env or {}),
+    }
     if needs_database:
         db_url = database_url_of_test_db()
         if db_url is None:
             pytest.skip("a worker shares the test database only on PostgreSQL")
         env["DATABASE_URL"] = db_url
-    queue = f"test-{uuid.uuid4().hex[:12]}"
+    queue = queue or f"test-{uuid.uuid4().hex[:12]}"
     cmd = [
         sys.executable,
         "-m",
@@ -70,6 +83,7 @@ def running_worker(*, needs_database: bool = False):
         "--loglevel=WARNING",
         "-n",
         f"{queue}@%h",
+        *extra_args,
     ]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
