@@ -384,7 +384,8 @@ def guarded(name: str, func, *args) -> list[Row]:
     try:
         result = func(*args)
     except Exception as exc:  # noqa: BLE001 - report and carry on with the other parts
-        return [Row(name, f"error: {type(exc).__name__}: {str(exc)[:80]}")]
+        message = " ".join(str(exc).split())[:90]
+        return [Row(name, f"error: {type(exc).__name__}: {message}")]
     return result if isinstance(result, list) else [result]
 
 
