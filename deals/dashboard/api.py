@@ -164,6 +164,7 @@ class RepRowSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Open pressure flags per code."
     )
     pressure_flags_total = serializers.IntegerField()
+    open_flags = serializers.IntegerField(help_text="Open flags of any code.")
     avg_discount_pct = serializers.FloatField(allow_null=True)
     avg_margin_pct = serializers.FloatField(allow_null=True)
     handoff_sla_misses = serializers.IntegerField(

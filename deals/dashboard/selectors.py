@@ -13,6 +13,7 @@ sweep writes once a day for every open deal; the current week always comes from 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -109,6 +110,7 @@ class RepRow:
     win_win_share: float | None = None
     pressure_flags: dict[str, int] = field(default_factory=dict)
     pressure_flags_total: int = 0
+    open_flags: int = 0
     avg_discount_pct: float | None = None
     avg_margin_pct: float | None = None
     handoff_sla_misses: int = 0
@@ -233,6 +235,42 @@ def _latest_day_subquery(snapshots: QuerySet, *, on_or_before: dt.date, after: d
     return Subquery(qs.order_by("-day").values("day")[:1])
 
 
+# Past days' snapshots never change (the health store only upserts today's row), so their
+# aggregates are cached; only today's numbers are computed on every request. The key also
+# carries the newest snapshot and deal ids, so fresh history (a backfill, a new deal) is
+# never hidden behind an old entry. Redis in production, per-process memory otherwise.
+HISTORY_CACHE_SECONDS = 6 * 60 * 60
+
+
+def _history_cache_key(user, filters: DashboardFilters, kind: str, today: dt.date) -> str:
+    from django.db import connection
+
+    snapshot_table = HealthSnapshot._meta.db_table
+    deal_table = Deal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {snapshot_table}), (SELECT MAX(id) FROM {deal_table})"
+        )
+        newest_snapshot, newest_deal = cursor.fetchone()
+    scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
+    raw = (
+        f"{kind}|{scope}|{filters.team_id}|{filters.rep_id}|{filters.stage}|{filters.period}"
+        f"|{today}|{newest_snapshot}|{newest_deal}"
+    )
+    return "dashboard:history:v1:" + hashlib.sha1(raw.encode()).hexdigest()
+
+
+def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, compute):
+    from django.core.cache import cache
+
+    key = _history_cache_key(user, filters, kind, today)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, HISTORY_CACHE_SECONDS)
+    return value
+
+
 def _empty_by_balance(value):
     return dict.fromkeys(BALANCES, value)
 
@@ -242,7 +280,7 @@ def _empty_by_balance(value):
 
 def balance_summary(*, user, filters: DashboardFilters) -> dict:
     """Counts and money (sum of net totals) per balance, now and the change since a week
-    and a month ago. Two queries."""
+    and a month ago. Two queries, three when the history is not cached yet."""
     today = timezone.localdate()
     counts = _empty_by_balance(0)
     money = _empty_by_balance(ZERO)
@@ -271,12 +309,16 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
         name: _latest_day_subquery(snapshots, on_or_before=day, after=day - dt.timedelta(days=7))
         for name, day in ref.items()
     }
-    history = (
-        snapshots.filter(Q(day=ref_days["week"]) | Q(day=ref_days["month"]))
-        .order_by()
-        .values("day", "balance")
-        .annotate(n=Count("id"), money=Coalesce(Sum("net_total"), Value(ZERO)))
-    )
+
+    def compute_history():
+        return list(
+            snapshots.filter(Q(day=ref_days["week"]) | Q(day=ref_days["month"]))
+            .order_by()
+            .values("day", "balance")
+            .annotate(n=Count("id"), money=Coalesce(Sum("net_total"), Value(ZERO)))
+        )
+
+    history = _cached_history(user, filters, "balance", today, compute_history)
     then: dict[dt.date, dict] = {}
     for row in history:
         per_day = then.setdefault(
@@ -374,8 +416,8 @@ def quadrant(*, user, filters: DashboardFilters) -> dict:
 def trends(*, user, filters: DashboardFilters) -> dict:
     """Per week, last TREND_WEEKS weeks: share of win-win deals and open pressure flags.
 
-    Past weeks read each week's last snapshotted day; the current week reads the live
-    deals and flags. Two queries.
+    Past weeks read each week's last snapshotted day (cached: past days never change);
+    the current week reads the live deals and flags. Three queries, four uncached.
     """
     today = timezone.localdate()
     this_monday = today - dt.timedelta(days=today.weekday())
@@ -391,24 +433,36 @@ def trends(*, user, filters: DashboardFilters) -> dict:
                 after=start - dt.timedelta(days=1),
             )
         )
-    by_day = {
-        row["day"]: row
-        for row in snapshots.filter(day_q)
-        .order_by()
-        .values("day")
-        .annotate(
-            total=Count("id"),
-            win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN)),
-            pressure=Coalesce(Sum("pressure_flag_count"), Value(0)),
+
+    def compute_history():
+        return list(
+            snapshots.filter(day_q)
+            .order_by()
+            .values("day")
+            .annotate(
+                total=Count("id"),
+                win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN)),
+                pressure=Coalesce(Sum("pressure_flag_count"), Value(0)),
+            )
         )
+
+    by_day = {
+        row["day"]: row for row in _cached_history(user, filters, "trends", today, compute_history)
     }
 
     codes = pressure_codes()
-    live = dashboard_deals(user=user, filters=filters).aggregate(
-        total=Count("id", filter=~Q(balance=""), distinct=True),
-        win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN), distinct=True),
-        pressure=Count("flags", filter=Q(flags__status=Flag.Status.OPEN, flags__code__in=codes)),
+    deals = dashboard_deals(user=user, filters=filters)
+    live = deals.aggregate(
+        total=Count("id", filter=~Q(balance="")),
+        win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN)),
     )
+    live["pressure"] = _apply_deal_filters(
+        Flag.objects.filter(
+            dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN, code__in=codes
+        ),
+        filters,
+        prefix="deal__",
+    ).count()
 
     weeks = []
     for start in week_starts:
@@ -443,12 +497,12 @@ def _pct(part, whole) -> float | None:
 
 
 def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> list[RepRow]:
-    """One row per rep with deals in the filtered scope. Four queries.
+    """One row per rep with deals in the filtered scope. Five queries.
 
     Deal columns follow every filter; the handoff columns (SLA misses, post-close customer
     value) are about the rep's closed-won deals, so they ignore the stage filter.
     """
-    from handoff.models import Handoff
+    from handoff.models import CheckIn, Handoff
 
     codes = pressure_codes()
     deals = dashboard_deals(user=user, filters=filters)
@@ -491,10 +545,13 @@ def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> list[Re
             rows[owner_id] = RepRow(rep_id=owner_id, name="")
         return rows[owner_id]
 
-    for r in _flag_counts(user, filters, codes):
+    pressure = set(codes)
+    for r in _flag_counts(user, filters):
         row = row_for(r["deal__owner_id"])
-        row.pressure_flags[r["code"]] = r["n"]
-        row.pressure_flags_total += r["n"]
+        row.open_flags += r["n"]
+        if r["code"] in pressure:
+            row.pressure_flags[r["code"]] = r["n"]
+            row.pressure_flags_total += r["n"]
 
     now = timezone.now()
     sla_missed = Q(sla_due_at__isnull=False) & (
@@ -506,21 +563,27 @@ def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> list[Re
         prefix="deal__",
         stage=False,
     )
+    # Two plain GROUP BYs: joining check-ins to handoffs would need COUNT(DISTINCT).
     for r in (
-        handoffs.order_by()
-        .values("deal__owner_id")
-        .annotate(
-            misses=Count("id", filter=sla_missed, distinct=True),
-            value=Avg("check_ins__customer_value"),
-            check_ins=Count("check_ins__customer_value"),
-        )
+        handoffs.filter(sla_missed).order_by().values("deal__owner_id").annotate(misses=Count("id"))
     ):
-        if not (r["misses"] or r["check_ins"]) and r["deal__owner_id"] not in rows:
-            continue
-        row = row_for(r["deal__owner_id"])
-        row.handoff_sla_misses = r["misses"]
+        row_for(r["deal__owner_id"]).handoff_sla_misses = r["misses"]
+    check_ins = _apply_deal_filters(
+        CheckIn.objects.filter(
+            dashboard_scope_q(user, "handoff__deal__"), customer_value__isnull=False
+        ),
+        filters,
+        prefix="handoff__deal__",
+        stage=False,
+    )
+    for r in (
+        check_ins.order_by()
+        .values("handoff__deal__owner_id")
+        .annotate(value=Avg("customer_value"), n=Count("id"))
+    ):
+        row = row_for(r["handoff__deal__owner_id"])
         row.customer_value_avg = _round(r["value"])
-        row.check_ins = r["check_ins"]
+        row.check_ins = r["n"]
 
     names = (
         {
@@ -539,10 +602,10 @@ def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> list[Re
     return sort_rep_rows(list(rows.values()), sort)
 
 
-def _flag_counts(user, filters, codes):
-    flags = Flag.objects.filter(
-        dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN, code__in=codes
-    )
+def _flag_counts(user, filters):
+    """Open flags per rep and code on the filtered deals (the pressure columns and the
+    page's "review flags" count come from this one query)."""
+    flags = Flag.objects.filter(dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN)
     flags = _apply_deal_filters(flags, filters, prefix="deal__")
     return flags.order_by().values("deal__owner_id", "code").annotate(n=Count("id"))
 

@@ -142,7 +142,7 @@ def index(request):
             "sort": sort,
             "sort_links": sort_links,
             "query": _query(params),
-            "open_flags": selectors.open_flag_count(user=user, filters=filters),
+            "open_flags": sum(row.open_flags for row in rows),
             "flags_url": _flags_url(flag_base),
             "scope_label": _scope_label(teams, filters, user),
         },

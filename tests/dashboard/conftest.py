@@ -86,6 +86,16 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_history_cache():
+    # Test databases reuse ids after each rollback; cached history must not leak across.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def rita(team):
     return f.rep(team, username="rita_rep", first_name="Rita", last_name="Reyes")

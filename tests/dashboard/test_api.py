@@ -169,10 +169,10 @@ def _count_queries(client, url, **params):
 # Pinned: the caller's roles and managed teams (2), then each endpoint's own queries.
 # The same with 5 and with 50 deals.
 MAX_QUERIES = {
-    "balance/": 4,  # deals per balance, snapshots on the two reference days
+    "balance/": 5,  # deals per balance, history version + snapshots on two reference days
     "quadrant/": 5,  # policy, points (and the grid above the point limit)
-    "trends/": 4,  # weekly snapshots, live week
-    "reps/": 6,  # deal columns, pressure flags, handoffs + check-ins, names
+    "trends/": 6,  # history version + weekly snapshots, live deals, live pressure flags
+    "reps/": 7,  # deal columns, flags, handoff SLA misses, check-ins, names
     "export.csv": 5,  # per 2,000 deals: the deals and their open flags (+1 empty page)
 }
 

@@ -42,6 +42,7 @@ def test_dashboard_shows_counts_per_quadrant_with_changes_and_reps(board, client
     assert "Beta secret deal" not in html and "bert_rep" not in html
     assert 'id="quadrant-chart"' in html and 'id="trends-chart"' in html
     assert "vendor/chartjs/chart.umd.min.js" in html
+    assert response.context["open_flags"] == 3  # d1, d2 twice; d5 is closed, d3 acknowledged
     # Each number in the rep table opens the filtered flag list.
     assert f"{FLAGS}?team=&amp;rep={board.rita.id}&amp;code=PRESSURE_LANGUAGE" in html or (
         f"rep={board.rita.id}&amp;code=PRESSURE_LANGUAGE" in html
@@ -103,8 +104,8 @@ def _page_queries(client, url):
     return len(ctx.captured_queries)
 
 
-# session, user, roles, managed teams, teams, reps, balance (2), rep table (4), open flags
-PAGE_MAX_QUERIES = 13
+# session, user, roles, managed teams, teams, reps, balance (3), rep table (5)
+PAGE_MAX_QUERIES = 14
 FLAGS_PAGE_MAX_QUERIES = 8  # session, user, roles, managed teams, teams, reps, count, page
 
 
