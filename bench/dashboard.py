@@ -129,6 +129,7 @@ TARGETS = [
     ("GET quadrant/", "/api/v1/dashboard/quadrant/"),
     ("GET trends/", "/api/v1/dashboard/trends/"),
     ("GET reps/", "/api/v1/dashboard/reps/"),
+    ("htmx /dashboard/reps/", "/dashboard/reps/"),
     ("page /dashboard/flags/", "/dashboard/flags/"),
 ]
 
@@ -141,9 +142,12 @@ def measure(client, url: str, runs: int) -> tuple[list[float], int, int]:
     queries = 0
     status = 0
     for i in range(runs + 3):
+        connection.queries_log.clear()  # DEBUG keeps a bounded log; count from empty
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
-            response = client.get(url)
+            response = (
+                client.get(url, HTTP_HX_REQUEST="true") if "reps/" in url else client.get(url)
+            )
             if response.streaming:
                 for _chunk in response.streaming_content:
                     pass
@@ -168,8 +172,9 @@ def run(runs: int, export: bool) -> bool:
 
     from deals.models import Deal, Flag, HealthSnapshot
 
+    print(f"\nLoad average (1/5/15 min): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        f"\nDatabase: {connection.vendor} · deals {Deal.objects.count():,} · flags "
+        f"Database: {connection.vendor} · deals {Deal.objects.count():,} · flags "
         f"{Flag.objects.count():,} · snapshots {HealthSnapshot.objects.count():,}"
     )
     all_ok = True

@@ -88,19 +88,53 @@ def _query(params: dict, **overrides) -> str:
     return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
 
 
-@require_GET
-def index(request):
-    _require_dashboard(request)
+def _filters_from(request):
     form = DashboardFilterForm(request.GET)
     if form.is_valid():
-        filters, sort = form.filters(), form.sort_key()
-    else:
-        filters, sort = selectors.DashboardFilters(), "name"
+        return form, form.filters(), form.sort_key()
+    return form, selectors.DashboardFilters(), "name"
+
+
+@require_GET
+def index(request):
+    """Filters, headline cards and chart canvases; the charts and the rep table load
+    right after (JSON endpoints and the reps partial), so the page itself stays cheap."""
+    _require_dashboard(request)
+    form, filters, sort = _filters_from(request)
     user = request.user
     teams = list(selectors.dashboard_teams(user=user))
     reps = list(selectors.dashboard_reps(user=user, team_id=filters.team_id))
     summary = selectors.balance_summary(user=user, filters=filters)
-    rows = selectors.rep_table(user=user, filters=filters, sort=sort)
+    params = filters.as_params()
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "nav": "dashboard",
+            "form": form,
+            "filters": filters,
+            "teams": teams,
+            "reps": reps,
+            "stage_choices": selectors.STAGE_CHOICES,
+            "period_choices": selectors.PERIOD_CHOICES,
+            "summary": summary,
+            "cards": _stat_cards(summary),
+            "sort": sort,
+            "query": _query(params),
+            "reps_query": _query(params, sort=sort if sort != "name" else ""),
+            "open_flags": selectors.open_flag_count(user=user, filters=filters),
+            "flags_url": _flags_url({"team": filters.team_id or ""}),
+            "scope_label": _scope_label(teams, filters, user),
+        },
+    )
+
+
+@require_GET
+def rep_table(request):
+    """The per-rep table (an htmx partial of the dashboard; also a page of its own)."""
+    _require_dashboard(request)
+    _form, filters, sort = _filters_from(request)
+    rows = selectors.rep_table(user=request.user, filters=filters, sort=sort)
     params = filters.as_params()
     flag_base = {"team": filters.team_id or ""}
     codes = selectors.pressure_codes()
@@ -121,31 +155,18 @@ def index(request):
         row.margin_url = _flags_url(flag_base, rep=row.rep_id, code="SELLER_MARGIN_BELOW_FLOOR")
         row.sla_url = _flags_url(flag_base, rep=row.rep_id, code="HANDOFF_OVERDUE")
         row.value_url = _flags_url(flag_base, rep=row.rep_id, side="buyer")
+    # Sort links re-render the whole page with the new order (works without JavaScript).
     sort_links = {
-        key: "?" + _query(params, sort=(f"-{key}" if sort == key else key))
+        key: reverse("dashboard:index")
+        + "?"
+        + _query(params, sort=(f"-{key}" if sort == key else key))
         for key in selectors.REP_SORT_KEYS
     }
+    template = "dashboard/_rep_table.html" if request.htmx else "dashboard/reps.html"
     return render(
         request,
-        "dashboard/index.html",
-        {
-            "nav": "dashboard",
-            "form": form,
-            "filters": filters,
-            "teams": teams,
-            "reps": reps,
-            "stage_choices": selectors.STAGE_CHOICES,
-            "period_choices": selectors.PERIOD_CHOICES,
-            "summary": summary,
-            "cards": _stat_cards(summary),
-            "rows": rows,
-            "sort": sort,
-            "sort_links": sort_links,
-            "query": _query(params),
-            "open_flags": sum(row.open_flags for row in rows),
-            "flags_url": _flags_url(flag_base),
-            "scope_label": _scope_label(teams, filters, user),
-        },
+        template,
+        {"nav": "dashboard", "rows": rows, "sort": sort, "sort_links": sort_links},
     )
 
 

@@ -187,6 +187,8 @@ def test_manager_sees_charts_and_acknowledges_a_flag(transactional_db, live_serv
     page.wait_for_url("**/dashboard/")
     page.wait_for_selector("#quadrant-chart[data-rendered=true]", timeout=15000)
     page.wait_for_selector("#trends-chart[data-rendered=true]", timeout=15000)
+    page.wait_for_selector("#rep-table table.rep-table", timeout=15000)  # loaded by htmx
+    assert page.locator("#rep-table tbody tr").count() == 4
 
     assert _painted_pixels(page, "quadrant-chart") > 5000
     assert _painted_pixels(page, "trends-chart") > 5000

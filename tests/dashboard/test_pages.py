@@ -13,6 +13,7 @@ from tests import factories as f
 from .conftest import flag_status, make_deal, make_flag
 
 DASHBOARD = reverse("dashboard:index")
+REPS = reverse("dashboard:reps")
 FLAGS = reverse("dashboard:flags")
 
 
@@ -38,15 +39,24 @@ def test_dashboard_shows_counts_per_quadrant_with_changes_and_reps(board, client
     }
     assert "Buyer loses" in html and "Seller loses" in html and "Lose-lose" in html
     assert "-1 vs last week" in html  # buyer loses fell from 2 to 1
-    assert "Rita Reyes" in html and "Oscar Olsen" in html
     assert "Beta secret deal" not in html and "bert_rep" not in html
+    assert f'hx-get="{REPS}?stage=open&amp;period=all"' in html  # the rep table loads next
     assert 'id="quadrant-chart"' in html and 'id="trends-chart"' in html
     assert "vendor/chartjs/chart.umd.min.js" in html
     assert response.context["open_flags"] == 3  # d1, d2 twice; d5 is closed, d3 acknowledged
-    # Each number in the rep table opens the filtered flag list.
-    assert f"{FLAGS}?team=&amp;rep={board.rita.id}&amp;code=PRESSURE_LANGUAGE" in html or (
-        f"rep={board.rita.id}&amp;code=PRESSURE_LANGUAGE" in html
-    )
+
+
+def test_rep_table_partial_links_each_number_to_the_flag_list(board, client):
+    client.force_login(board.manager)
+    response = client.get(REPS, {"stage": "open"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html  # a partial for htmx
+    assert "Rita Reyes" in html and "Oscar Olsen" in html and "bert_rep" not in html
+    assert f"{FLAGS}?rep={board.rita.id}&amp;code=PRESSURE_LANGUAGE" in html
+    assert f"{FLAGS}?rep={board.oscar.id}&amp;code=HANDOFF_OVERDUE" in html
+    assert "4.5 / 5" in html  # oscar's post-close customer value
+    full = client.get(REPS).content.decode()
+    assert "<html" in full and "Rita Reyes" in full  # also a page of its own
 
 
 def test_dashboard_filters_apply_to_cards(board, client):
@@ -72,7 +82,7 @@ def test_dashboard_sorts_the_rep_table(board, client):
     client.force_login(board.manager)
 
     def table(params):
-        html = client.get(DASHBOARD, params).content.decode()
+        html = client.get(REPS, params, HTTP_HX_REQUEST="true").content.decode()
         return html[html.index('class="rep-table"') :]
 
     html = table({"sort": "-open_deals"})
@@ -85,6 +95,7 @@ def test_reps_get_403_and_anonymous_users_go_to_login(board, client):
     client.force_login(board.rita)
     assert client.get(DASHBOARD).status_code == 403
     assert client.get(FLAGS).status_code == 403
+    assert client.get(REPS).status_code == 403
     assert client.post(ack_url(board.flags.d1_chasing), {"note": "x"}).status_code == 403
     assert flag_status(board.flags.d1_chasing) == "open"
     client.logout()
@@ -104,13 +115,15 @@ def _page_queries(client, url):
     return len(ctx.captured_queries)
 
 
-# session, user, roles, managed teams, teams, reps, balance (3), rep table (5)
-PAGE_MAX_QUERIES = 14
+# session, user, roles, managed teams, teams, reps, balance (3), open flags
+PAGE_MAX_QUERIES = 10
+REPS_MAX_QUERIES = 9  # session, user, roles, managed teams, rep table (5)
 FLAGS_PAGE_MAX_QUERIES = 8  # session, user, roles, managed teams, teams, reps, count, page
 
 
 @pytest.mark.parametrize(
-    ("url", "limit"), [(DASHBOARD, PAGE_MAX_QUERIES), (FLAGS, FLAGS_PAGE_MAX_QUERIES)]
+    ("url", "limit"),
+    [(DASHBOARD, PAGE_MAX_QUERIES), (REPS, REPS_MAX_QUERIES), (FLAGS, FLAGS_PAGE_MAX_QUERIES)],
 )
 def test_pages_run_a_fixed_number_of_queries(
     team, manager_user, client, url, limit, django_assert_max_num_queries
