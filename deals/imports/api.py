@@ -61,7 +61,7 @@ class ImportJobListSerializer(serializers.ModelSerializer):
 
 class ImportJobSerializer(ImportJobListSerializer):
     headers = serializers.SerializerMethodField()
-    default_owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    default_owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta(ImportJobListSerializer.Meta):
         fields = [
@@ -154,13 +154,22 @@ class UploadSerializer(_OptionsSerializer):
     team = serializers.IntegerField(required=False, help_text="Needed when you manage several.")
 
 
+class ImportJobPageSerializer(serializers.Serializer):
+    """The paginated list, documented as it is sent ({count, next, previous, results})."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ImportJobListSerializer(many=True)
+
+
 class ImportListCreateApi(APIView):
     """GET: your teams' imports. POST (multipart): upload a CSV → stored and dry-run."""
 
     permission_classes = [permissions.IsAuthenticated, CanImport]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(responses=ImportJobListSerializer(many=True))
+    @extend_schema(responses=ImportJobPageSerializer, operation_id="v1_imports_list")
     def get(self, request):
         from winwin_crm.api.pagination import StandardPagination
 
