@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deals.api.filters import MAX_ID, IdFilter
 from deals.models import Deal, Flag, HealthPolicy, Severity, Side
 from deals.visibility import deal_scope_q, managed_team_ids
 from winwin_crm.accounts.models import Team
@@ -180,9 +181,13 @@ class FlagFilter(df.FilterSet):
         choices=[*Flag.Status.choices, ("active", "Active (open or acknowledged)")],
         method="filter_status",
     )
-    owner = df.NumberFilter(field_name="deal__owner_id", help_text="The deal owner's user id.")
-    deal = df.NumberFilter(field_name="deal_id")
-    team = df.NumberFilter(field_name="deal__team_id")
+    # Bounded integer ids: a huge or fractional id is a 400, not a database overflow (500).
+    owner = IdFilter(
+        field_name="deal__owner_id", min_value=1, max_value=MAX_ID,
+        help_text="The deal owner's user id.",
+    )  # fmt: skip
+    deal = IdFilter(field_name="deal_id", min_value=1, max_value=MAX_ID)
+    team = IdFilter(field_name="deal__team_id", min_value=1, max_value=MAX_ID)
 
     class Meta:
         model = Flag
