@@ -58,6 +58,11 @@ class Handoff(models.Model):
         indexes = [
             models.Index(fields=["delivery_team", "status"]),
             models.Index(fields=["status", "sla_due_at"]),
+            models.Index(
+                fields=["deal"],
+                include=["sla_due_at", "claimed_at"],
+                name="handoff_deal_sla_covering",
+            ),
         ]
 
     def __str__(self):
@@ -188,7 +193,15 @@ class CheckIn(models.Model):
                 name="check_in_value_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["due_date", "completed_at"])]
+        indexes = [
+            models.Index(fields=["due_date", "completed_at"]),
+            models.Index(
+                fields=["handoff"],
+                include=["customer_value"],
+                condition=Q(customer_value__isnull=False),
+                name="check_in_value_by_handoff",
+            ),
+        ]
 
     def __str__(self):
         return f"Day-{self.day_offset} check-in for {self.handoff.deal}"

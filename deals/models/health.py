@@ -194,6 +194,12 @@ class Flag(models.Model):
             models.Index(fields=["status", "code"]),
             models.Index(fields=["deal", "status"]),
             models.Index(fields=["status", "first_seen_at"]),
+            models.Index(
+                fields=["deal"],
+                include=["code"],
+                condition=Q(status="open"),
+                name="flag_open_by_deal",
+            ),
         ]
 
     def __str__(self):
@@ -219,7 +225,19 @@ class HealthSnapshot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["deal", "day"], name="one_snapshot_per_deal_day"),
         ]
-        indexes = [models.Index(fields=["team", "day"]), models.Index(fields=["day", "balance"])]
+        # Covering indexes: trends read a team's (or everyone's) history from the index alone.
+        indexes = [
+            models.Index(
+                fields=["team", "day"],
+                include=["balance", "pressure_flag_count", "net_total", "deal", "owner"],
+                name="snapshot_team_day_covering",
+            ),
+            models.Index(
+                fields=["day"],
+                include=["balance", "pressure_flag_count", "net_total", "deal", "owner", "team"],
+                name="snapshot_day_covering",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.deal_id} on {self.day}: {self.balance}"

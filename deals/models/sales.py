@@ -187,7 +187,22 @@ class Deal(TimeStamped):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "stage"]),
-            models.Index(fields=["team", "stage"]),
+            # Covering index: the dashboard aggregates a team's deals from the index alone.
+            models.Index(
+                fields=["team", "stage"],
+                include=[
+                    "owner",
+                    "balance",
+                    "net_total",
+                    "list_total",
+                    "cost_total",
+                    "buyer_score",
+                    "seller_score",
+                    "closed_at",
+                    "created_at",
+                ],
+                name="deal_team_stage_covering",
+            ),
             models.Index(fields=["team", "balance"]),
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["-updated_at", "-id"]),
