@@ -316,6 +316,13 @@ class DealSerializer(DocumentedModelSerializer):
     owner_username = serializers.CharField(
         source="owner.username", read_only=True, help_text="The owning rep's username."
     )
+    # Empty until the health engine first computes the deal: documented as such.
+    balance = serializers.ChoiceField(
+        choices=Deal.Balance.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="win_win, buyer_loses, seller_loses or lose_lose; empty until computed.",
+    )
 
     class Meta:
         model = Deal
