@@ -55,12 +55,17 @@ class HandoffEventSerializer(serializers.ModelSerializer):
 
 class CheckInSerializer(serializers.ModelSerializer):
     deal = serializers.IntegerField(source="handoff.deal_id", read_only=True)
+    # Empty/null until the check-in is recorded; check_in_record refuses to record them so.
     account_health = serializers.ChoiceField(
         choices=CheckIn.AccountHealth.choices,
+        allow_blank=True,
         help_text="Is the account healthy for the seller: profitable, at_risk or churned.",
     )
     customer_value = serializers.IntegerField(
-        min_value=1, max_value=5, help_text="1–5: is the customer getting the value they bought?"
+        min_value=1,
+        max_value=5,
+        allow_null=True,
+        help_text="1–5: is the customer getting the value they bought?",
     )
     referrals = serializers.IntegerField(min_value=0, default=0)
 
