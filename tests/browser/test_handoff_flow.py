@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from deals.models import Commitment, Deal
 from handoff.models import Handoff, HandoffEvent
 from tests import factories as f
-from tests.browser.conftest import CHROMIUM
+from tests.browser_support import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

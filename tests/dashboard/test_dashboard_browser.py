@@ -5,9 +5,7 @@ screenshots to tests/artifacts/ for a person to look at.
 """
 
 import datetime as dt
-import os
 import random
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,24 +17,9 @@ from tests import factories as f
 
 from .conftest import make_deal, make_flag, snapshot
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (set CHROMIUM_PATH)"),
-]
+pytestmark = pytest.mark.browser
 
 TITLES = [
     "Acme Corp platform rollout",
@@ -139,14 +122,13 @@ def _build_team(team, manager):
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
-        browser.close()
+def browser_page(browser, live_server):
+    # The suite's one Playwright browser (tests/browser_support.py): the sync API allows
+    # only one instance per thread.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 def _painted_pixels(page, canvas_id):

@@ -1,5 +1,7 @@
 """Playwright fixtures for browser tests: Debian's chromium against pytest-django's live server.
 
+Loaded as a plugin for the whole suite (`-p tests.browser_support` in pyproject.toml), so
+one browser serves every directory: Playwright's sync API allows one instance per thread.
 Reusable by any area: `page` (a fresh tab), `new_page()` (another tab in the same session),
 `login(page, user)`, `screenshot(page, name)` (saved under tests/artifacts/).
 """
@@ -9,8 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -79,6 +79,8 @@ def new_page(browser_context):
 
 @pytest.fixture
 def login():
+    from tests.factories import PASSWORD
+
     def do_login(page, user, password=PASSWORD):
         page.goto("/accounts/login/")
         page.fill("#id_username", user.username)
