@@ -464,7 +464,7 @@ def fast_insert(model, objs: list) -> None:
         model._base_manager.bulk_create(objs, batch_size=BULK_BATCH_SIZE)
         return
     meta = model._meta
-    fields = list(meta.concrete_fields)
+    fields = [f for f in meta.concrete_fields if not f.generated]  # the database computes those
     table = meta.db_table
     with connection.cursor() as cursor:
         if meta.pk.attname and getattr(objs[0], meta.pk.attname) is None:

@@ -655,8 +655,6 @@ class FlagFilters:
 
 def flag_review_list(*, user, filters: FlagFilters) -> QuerySet[Flag]:
     """Open (or acknowledged, for audit) flags on the user's dashboard deals, worst first."""
-    from django.db.models import Case, IntegerField, When
-
     qs = Flag.objects.filter(dashboard_scope_q(user, "deal__"), status=filters.status)
     if filters.code:
         qs = qs.filter(code=filters.code)
@@ -670,14 +668,8 @@ def flag_review_list(*, user, filters: FlagFilters) -> QuerySet[Flag]:
         qs = qs.filter(deal__team_id=filters.team_id)
     if filters.min_age_days:
         qs = qs.filter(first_seen_at__lte=timezone.now() - dt.timedelta(days=filters.min_age_days))
-    severity_rank = Case(
-        When(severity="critical", then=Value(0)),
-        When(severity="warning", then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
     return qs.select_related("deal", "deal__owner", "deal__team", "acknowledged_by").order_by(
-        severity_rank, "first_seen_at", "id"
+        "severity_rank", "first_seen_at", "id"
     )
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from winwin_crm.accounts.models import Team
@@ -180,6 +180,16 @@ class Flag(models.Model):
         related_name="+",
     )
     acknowledge_note = models.TextField(blank=True)
+    # Stored so "worst first" lists walk an index instead of sorting every open flag.
+    severity_rank = models.GeneratedField(
+        expression=Case(
+            When(severity="critical", then=Value(0)),
+            When(severity="warning", then=Value(1)),
+            default=Value(2),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-last_seen_at", "-id"]
