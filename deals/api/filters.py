@@ -1,8 +1,11 @@
 """Query-string filters of the sales API. Bad values (non-numeric ids, unknown choices,
 ranges whose start is after their end) answer 400 with the parameter named."""
 
+import datetime as dt
+
 import django_filters as df
 from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from deals.models import (
     Activity,
@@ -43,6 +46,28 @@ class IdFilter(df.NumberFilter):
     field_class = forms.IntegerField
 
 
+class RealIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time the database can store: PostgreSQL refuses UTC offsets past
+    ±15:59 and SQLite's conversion to UTC overflows at the ends of the calendar, either of
+    which would be a 500 instead of a 400."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None:
+            if abs(offset) > dt.timedelta(hours=14):
+                raise forms.ValidationError("Use a UTC offset between -14:00 and +14:00.")
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                raise forms.ValidationError("Enter a date between the years 1 and 9999.") from None
+        return value
+
+
+class IsoDateTimeFilter(df.IsoDateTimeFilter):
+    field_class = RealIsoDateTimeField
+
+
 def _id(field_name: str, what: str) -> IdFilter:
     return IdFilter(
         field_name=field_name,
@@ -54,10 +79,10 @@ def _id(field_name: str, what: str) -> IdFilter:
 
 def _created_range():
     return (
-        df.IsoDateTimeFilter(
+        IsoDateTimeFilter(
             field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
         ),
-        df.IsoDateTimeFilter(
+        IsoDateTimeFilter(
             field_name="created_at", lookup_expr="lte", help_text="Created at or before (ISO 8601)."
         ),
     )
@@ -106,10 +131,10 @@ class DealFilter(RangeCheckedFilterSet):
         field_name="expected_close_date", lookup_expr="lte", help_text="Forecast close on/before."
     )
     created_after, created_before = _created_range()
-    updated_after = df.IsoDateTimeFilter(
+    updated_after = IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Changed at or after (ISO 8601)."
     )
-    updated_before = df.IsoDateTimeFilter(
+    updated_before = IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="lte", help_text="Changed at or before (ISO 8601)."
     )
 
@@ -167,10 +192,10 @@ class NeedFilter(DealChildFilter):
 
 
 class DiscoveryCallFilter(DealChildFilter):
-    held_after = df.IsoDateTimeFilter(
+    held_after = IsoDateTimeFilter(
         field_name="held_at", lookup_expr="gte", help_text="Held at or after (ISO 8601)."
     )
-    held_before = df.IsoDateTimeFilter(
+    held_before = IsoDateTimeFilter(
         field_name="held_at", lookup_expr="lte", help_text="Held at or before (ISO 8601)."
     )
 
@@ -208,10 +233,10 @@ class ActivityFilter(DealChildFilter):
         choices=Activity.InitiatedBy.choices, help_text="Who started it."
     )
     close_attempt = df.BooleanFilter(help_text="Only close attempts (or none).")
-    occurred_after = df.IsoDateTimeFilter(
+    occurred_after = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="Occurred at or after (ISO 8601)."
     )
-    occurred_before = df.IsoDateTimeFilter(
+    occurred_before = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="lte", help_text="Occurred at or before (ISO 8601)."
     )
 
