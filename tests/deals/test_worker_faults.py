@@ -26,6 +26,7 @@ from tests.worker import running_worker
 FAULT_BATCH_ENV = "WINWIN_FAULT_SWEEP_BATCH"
 FAULT_PAUSE_ENV = "WINWIN_FAULT_SWEEP_PAUSE"
 DEALS = 300
+VISIBILITY_TIMEOUT = 5
 EXPECTED_CODES = {"SELLER_DISCOUNT_OVER_POLICY", "BUYER_OVERSELL", "BUYER_NO_DISCOVERY"}
 
 
@@ -109,7 +110,8 @@ def test_sweep_killed_mid_run_is_redelivered_and_leaves_one_current_health_per_d
 
     deal_ids = _seed_deals_whose_flags_fire(DEALS)
     worker_env = {
-        "CELERY_VISIBILITY_TIMEOUT": "5",  # an unacked task returns to the queue after 5 s
+        # an unacked task returns to the queue after 5 s
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         FAULT_BATCH_ENV: "10",
         FAULT_PAUSE_ENV: "0.15",
     }
@@ -129,6 +131,7 @@ def test_sweep_killed_mid_run_is_redelivered_and_leaves_one_current_health_per_d
                 break
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
         proc.wait(timeout=10)
         done_at_kill = _computed(deal_ids)
     assert 0 < done_at_kill < DEALS, (
@@ -136,7 +139,10 @@ def test_sweep_killed_mid_run_is_redelivered_and_leaves_one_current_health_per_d
     )
 
     # A new worker on the same queue: the unacked sweep comes back after the visibility
-    # timeout, with nobody sending it again.
+    # timeout, with nobody sending it again. kombu looks for expired unacked messages when
+    # a worker starts polling (then only every ~100 s), so restart it, as a supervisor
+    # would, once the timeout has passed.
+    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
     with running_worker(
         needs_database=True, extra_env=worker_env, extra_args=worker_args, queue=queue
     ) as (_client, _queue, proc):

@@ -321,6 +321,7 @@ MATRIX: dict[str, Entry] = {
     ),
     "dashboard:index": Entry(_none, ("GET",), LIST),
     "dashboard:flags": Entry(_none, ("GET",), LIST),
+    "dashboard:reps": Entry(_none, ("GET",), LIST),
     "dashboard:flag_bulk_acknowledge": Entry(
         _none, ("POST",), LIST, lambda w: {"flags": [w.flag.pk], "note": "Hijacked"}
     ),
