@@ -13,6 +13,7 @@ sweep writes once a day for every open deal; the current week always comes from 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -271,6 +272,37 @@ def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, 
     return value
 
 
+# Today's aggregates scan every deal of the scope (a manager of 50,000 deals waits
+# 100–400 ms per aggregate), and health itself is recomputed asynchronously, so a dashboard
+# a minute behind tells the same story. Live aggregates are cached that long per scope and
+# filters; the page says "as of" when it was computed.
+LIVE_CACHE_SECONDS = 60
+
+
+def _live_cache_key(user, filters: DashboardFilters, kind: str) -> str:
+    scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
+    raw = f"{kind}|{scope}|{filters.team_id}|{filters.rep_id}|{filters.stage}|{filters.period}"
+    return "dashboard:live:v1:" + hashlib.sha1(raw.encode()).hexdigest()
+
+
+def _live_cached(kind: str):
+    def decorate(compute):
+        @functools.wraps(compute)
+        def cached(*, user, filters: DashboardFilters):
+            from django.core.cache import cache
+
+            key = _live_cache_key(user, filters, kind)
+            value = cache.get(key)
+            if value is None:
+                value = compute(user=user, filters=filters)
+                cache.set(key, value, LIVE_CACHE_SECONDS)
+            return value
+
+        return cached
+
+    return decorate
+
+
 def _empty_by_balance(value):
     return dict.fromkeys(BALANCES, value)
 
@@ -278,6 +310,7 @@ def _empty_by_balance(value):
 # --- Headline ----------------------------------------------------------------------------
 
 
+@_live_cached("balance")
 def balance_summary(*, user, filters: DashboardFilters) -> dict:
     """Counts and money (sum of net totals) per balance, now and the change since a week
     and a month ago. Two queries, three when the history is not cached yet."""
@@ -366,6 +399,7 @@ def win_win_threshold(*, team_id: int | None) -> int:
     return thresholds.get(team_id) or thresholds.get(None) or DEFAULT_WIN_WIN_THRESHOLD
 
 
+@_live_cached("quadrant")
 def quadrant(*, user, filters: DashboardFilters) -> dict:
     """Scored deals as (buyer score, seller score, net total) points; above
     QUADRANT_MAX_POINTS, a server-side density grid instead. Two or three queries."""
@@ -413,6 +447,7 @@ def quadrant(*, user, filters: DashboardFilters) -> dict:
 # --- Trends ------------------------------------------------------------------------------
 
 
+@_live_cached("trends")
 def trends(*, user, filters: DashboardFilters) -> dict:
     """Per week, last TREND_WEEKS weeks: share of win-win deals and open pressure flags.
 
@@ -497,6 +532,11 @@ def _pct(part, whole) -> float | None:
 
 
 def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> list[RepRow]:
+    return sort_rep_rows(_rep_rows(user=user, filters=filters), sort)
+
+
+@_live_cached("reps")
+def _rep_rows(*, user, filters: DashboardFilters) -> list[RepRow]:
     """One row per rep with deals in the filtered scope. Five queries.
 
     Deal columns follow every filter; the handoff columns (SLA misses, post-close customer
@@ -599,7 +639,7 @@ def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> list[Re
         row.name = names.get(row.rep_id, f"#{row.rep_id}")
         for code in codes:
             row.pressure_flags.setdefault(code, 0)
-    return sort_rep_rows(list(rows.values()), sort)
+    return list(rows.values())
 
 
 def _flag_counts(user, filters):

@@ -136,11 +136,14 @@ def test_pages_run_a_fixed_number_of_queries(
             make_flag(deal, "PRESSURE_CHASING")
             make_flag(deal, "SELLER_MARGIN_BELOW_FLOOR", side="seller")
 
+    from django.core.cache import cache
+
     client.force_login(manager_user)
     grow(5)
     with django_assert_max_num_queries(limit):
         small = _page_queries(client, url)
     grow(45)
+    cache.clear()  # the uncached path: live aggregates are cached for a minute
     with django_assert_max_num_queries(limit):
         large = _page_queries(client, url)
     assert small == large

@@ -284,9 +284,24 @@ def test_manager_of_two_teams_sees_both(board, other_team):
 
 
 def test_past_history_is_cached_until_new_history_arrives(board, django_assert_num_queries):
-    s.balance_summary(user=board.manager, filters=OPEN)  # warms the cache
+    uncached_live = s.balance_summary.__wrapped__  # past the minute-long live cache
+    uncached_live(user=board.manager, filters=OPEN)  # warms the history cache
     with django_assert_num_queries(2):  # history version + live deals; history from cache
-        s.balance_summary(user=board.manager, filters=OPEN)
+        uncached_live(user=board.manager, filters=OPEN)
     snapshot(board.d4, board.week_ago, "lose_lose")  # a backfilled day changes the key
-    week = s.balance_summary(user=board.manager, filters=OPEN)["change"]["week"]
+    week = uncached_live(user=board.manager, filters=OPEN)["change"]["week"]
     assert week["counts"]["lose_lose"] == 0  # 1 now, 1 then
+
+
+def test_live_aggregates_are_reused_for_a_minute_then_recomputed(board, django_assert_num_queries):
+    from django.core.cache import cache
+
+    first = s.rep_table(user=board.manager, filters=OPEN)
+    with django_assert_num_queries(0):
+        again = s.rep_table(user=board.manager, filters=OPEN, sort="-open_deals")
+    assert {r.rep_id for r in again} == {r.rep_id for r in first}
+    make_deal(board.d1.team, board.rita, scores=(90, 90, "win_win"), net=5)
+    stale = {r.rep_id: r.open_deals for r in s.rep_table(user=board.manager, filters=OPEN)}
+    cache.clear()  # what the minute's expiry does
+    fresh = {r.rep_id: r.open_deals for r in s.rep_table(user=board.manager, filters=OPEN)}
+    assert fresh[board.rita.id] == stale[board.rita.id] + 1
