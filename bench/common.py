@@ -51,15 +51,21 @@ class Timing:
         return max(self.queries) if self.queries else 0
 
 
-def time_requests(client, urls: list[str], *, runs: int, warmup: int = 2) -> Timing:
+def time_requests(
+    client, urls: list[str], *, runs: int, warmup: int = 2, cold: bool = False
+) -> Timing:
     """GET each URL in turn (cycling) `runs` times in-process with the Django test client,
-    after `warmup` unmeasured requests; record wall time and the queries each one ran."""
+    after `warmup` unmeasured requests; record wall time and the queries each one ran.
+    `cold` empties Django's cache (untimed) before every request."""
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     timing = Timing()
     for n in range(warmup + runs):
         url = urls[n % len(urls)]
+        if cold:
+            cache.clear()
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             response = client.get(url)
