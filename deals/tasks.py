@@ -27,9 +27,26 @@ def health_recompute_task(deal_id: int) -> None:
     health_recompute(deal_id=deal_id)
 
 
-@shared_task(name="deals.tasks.health_sweep_task", **RETRY)
-def health_sweep_task(team_id: int | None = None) -> int:
-    """Hourly: time-based rules (stale, chasing, overdue handoffs) change with the clock."""
+@shared_task(name="deals.tasks.health_sweep_task", bind=True, **RETRY)
+def health_sweep_task(self, team_id: int | None = None) -> int:
+    """Hourly: time-based rules (stale, chasing, overdue handoffs) change with the clock.
+
+    Fans out one batch task per id range, so every worker process on every host shares
+    the sweep; returns how many batches were queued.
+    """
+    from deals.health import health_sweep_plan
+
+    plan = health_sweep_plan(team_id=team_id)
+    # The batches follow the sweep onto its queue (None, the default, when eager).
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    for first_id, last_id in plan:
+        health_sweep_batch_task.apply_async((first_id, last_id, team_id), queue=queue)
+    return len(plan)
+
+
+@shared_task(name="deals.tasks.health_sweep_batch_task", **RETRY)
+def health_sweep_batch_task(first_id: int, last_id: int, team_id: int | None = None) -> int:
+    """One slice of the sweep; safe to run twice (SKIP LOCKED, idempotent writes)."""
     from deals.health import health_sweep
 
-    return health_sweep(team_id=team_id)
+    return health_sweep(id_range=(first_id, last_id), team_id=team_id)

@@ -7,7 +7,14 @@ health_recompute_on_commit, policy_for_team, flag_acknowledge, PRESSURE_CODES, A
 from .policy import policy_for_team
 from .queue import health_recompute_on_commit
 from .rules import ALL_CODES, PRESSURE_CODES
-from .store import BATCH_SIZE, HealthResult, flag_acknowledge, health_recompute, health_sweep
+from .store import (
+    BATCH_SIZE,
+    HealthResult,
+    flag_acknowledge,
+    health_recompute,
+    health_sweep,
+    health_sweep_plan,
+)
 
 __all__ = [
     "ALL_CODES",
@@ -18,5 +25,6 @@ __all__ = [
     "health_recompute",
     "health_recompute_on_commit",
     "health_sweep",
+    "health_sweep_plan",
     "policy_for_team",
 ]

@@ -333,12 +333,29 @@ def sweep_queryset(*, team_id: int | None = None, all_deals: bool = False):
     return qs
 
 
+def health_sweep_plan(
+    *, batch_size: int = BATCH_SIZE, team_id: int | None = None, all_deals: bool = False
+) -> list[tuple[int, int]]:
+    """The sweep cut into id ranges of about `batch_size` deals, so several workers (on
+    several hosts) can share one sweep: each range is an independent health_sweep call."""
+    ids = list(
+        sweep_queryset(team_id=team_id, all_deals=all_deals)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return [
+        (chunk[0], chunk[-1])
+        for chunk in (ids[i : i + batch_size] for i in range(0, len(ids), batch_size))
+    ]
+
+
 def health_sweep(
     *,
     batch_size: int = BATCH_SIZE,
     now: dt.datetime | None = None,
     team_id: int | None = None,
     all_deals: bool = False,
+    id_range: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Recompute every deal the time-based rules may have changed; returns deals processed.
@@ -350,6 +367,8 @@ def health_sweep(
     now = now or timezone.now()
     policies = policies_by_team()
     qs = sweep_queryset(team_id=team_id, all_deals=all_deals)
+    if id_range is not None:
+        qs = qs.filter(id__gte=id_range[0], id__lte=id_range[1])
     total = qs.count() if progress else 0
     processed = visited = 0
     last_id = 0

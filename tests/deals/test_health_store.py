@@ -317,3 +317,25 @@ def test_sweep_queries_do_not_grow_with_the_number_of_deals(django_assert_max_nu
     with django_assert_max_num_queries(40) as large:
         health_sweep()
     assert len(large) == len(small)
+
+
+def test_sweep_plan_cuts_the_sweep_into_ranges_that_cover_every_deal_once(db):
+    from deals.health import health_sweep_plan
+
+    deals = [f.DealFactory() for _ in range(7)]
+    plan = health_sweep_plan(batch_size=3)
+    assert len(plan) == 3
+    covered = [d.id for d in deals if any(lo <= d.id <= hi for lo, hi in plan)]
+    assert sorted(covered) == sorted(d.id for d in deals)
+    assert all(a[1] < b[0] for a, b in zip(plan, plan[1:], strict=False))
+
+
+def test_sweep_task_fans_out_batches_that_score_every_open_deal(db):
+    from deals.models import Deal
+    from deals.tasks import health_sweep_task
+
+    for _ in range(5):
+        f.DealFactory()
+    batches = health_sweep_task.apply().get()
+    assert batches == 1
+    assert not Deal.objects.filter(health_computed_at__isnull=True).exists()
