@@ -279,9 +279,29 @@ def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, 
 LIVE_CACHE_SECONDS = 60
 
 
+LIVE_GENERATION_KEY = "dashboard:live:generation"
+
+
+def live_cache_invalidate() -> None:
+    """Forget every cached live aggregate (after a manager's own change, e.g. acknowledging
+    flags, so their dashboard shows it at once)."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr(LIVE_GENERATION_KEY)
+    except ValueError:  # not set yet
+        cache.set(LIVE_GENERATION_KEY, 1, None)
+
+
 def _live_cache_key(user, filters: DashboardFilters, kind: str) -> str:
+    from django.core.cache import cache
+
+    generation = cache.get(LIVE_GENERATION_KEY, 0)
     scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
-    raw = f"{kind}|{scope}|{filters.team_id}|{filters.rep_id}|{filters.stage}|{filters.period}"
+    raw = (
+        f"{kind}|{scope}|{filters.team_id}|{filters.rep_id}|{filters.stage}|{filters.period}"
+        f"|{generation}"
+    )
     return "dashboard:live:v1:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
@@ -724,6 +744,7 @@ def flag_get_for_review(*, user, flag_id: int) -> Flag:
     )
 
 
+@_live_cached("open_flags")
 def open_flag_count(*, user, filters: DashboardFilters) -> int:
     flags = Flag.objects.filter(dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN)
     return _apply_deal_filters(flags, filters, prefix="deal__").count()

@@ -230,6 +230,7 @@ def _acknowledge(*, flag, user, note) -> str | None:
         return " ".join(exc.messages)
     except not_active as exc:
         return str(exc)
+    selectors.live_cache_invalidate()
     return None
 
 

@@ -305,3 +305,12 @@ def test_live_aggregates_are_reused_for_a_minute_then_recomputed(board, django_a
     cache.clear()  # what the minute's expiry does
     fresh = {r.rep_id: r.open_deals for r in s.rep_table(user=board.manager, filters=OPEN)}
     assert fresh[board.rita.id] == stale[board.rita.id] + 1
+
+
+def test_acknowledging_a_flag_refreshes_the_managers_cached_numbers(board, client):
+    before = s.open_flag_count(user=board.manager, filters=OPEN)
+    client.force_login(board.manager)
+    flag = board.d2.flags.filter(status="open").first()
+    response = client.post(f"/dashboard/flags/{flag.pk}/acknowledge/", {"note": "Agreed with rep"})
+    assert response.status_code in (200, 302)
+    assert s.open_flag_count(user=board.manager, filters=OPEN) == before - 1
