@@ -89,6 +89,16 @@ def _seed_deals_whose_flags_fire(count: int) -> list[int]:
     return [deal.pk for deal in deals]
 
 
+def _broker_state(client, queue: str) -> str:
+    with client.connection_for_write() as connection:
+        redis = connection.default_channel.client
+        unacked = redis.zrange("unacked_index", 0, -1, withscores=True)
+        return (
+            f"queue {queue}: {redis.llen(queue)} waiting, unacked: {unacked}, "
+            f"mutex: {redis.get('unacked_mutex')}, now: {time.time():.0f}"
+        )
+
+
 def _computed(deal_ids) -> int:
     from deals.models import Deal
 
@@ -152,9 +162,11 @@ def test_sweep_killed_mid_run_is_redelivered_and_leaves_one_current_health_per_d
                 pytest.fail(f"second worker died:\n{proc.stdout.read()}")
             time.sleep(0.2)
         done_after = _computed(deal_ids)
+        broker_state = _broker_state(_client, queue) if done_after < DEALS else ""
     assert done_after == DEALS, (
         f"the killed sweep was not redelivered: {done_after} of {DEALS} deals computed "
-        f"({done_at_kill} at the kill)"
+        f"({done_at_kill} at the kill); broker: {broker_state}; second worker log:\n"
+        f"{proc.stdout.read()}"
     )
 
     print(f"FAULT: {done_at_kill} computed at the kill, {done_after} after redelivery")
