@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -396,7 +397,10 @@ def test_every_url_pattern_has_a_matrix_entry():
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Team A's objects, built once; each test runs in a savepoint rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    fast_hashing = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
         yield build_world()
         transaction.set_rollback(True)
 
