@@ -1,6 +1,7 @@
-"""A health sweep survives its worker being killed: the task is redelivered (acks_late,
-reject_on_worker_lost, a short Redis visibility timeout) and finishes on a new worker,
-leaving every deal with exactly one current health and no duplicate active flags.
+"""A health sweep survives its worker being killed: the task that was running (the sweep
+fans out id-range batch tasks onto its queue; with 300 deals that is one) is redelivered
+(acks_late, reject_on_worker_lost, a short Redis visibility timeout) and finishes on a new
+worker, leaving every deal with exactly one current health and no duplicate active flags.
 
 Needs PostgreSQL (the worker shares the test database) and Redis; skips otherwise.
 
