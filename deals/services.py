@@ -115,6 +115,10 @@ def _recompute(deal_id: int) -> None:
 # --- pricing -------------------------------------------------------------------------------
 
 
+# Deal totals are stored as DECIMAL(14, 2).
+MAX_DEAL_TOTAL = Decimal("999999999999.99")
+
+
 def pricing_refresh(*, deal_id: int) -> None:
     """Recompute Deal.list_total/net_total/cost_total from its items and concessions in SQL.
 
@@ -144,11 +148,19 @@ def pricing_refresh(*, deal_id: int) -> None:
     def money(value) -> Decimal:
         return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
-    Deal.objects.filter(pk=deal_id).update(
-        list_total=money(items["list_total"]),
-        net_total=money(items["gross_total"]) - money(concessions["price_cuts"]),
-        cost_total=money(items["item_cost"]) + money(concessions["value_add_cost"]),
-    )
+    totals = {
+        "list_total": money(items["list_total"]),
+        "net_total": money(items["gross_total"]) - money(concessions["price_cuts"]),
+        "cost_total": money(items["item_cost"]) + money(concessions["value_add_cost"]),
+    }
+    # The caller's transaction rolls back the item or concession that caused this.
+    too_large = [name for name, value in totals.items() if abs(value) > MAX_DEAL_TOTAL]
+    if too_large:
+        raise ValidationError(
+            f"This would make the deal's {too_large[0].replace('_', ' ')} larger than "
+            f"{MAX_DEAL_TOTAL:,}; check the quantity and prices."
+        )
+    Deal.objects.filter(pk=deal_id).update(**totals)
     _recompute(deal_id)
 
 

@@ -377,3 +377,34 @@ def test_history_records_who_changed_the_deal(deal, rep_user):
     services.deal_update(deal=deal, user=rep_user, title="New title")
     latest = deal.history.first()
     assert (latest.history_user, latest.title, latest.history_type) == (rep_user, "New title", "~")
+
+
+def test_a_line_item_that_would_overflow_the_deal_total_is_refused_and_nothing_changes(db):
+    from decimal import Decimal
+
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from deals import services
+    from deals.models import Deal, LineItem
+    from tests import factories
+
+    deal = factories.DealFactory()
+    item = services.line_item_create(
+        deal=deal,
+        user=deal.owner,
+        name="Licence",
+        quantity=Decimal("2"),
+        unit_list_price=Decimal("100"),
+        unit_price=Decimal("100"),
+    )
+    with pytest.raises(DjangoValidationError, match="larger than"):
+        services.line_item_update(
+            line_item=item,
+            user=deal.owner,
+            quantity=Decimal("9999999999"),
+            unit_list_price=Decimal("999999999999"),
+        )
+    item.refresh_from_db()
+    assert item.quantity == Decimal("2")
+    assert Deal.objects.get(pk=deal.pk).list_total == Decimal("200.00")
+    assert LineItem.objects.filter(deal=deal).count() == 1

@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_deploy_reports_nothing_with_production_settings():
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never does.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "crm.example.com",
