@@ -1,16 +1,9 @@
 """Shared checks for the sales API tests (not a conftest: other areas share tests/api)."""
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 ROLE_CACHES = ("_crm_roles", "_crm_managed_team_ids", "_crm_delivery_team_ids")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Factories hash a password per user; a fast hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _fresh_request_user(client):

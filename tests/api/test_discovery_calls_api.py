@@ -4,7 +4,7 @@ import pytest
 
 from deals.models import BuyerMilestone, Deal, DiscoveryCall, Need
 from tests import factories as f
-from tests.api.domain_helpers import assert_flat_list_queries, fast_passwords, ids  # noqa: F401
+from tests.api.domain_helpers import assert_flat_list_queries, ids
 
 URL = "/api/v1/discovery-calls/"
 

@@ -2,8 +2,6 @@
 
 from django.core.management import call_command
 
-from tests.api.domain_helpers import fast_passwords  # noqa: F401
-
 
 def test_sales_api_schema_has_no_warnings_and_describes_every_field(tmp_path):
     out = tmp_path / "schema.yaml"

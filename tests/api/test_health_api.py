@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 ROLE_CACHES = ("_crm_roles", "_crm_managed_team_ids", "_crm_delivery_team_ids")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def discounted(deal, net="8000.00"):
     Deal.objects.filter(pk=deal.pk).update(
         list_total=Decimal("10000.00"), net_total=Decimal(net), cost_total=Decimal("2000.00")

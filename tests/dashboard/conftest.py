@@ -80,22 +80,6 @@ def snapshot(deal, day, balance, *, net=0, pressure=0, buyer=50, seller=50):
     )
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Every fixture user gets a password hash; the production hasher costs ~1s each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_history_cache():
-    # Test databases reuse ids after each rollback; cached history must not leak across.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def rita(team):
     return f.rep(team, username="rita_rep", first_name="Rita", last_name="Reyes")

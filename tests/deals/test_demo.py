@@ -16,12 +16,6 @@ from winwin_crm.accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The demo hashes its password once per run; the slow default hasher would dominate.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _snapshot():
     """What a person would compare between two runs: titles in order and row counts."""
     deals = Deal.objects.filter(external_id__startswith=demo.DEMO_PREFIX).order_by("external_id")

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from tests import factories as f
-from tests.api.domain_helpers import fast_passwords  # noqa: F401
 
 MODELS = [
     "prospect", "contact", "deal", "discoverycall", "need", "lineitem", "buyermilestone",

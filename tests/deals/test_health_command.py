@@ -12,11 +12,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_recompute_one_deal_prints_its_scores_and_flags():
     deal = f.DealFactory()
     Deal.objects.filter(pk=deal.pk).update(list_total=Decimal("100"), net_total=Decimal("50"))

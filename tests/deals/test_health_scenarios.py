@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def healthy_negotiation(*, list_total="10000.00", net_total="10000.00", cost_total="4000.00"):
     """A deal done right: discovery held, the buyer's needs served, limits disclosed,
     and the buyer in touch recently."""

@@ -6,7 +6,6 @@ from django.http import Http404
 from deals import selectors
 from deals.models import Deal
 from tests import factories as f
-from tests.api.domain_helpers import fast_passwords  # noqa: F401
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from django.utils import timezone
 from deals import services
 from deals.models import Activity, BuyerMilestone, Deal, DiscoveryCall, Need
 from tests import factories as f
-from tests.api.domain_helpers import fast_passwords  # noqa: F401
 
 D = Decimal
 

@@ -11,12 +11,6 @@ from handoff import services
 from tests import factories as f
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every fixture user gets a password; the default hasher makes that most of a test's time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def won_deal(team, rep_user, delivery_team):
     deal = f.DealFactory(

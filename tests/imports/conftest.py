@@ -29,9 +29,3 @@ def make_job(manager_user, team):
         )
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every fixture user gets a password; the default hasher makes that the slowest step.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,9 +18,3 @@ def rep_client(client, rep_user):
 def htmx():
     """Headers of a request htmx makes."""
     return {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every test creates users; the production hasher costs ~0.3 s a user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
