@@ -253,12 +253,16 @@ def _history_cache_key(user, filters: DashboardFilters, kind: str, today: dt.dat
             f"SELECT (SELECT MAX(id) FROM {snapshot_table}), (SELECT MAX(id) FROM {deal_table})"
         )
         newest_snapshot, newest_deal = cursor.fetchone()
+    return _cache_key("history", user, filters, kind, today, newest_snapshot, newest_deal)
+
+
+def _cache_key(family: str, user, filters: DashboardFilters, *parts) -> str:
+    """One cache key per user scope (their teams, or all for admins), filters and parts."""
     scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
-    raw = (
-        f"{kind}|{scope}|{filters.team_id}|{filters.rep_id}|{filters.stage}|{filters.period}"
-        f"|{today}|{newest_snapshot}|{newest_deal}"
+    raw = "|".join(
+        map(str, (scope, filters.team_id, filters.rep_id, filters.stage, filters.period, *parts))
     )
-    return "dashboard:history:v1:" + hashlib.sha1(raw.encode()).hexdigest()
+    return f"dashboard:{family}:v1:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
 def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, compute):
@@ -275,10 +279,8 @@ def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, 
 # Today's aggregates scan every deal of the scope (a manager of 50,000 deals waits
 # 100–400 ms per aggregate), and health itself is recomputed asynchronously, so a dashboard
 # a minute behind tells the same story. Live aggregates are cached that long per scope and
-# filters; the page says "as of" when it was computed.
+# filters; a manager's own change (acknowledging flags) starts a new generation.
 LIVE_CACHE_SECONDS = 60
-
-
 LIVE_GENERATION_KEY = "dashboard:live:generation"
 
 
@@ -296,13 +298,7 @@ def live_cache_invalidate() -> None:
 def _live_cache_key(user, filters: DashboardFilters, kind: str) -> str:
     from django.core.cache import cache
 
-    generation = cache.get(LIVE_GENERATION_KEY, 0)
-    scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
-    raw = (
-        f"{kind}|{scope}|{filters.team_id}|{filters.rep_id}|{filters.stage}|{filters.period}"
-        f"|{generation}"
-    )
-    return "dashboard:live:v1:" + hashlib.sha1(raw.encode()).hexdigest()
+    return _cache_key("live", user, filters, kind, cache.get(LIVE_GENERATION_KEY, 0))
 
 
 def _live_cached(kind: str):
