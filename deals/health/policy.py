@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
-from deals.models import HealthPolicy
+from deals.models import Deal, HealthPolicy
 from deals.visibility import managed_team_ids
 from winwin_crm.accounts.models import Team
 from winwin_crm.accounts.roles import is_admin
@@ -51,6 +51,19 @@ def policy_for_team(team: Team | int | None) -> HealthPolicy:
         p.team_id: p for p in HealthPolicy.objects.filter(Q(team_id=team_id) | Q(team__isnull=True))
     }
     return found.get(team_id) or found.get(None) or global_policy()
+
+
+def policies_for_deal(deal_id: int) -> dict[int | None, HealthPolicy]:
+    """The deal's team policy (if any) and the global one, keyed like policies_by_team:
+    one query that looks the team up itself, so it can run before the deal is loaded."""
+    team_id = Deal.objects.filter(pk=deal_id).values("team_id")
+    policies = {
+        p.team_id: p
+        for p in HealthPolicy.objects.filter(Q(team__isnull=True) | Q(team_id=Subquery(team_id)))
+    }
+    if None not in policies:
+        policies[None] = global_policy()
+    return policies
 
 
 def policies_by_team() -> dict[int | None, HealthPolicy]:

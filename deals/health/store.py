@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
 from deals.visibility import managed_team_ids
 from winwin_crm.accounts.roles import is_admin
 
-from .facts import DealFacts, DealRow, fetch_rows, ids_param, load_deal_rows, load_facts
-from .policy import policies_by_team, policy_for_team
+from .facts import LoadedBatch, fetch_rows, ids_param, load_batch
+from .policy import policies_by_team, policies_for_deal
 from .rules import PRESSURE_CODES, FlagResult, evaluate
 from .scoring import Scores, score
 
@@ -49,7 +49,16 @@ class HealthResult:
     seller_score: int
     balance: str
     computed_at: dt.datetime
-    flags: list[Flag] = field(default_factory=list)
+    _flags: list[Flag] | None = field(default=None, repr=False)
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Active flags, most severe first; read on first use (the Celery task never asks)."""
+        if self._flags is None:
+            self._flags = sort_flags(
+                list(Flag.objects.filter(deal_id=self.deal_id, status__in=ACTIVE))
+            )
+        return self._flags
 
 
 class FlagNotActive(Exception):
@@ -61,38 +70,9 @@ def evidence_digest(evidence: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass(slots=True)
-class _StoredFlag:
-    id: int
-    code: str
-    message: str
-    severity: str
-    side: str
-    evidence_digest: str
-
-
-def _active_flags(deal_ids: list[int]) -> dict[int, dict[str, _StoredFlag]]:
-    found: dict[int, dict[str, _StoredFlag]] = defaultdict(dict)
-    # Evidence is compared by digest, so the JSON itself is never read back.
-    rows = fetch_rows(
-        Flag.objects.filter(deal_id__in=ids_param(deal_ids), status__in=ACTIVE).values_list(
-            "deal_id", "id", "code", "message", "severity", "side", "evidence_digest"
-        )
-    )
-    for deal_id, *values in rows:
-        found[deal_id][values[1]] = _StoredFlag(*values)
-    return found
-
-
-def _store(
-    rows: list[DealRow],
-    facts: dict[int, DealFacts],
-    results: dict[int, list[FlagResult]],
-    now: dt.datetime,
-) -> dict[int, Scores]:
-    """Write flags, scores and snapshots for `rows`; call inside a transaction."""
-    ids = [row.id for row in rows]
-    existing = _active_flags(ids)
+def _store(batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.datetime):
+    """Write flags, scores and snapshots for the batch; call inside its transaction."""
+    rows, facts = batch.rows, batch.facts
     to_create: list[Flag] = []
     changed: list[Flag] = []  # evidence changed: reopens an acknowledged flag
     reworded: list[Flag] = []  # same evidence, new message or severity
@@ -101,7 +81,7 @@ def _store(
     scores: dict[int, Scores] = {}
 
     for row in rows:
-        current = existing.get(row.id, {})
+        current = dict(batch.flags.get(row.id, {}))
         for result in results[row.id]:
             digest = evidence_digest(result.evidence)
             stored = current.pop(result.code, None)
@@ -170,15 +150,21 @@ def _store(
         )
     if reworded:
         Flag.objects.bulk_update(reworded, ["message", "severity", "side", "last_seen_at"])
-    if seen_ids:
-        Flag.objects.filter(id__in=ids_param(seen_ids)).update(last_seen_at=now)
-    if resolved_ids:
-        Flag.objects.filter(id__in=ids_param(resolved_ids)).update(
-            status=Flag.Status.RESOLVED, resolved_at=now, last_seen_at=now
-        )
+    if seen_ids or resolved_ids:
+        _touch_flags(seen_ids, resolved_ids, now)
 
     _write_scores(rows, results, scores, now)
     return scores
+
+
+def _touch_flags(seen_ids: list[int], resolved_ids: list[int], now) -> None:
+    """Still-raised flags get `last_seen_at`; cleared ones are resolved: one UPDATE."""
+    resolved = Q(id__in=ids_param(resolved_ids)) if resolved_ids else Q(pk__in=[])
+    Flag.objects.filter(id__in=ids_param(seen_ids + resolved_ids)).update(
+        last_seen_at=now,
+        status=Case(When(resolved, then=Value(Flag.Status.RESOLVED)), default=F("status")),
+        resolved_at=Case(When(resolved, then=Value(now)), default=F("resolved_at")),
+    )
 
 
 SNAPSHOT_FIELDS = (
@@ -251,8 +237,11 @@ def _update_deal_health(values: list[tuple], now) -> None:
 
 
 def _upsert_snapshots(snapshots: dict[int, tuple], today) -> None:
-    # The hourly sweep mostly finds today's snapshot already right: read today's rows
-    # and write only the missing or changed ones.
+    """Today's snapshot per deal, written only where missing or changed (the hourly sweep
+    mostly finds it right, and an unchanged row is not rewritten)."""
+    if connection.vendor == "postgresql":
+        _upsert_snapshots_sql(snapshots, today)
+        return
     stored = {
         row[0]: tuple(row[1:])
         for row in fetch_rows(
@@ -268,14 +257,33 @@ def _upsert_snapshots(snapshots: dict[int, tuple], today) -> None:
         for deal_id, values in snapshots.items()
         if stored.get(deal_id) != values
     ]
-    if not changed:
-        return
-    HealthSnapshot.objects.bulk_create(
-        changed,
-        update_conflicts=True,
-        unique_fields=["deal", "day"],
-        update_fields=[name.removesuffix("_id") for name in SNAPSHOT_FIELDS],
-    )
+    if changed:
+        HealthSnapshot.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["deal", "day"],
+            update_fields=[name.removesuffix("_id") for name in SNAPSHOT_FIELDS],
+        )
+
+
+def _upsert_snapshots_sql(snapshots: dict[int, tuple], today) -> None:
+    # One INSERT ... ON CONFLICT whose update is skipped when nothing differs: no read
+    # first, and no dead row for an unchanged snapshot.
+    columns = ", ".join(SNAPSHOT_FIELDS)
+    assign = ", ".join(f"{name} = EXCLUDED.{name}" for name in SNAPSHOT_FIELDS)
+    table = HealthSnapshot._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(snapshots))
+    params = [v for deal_id, row in snapshots.items() for v in (deal_id, today, *row)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} AS s (deal_id, day, {columns}) VALUES {values}
+            ON CONFLICT (deal_id, day) DO UPDATE SET {assign}
+            WHERE (s.{", s.".join(SNAPSHOT_FIELDS)})
+                  IS DISTINCT FROM (EXCLUDED.{", EXCLUDED.".join(SNAPSHOT_FIELDS)})
+            """,
+            params,
+        )
 
 
 def _retrying(work: Callable):
@@ -299,25 +307,21 @@ def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthR
     def work():
         with transaction.atomic():
             # The row lock serialises recomputes of one deal (and the sweep skips it).
-            rows = load_deal_rows(Deal.objects.select_for_update().filter(pk=deal_id))
-            if not rows:
+            batch = load_batch([deal_id], policies_for_deal(deal_id))
+            if not batch.rows:
                 return None
-            policy = policy_for_team(rows[0].team_id)
-            facts = load_facts(rows, {rows[0].team_id: policy, None: policy})
-            results = {deal_id: evaluate(facts[deal_id], now)}
-            return _store(rows, facts, results, now)[deal_id]
+            results = {deal_id: evaluate(batch.facts[deal_id], now)}
+            return _store(batch, results, now)[deal_id]
 
     scores = _retrying(work)
     if scores is None:
         return None
-    flags = list(Flag.objects.filter(deal_id=deal_id, status__in=ACTIVE))
     return HealthResult(
         deal_id=deal_id,
         buyer_score=scores.buyer_score,
         seller_score=scores.seller_score,
         balance=scores.balance,
         computed_at=now,
-        flags=sort_flags(flags),
     )
 
 
@@ -388,17 +392,12 @@ def health_sweep(
 
 def _sweep_batch(ids: list[int], policies: dict[int | None, HealthPolicy], now) -> int:
     with transaction.atomic():
-        rows = load_deal_rows(
-            Deal.objects.select_for_update(skip_locked=True)
-            .filter(id__in=ids_param(ids))
-            .order_by("id")
-        )
-        if not rows:
+        batch = load_batch(ids, policies, skip_locked=True)
+        if not batch.rows:
             return 0
-        facts = load_facts(rows, policies)
-        results = {deal_id: evaluate(f, now) for deal_id, f in facts.items()}
-        _store(rows, facts, results, now)
-        return len(rows)
+        results = {deal_id: evaluate(f, now) for deal_id, f in batch.facts.items()}
+        _store(batch, results, now)
+        return len(batch.rows)
 
 
 def user_can_acknowledge(user, deal) -> bool:
