@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "winwin_crm.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "winwin_crm.api.filters.FilterParamsBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from deals import selectors, services
 from deals.api import filters, serializers
+from winwin_crm.api.pagination import RowsCountedApart
 
 CONFLICT = OpenApiResponse(
     serializers.ConflictSerializer, description="The deal changed since you read it."
@@ -192,6 +193,14 @@ class DealViewSet(DomainViewSet):
     ordering = ["-updated_at", "-id"]
     search_fields = ["title", "prospect__name"]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
+
+    def list(self, request, *args, **kwargs):
+        # Same filters, ordering, search and pagination as every list; the page is read as
+        # plain rows and written by the lean read-only DealListSerializer.
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = serializers.DealListSerializer.rows(queryset)
+        page = self.paginate_queryset(RowsCountedApart(rows=rows, counted=queryset))
+        return self.get_paginated_response(serializers.DealListSerializer(page, many=True).data)
 
     def create_object(self, data):
         data.pop("version", None)

@@ -1,0 +1,148 @@
+"""The deal list is written by a lean read-only serializer: every item must read exactly
+like the detail of the same deal, and the page must cost the same queries at any size."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from deals import services
+from deals.models import Concession, Deal
+from tests import factories as f
+from tests.api.domain_helpers import _fresh_request_user
+
+URL = "/api/v1/deals/"
+
+
+@pytest.fixture
+def varied_deals(rep_user, team):
+    """Deals in the states that change how a field is written: no prices (no percentages),
+    prices with a price cut, a loss-making deal, a closed one, health computed or not,
+    dates with and without microseconds, text that is not ASCII."""
+    bare = f.DealFactory(owner=rep_user, team=team, title="Bare deal", expected_close_date=None)
+
+    priced = f.DealFactory(owner=rep_user, team=team, stage=Deal.Stage.NEGOTIATION)
+    services.line_item_create(
+        deal=priced, user=rep_user, name="Licence", quantity=Decimal("3"),
+        unit_list_price=Decimal("333.33"), unit_price=Decimal("290.10"),
+        unit_cost=Decimal("71.07"),
+    )  # fmt: skip
+    services.concession_add(
+        deal=priced, user=rep_user, kind=Concession.Kind.PRICE, description="Loyalty",
+        amount=Decimal("20.05"), in_exchange_for="A case study",
+    )  # fmt: skip
+    Deal.objects.filter(pk=priced.pk).update(
+        buyer_score=82, seller_score=64, balance=Deal.Balance.SELLER_LOSES, open_flag_count=2,
+        health_computed_at=dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.UTC),
+        last_buyer_contact_at=dt.datetime(2026, 2, 27, 16, 0, tzinfo=dt.UTC),
+    )  # fmt: skip
+
+    loss = f.DealFactory(owner=rep_user, team=team, stage=Deal.Stage.PROPOSAL)
+    services.line_item_create(
+        deal=loss, user=rep_user, name="Hardware", quantity=Decimal("1"),
+        unit_list_price=Decimal("100"), unit_price=Decimal("40"), unit_cost=Decimal("95.5"),
+    )  # fmt: skip
+
+    closed = f.DealFactory(
+        owner=rep_user,
+        team=team,
+        title="Zürich — Übernahme «Phase 2»",
+        prospect=f.ProspectFactory(team=team, name="Ärzte Genossenschaft 北"),
+        external_id="crm:4711",
+    )
+    Deal.objects.filter(pk=closed.pk).update(
+        stage=Deal.Stage.CLOSED_LOST,
+        lost_reason="Budget moved to next year.",
+        closed_at=timezone.now().replace(microsecond=0),
+        notes_for_delivery="Call Eva first.",
+        version=7,
+    )
+    return [bare, priced, loss, closed]
+
+
+def _detail_and_list(client, deals):
+    listed = client.get(URL, {"page_size": 200}).json()["results"]
+    by_id = {item["id"]: item for item in listed}
+    assert set(by_id) >= {d.id for d in deals}
+    return [(client.get(f"{URL}{d.id}/").json(), by_id[d.id]) for d in deals]
+
+
+def test_every_list_item_reads_exactly_like_the_deals_detail(api_as, rep_user, varied_deals):
+    for detail, item in _detail_and_list(api_as(rep_user), varied_deals):
+        # Same fields, same order, same values and formats (strings for money, ISO dates).
+        assert list(item.items()) == list(detail.items())
+
+
+def test_list_and_detail_agree_for_a_manager_in_another_time_zone(
+    api_as, manager_user, varied_deals, settings
+):
+    settings.TIME_ZONE = "America/New_York"
+    pairs = _detail_and_list(api_as(manager_user), varied_deals)
+    for detail, item in pairs:
+        assert list(item.items()) == list(detail.items())
+    priced = pairs[1][1]
+    assert priced["health_computed_at"] == "2026-03-01T04:30:15.123456-05:00"
+
+
+def test_list_shows_money_percentages_and_health_as_documented(api_as, rep_user, varied_deals):
+    listed = {d["id"]: d for d in api_as(rep_user).get(URL).json()["results"]}
+    bare, priced, loss, closed = (listed[d.id] for d in varied_deals)
+    assert (bare["list_total"], bare["discount_pct"], bare["margin_pct"]) == ("0.00", None, None)
+    assert (bare["buyer_score"], bare["balance"], bare["expected_close_date"]) == (None, "", None)
+    assert (priced["list_total"], priced["net_total"], priced["cost_total"]) == (
+        "999.99", "850.25", "213.21"
+    )  # fmt: skip
+    assert (priced["discount_pct"], priced["margin_pct"]) == ("14.97", "74.92")
+    assert priced["last_buyer_contact_at"] == "2026-02-27T16:00:00Z"
+    assert loss["margin_pct"] == "-138.75"
+    assert closed["prospect_name"] == "Ärzte Genossenschaft 北"
+    assert closed["owner_username"] == rep_user.username
+    assert closed["closed_at"].endswith("Z") and closed["version"] == 7
+
+
+def test_search_ordering_and_filters_still_apply_to_the_lean_list(api_as, rep_user, varied_deals):
+    client = api_as(rep_user)
+    found = client.get(URL, {"search": "genossenschaft"}).json()
+    assert [d["id"] for d in found["results"]] == [varied_deals[3].id]
+    by_net = client.get(URL, {"ordering": "-net_total"}).json()["results"]
+    assert [d["net_total"] for d in by_net] == ["850.25", "40.00", "0.00", "0.00"]
+    closed = client.get(URL, {"is_open": "false"}).json()
+    assert closed["count"] == 1 and closed["results"][0]["stage"] == "closed_lost"
+
+
+def test_pages_link_to_each_other_and_count_every_visible_deal(
+    api_as, manager_user, rep_user, team
+):
+    f.DealFactory.create_batch(5, owner=rep_user, team=team)
+    f.DealFactory(team=f.TeamFactory(name="Elsewhere"))  # not the manager's
+    client = api_as(manager_user)
+    first = client.get(URL, {"page_size": 2}).json()
+    assert first["count"] == 5 and len(first["results"]) == 2 and first["previous"] is None
+    last = client.get(URL, {"page_size": 2, "page": 3}).json()
+    assert len(last["results"]) == 1 and last["next"] is None
+    assert "page=2" in last["previous"]
+    assert client.get(URL, {"page_size": 2, "page": 4}).status_code == 404
+
+
+def _queries(client, url):
+    _fresh_request_user(client)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries.captured_queries), len(response.json()["results"])
+
+
+def test_deal_list_query_count_does_not_grow_with_the_page_size(
+    api_as, manager_user, rep_user, team
+):
+    f.DealFactory.create_batch(60, owner=rep_user, team=team)
+    client = api_as(manager_user)
+    small = _queries(client, f"{URL}?page_size=5")
+    large = _queries(client, f"{URL}?page_size=200")
+    filtered = _queries(client, f"{URL}?page_size=50&stage=discovery&ordering=-net_total")
+    assert (small[1], large[1], filtered[1]) == (5, 60, 50)
+    # roles, managed teams, count, page (force_authenticate: no token/session query)
+    assert small[0] == large[0] == filtered[0] == 4
