@@ -6,11 +6,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from deals import selectors, services
 from deals.api import filters, serializers
-from winwin_crm.api.pagination import RowsCountedApart
+from winwin_crm.api.filters import FilterParamsBackend, StableOrderingFilter
+from winwin_crm.api.pagination import ProjectedRows
 
 CONFLICT = OpenApiResponse(
     serializers.ConflictSerializer, description="The deal changed since you read it."
@@ -192,14 +194,15 @@ class DealViewSet(DomainViewSet):
     ]  # fmt: skip
     ordering = ["-updated_at", "-id"]
     search_fields = ["title", "prospect__name"]
+    # Deeper pages are read by id (ProjectedRows): every ordering must be total.
+    filter_backends = [FilterParamsBackend, StableOrderingFilter, SearchFilter]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
 
     def list(self, request, *args, **kwargs):
         # Same filters, ordering, search and pagination as every list; the page is read as
         # plain rows and written by the lean read-only DealListSerializer.
         queryset = self.filter_queryset(self.get_queryset())
-        rows = serializers.DealListSerializer.rows(queryset)
-        page = self.paginate_queryset(RowsCountedApart(rows=rows, counted=queryset))
+        page = self.paginate_queryset(ProjectedRows(queryset, serializers.DealListSerializer.rows))
         return self.get_paginated_response(serializers.DealListSerializer(page, many=True).data)
 
     def create_object(self, data):

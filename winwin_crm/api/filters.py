@@ -1,6 +1,7 @@
 """Filter backends shared by every API list."""
 
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.filters import OrderingFilter
 
 
 class FilterParamsBackend(DjangoFilterBackend):
@@ -22,3 +23,14 @@ class FilterParamsBackend(DjangoFilterBackend):
         if not any(param.startswith(names) for param in request.query_params):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` with the primary key as the last tie-breaker, so that under an ordering
+    many rows share (a stage, a total) each row still lands on exactly one page."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and not {"pk", "-pk", "id", "-id"} & set(ordering):
+            ordering = [*ordering, "-pk"]
+        return ordering

@@ -9,21 +9,32 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 200
 
 
-class RowsCountedApart:
+class ProjectedRows:
     """What a Django Paginator needs from a list whose page is read as a projection.
 
-    The page is sliced from `rows` (e.g. `.values()` with the joins the page shows), the
-    exact count comes from `counted` (the same filters without those joins): PostgreSQL
-    keeps inner joins in a COUNT(*), which at 20,000 deals made the count 30 times slower.
+    `queryset` is the list, filtered and ordered; `project(queryset)` reads rows of it for
+    the page (e.g. `.values()` with the joins the page shows). The exact count runs on
+    `queryset` without those joins: PostgreSQL keeps inner joins in a COUNT(*), which at
+    20,000 deals made the count 30 times slower. Past the first page, the page's ids are
+    found on the list's own table first and only those rows are projected, so a deep
+    OFFSET walks a narrow index instead of sorting the joined rows (at 20,000 deals,
+    offset 5,000: 29 ms → 9 ms, 1.3 ms with an index on the list's filter and order).
+    Either way the page is one query.
     """
 
-    def __init__(self, *, rows, counted):
-        self.rows = rows
-        self.counted = counted
-        self.ordered = rows.ordered  # the Paginator warns about unordered pages
+    def __init__(self, queryset, project):
+        self.queryset = queryset
+        self.project = project
+        self.ordered = queryset.ordered  # the Paginator warns about unordered pages
 
     def count(self) -> int:
-        return self.counted.count()
+        return self.queryset.count()
 
-    def __getitem__(self, key):
-        return list(self.rows[key])
+    def __getitem__(self, key: slice) -> list:
+        query = self.queryset.query
+        if not key.start or query.distinct:  # DISTINCT would select the ordering too
+            return list(self.project(self.queryset)[key])
+        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        page_ids = self.queryset.values("pk")[key]
+        manager = self.queryset.model._default_manager
+        return list(self.project(manager.filter(pk__in=page_ids).order_by(*ordering)))
