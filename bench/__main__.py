@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import importlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,20 @@ import time
 import urllib.error
 import urllib.request
 
-from bench.common import ROOT, Row, format_table, ms, percentile, setup_django, time_requests
+from bench.common import (
+    ROOT,
+    CpuMeter,
+    Row,
+    format_table,
+    free_port,
+    load_average,
+    ms,
+    percentile,
+    setup_django,
+    start_gunicorn,
+    time_requests,
+    worker_label,
+)
 
 # Targets of issue 10 §3 on the 2-core bench machine.
 TARGET_API_P50_MS = 15
@@ -44,12 +56,23 @@ def parse_args(argv=None):
     parser.add_argument("--runs", type=int, default=30, help="measured requests per endpoint")
     parser.add_argument("--load-seconds", type=float, default=20.0, help="loopback load length")
     parser.add_argument("--threads", type=int, default=8, help="concurrent load clients")
+    parser.add_argument(
+        "--gunicorn-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (1: sync workers; more: the gthread worker)",
+    )
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="2,000 deals, short runs")
     parser.add_argument("--no-seed", action="store_true", help="measure the data as it is")
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
     parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     parser.add_argument("--no-results", action="store_true", help="do not append RESULTS.md")
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="only the deal list API and its throughput (at --api-deals; no top-up)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.deals, args.api_deals = 2000, 1000
@@ -241,51 +264,21 @@ def page_rows(args) -> list[Row]:
 # --- loopback load against gunicorn ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def throughput_row(args) -> Row:
     """Bounded load: `threads` clients on 127.0.0.1 for `load_seconds`, then stop."""
     from rest_framework.authtoken.models import Token
 
     deals = deal_count()
+    name = f"deal list API throughput ({worker_label(args.gunicorn_threads)})"
     path = "/api/v1/deals/?page_size=50"
     if _exists(path):
-        return Row("deal list API throughput (gunicorn -w 2)", NOT_FOUND, deals=deals)
+        return Row(name, NOT_FOUND, deals=deals)
     token, _ = Token.objects.get_or_create(user=users()["mona"])
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        DEBUG="false",
-        SECRET_KEY=env.get("SECRET_KEY") or "bench-only-" + "x" * 50,
-        SECURE_SSL_REDIRECT="false",
-        # The per-user API throttle (6,000/min) would cap one user below the target.
-        API_THROTTLE_USER="10000000/min",
-        CELERY_TASK_ALWAYS_EAGER="true",
-    )
+    port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "winwin_crm.wsgi:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+    server_started = time.time()
+    server = start_gunicorn(port, log, threads=args.gunicorn_threads)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -296,9 +289,7 @@ def throughput_row(args) -> Row:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline or server.poll() is not None:
                     return Row(
-                        "deal list API throughput (gunicorn -w 2)",
-                        "gunicorn did not start (see var/bench-gunicorn.log)",
-                        deals=deals,
+                        name, "gunicorn did not start (see var/bench-gunicorn.log)", deals=deals
                     )
                 time.sleep(0.3)
         headers = {"Authorization": f"Token {token.key}"}
@@ -307,9 +298,13 @@ def throughput_row(args) -> Row:
             urllib.request.urlopen(request, timeout=60).read()
         latencies, errors = [], []
         lock = threading.Lock()
+        load_before = load_average()
+        meter = CpuMeter(server.pid, server_started)
+        meter.start()
         stop_at = time.monotonic() + args.load_seconds
 
         def client():
+            # One connection per request, as the sync worker closes it after each answer.
             while time.monotonic() < stop_at:
                 started = time.perf_counter()
                 try:
@@ -330,6 +325,7 @@ def throughput_row(args) -> Row:
         for t in threads:
             t.join()
         seconds = time.monotonic() - began
+        meter.stop()
     finally:
         server.terminate()
         try:
@@ -338,12 +334,17 @@ def throughput_row(args) -> Row:
             server.kill()
         log.close()
     rps = len(latencies) / seconds
+    cpu = meter.per_request_ms(len(latencies) + len(errors))
     result = (
-        f"{rps:,.0f} req/s, p95 {ms(percentile(latencies, 95))}, {len(errors)} errors "
-        f"({args.threads} clients, {args.load_seconds:.0f}s)"
+        f"{rps:,.0f} req/s, p50 {ms(percentile(latencies, 50))}, "
+        f"p95 {ms(percentile(latencies, 95))}, {len(errors)} errors "
+        f"({args.threads} clients, {args.load_seconds:.0f}s); CPU per request: "
+        f"server {cpu['server']:.1f} ms, PostgreSQL {cpu['database']:.1f} ms, "
+        f"clients {cpu['clients']:.1f} ms; load average {load_before} before, "
+        f"{load_average()} after"
     )
     return Row(
-        "deal list API throughput (gunicorn -w 2)",
+        name,
         result,
         f"≥ {TARGET_API_RPS} req/s, 0 errors",
         rps >= TARGET_API_RPS and not errors,
@@ -420,6 +421,21 @@ def import_row(args) -> Row:
 # --- main -----------------------------------------------------------------------------------
 
 
+def other_rows(args) -> list[Row]:
+    """Everything after the deal list API: pages, sweep and import at --deals."""
+    from django.db import connection
+
+    if not args.no_seed:
+        seed(args.deals, args.seed)
+    rows = guarded("pages", page_rows, args)
+    rows += guarded("health sweep", sweep_row, 1)
+    if connection.vendor == "postgresql":  # SQLite serialises writers: no gain from two
+        rows += guarded("health sweep", sweep_row, os.cpu_count() or 2)
+    if not args.no_import:
+        rows += guarded("import", import_row, args)
+    return rows
+
+
 def guarded(name: str, func, *args) -> list[Row]:
     """Run one part; a part that crashes (another area mid-build) becomes a row, not a crash."""
     try:
@@ -442,19 +458,14 @@ def main(argv=None) -> int:
     rows += guarded("deal list API", api_rows, args)
     if not args.no_load:
         rows += guarded("deal list API throughput", throughput_row, args)
-    if not args.no_seed:
-        seed(args.deals, args.seed)
-    rows += guarded("pages", page_rows, args)
-    rows += guarded("health sweep", sweep_row, 1)
-    if connection.vendor == "postgresql":  # SQLite serialises writers: no gain from two
-        rows += guarded("health sweep", sweep_row, os.cpu_count() or 2)
-    if not args.no_import:
-        rows += guarded("import", import_row, args)
+    if not args.api_only:
+        rows += other_rows(args)
     table = format_table(rows)
     failed = sum(1 for r in rows if r.passed is False)
     title = (
         f"## {started:%Y-%m-%d %H:%M %Z} — {connection.vendor}, "
-        f"{'quick' if args.quick else 'full'} run (--deals {args.deals:,}, "
+        f"{'API-only' if args.api_only else 'quick' if args.quick else 'full'} run "
+        f"(--deals {args.deals:,}, "
         f"--api-deals {args.api_deals:,}), {os.cpu_count()} CPUs"
     )
     print()

@@ -2,30 +2,31 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_load \\
         .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--deals 2000] \\
-        [--schema-from-models]
+        [--gunicorn-threads 1] [--schema-from-models]
 
 1. Seeds the database through deals.demo up to --deals deals (idempotent: a second run
    reuses them), and gives the demo rep `rita` and manager `mona` API tokens.
-2. Starts gunicorn with 2 sync workers on a free port of 127.0.0.1 (DEBUG=false, the
-   per-user API throttle raised to API_THROTTLE_USER=1000000/min for the run: 20 users
-   sharing two tokens would otherwise be throttled at the default 6,000/min per user).
+2. Starts gunicorn with 2 workers on a free port of 127.0.0.1 (sync workers, or gthread
+   workers with --gunicorn-threads N > 1; DEBUG=false, the per-user API throttle raised
+   to API_THROTTLE_USER=1000000/min for the run: 20 users sharing two tokens would
+   otherwise be throttled at the default 6,000/min per user).
 3. Runs --users client threads (half as rita, half as mona), each with its own keep-alive
    HTTP session, alternating GET /api/v1/deals/?page_size=50&page=N and
    GET /api/v1/deals/{id}/health/ over deals that user may see, for --seconds.
-4. Stops gunicorn and prints throughput, p50/p95/p99 and the error count per endpoint;
+4. Stops gunicorn and prints throughput, p50/p95/p99 and the error count per endpoint,
+   the CPU each request cost gunicorn, PostgreSQL and the clients, and the load average;
    exits 1 if any request failed (non-200 or no answer).
 
 Loopback only, bounded in time; the clients share the 2 CPUs with the server, so the
-figures are a floor for this machine, not a capacity claim.
+figures are a floor for this machine, not a capacity claim. The CPU per request is the
+figure to compare between runs on a machine other sessions share.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -37,16 +38,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import percentile, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    CpuMeter,
+    free_port,
+    load_average,
+    percentile,
+    setup_django,
+    start_gunicorn,
+    worker_label,
+)
 
 LIST_PATH = "/api/v1/deals/?page_size=50&page={page}"
 HEALTH_PATH = "/api/v1/deals/{id}/health/"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def schema_from_models() -> None:
@@ -85,38 +88,6 @@ def seed(deals: int) -> dict:
     return {"deals_total": report.deals_total, "users": users}
 
 
-def start_gunicorn(port: int, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update(
-        DEBUG="false",
-        SECRET_KEY=env.get("SECRET_KEY") or "load-test-only-" + "x" * 50,
-        SECURE_SSL_REDIRECT="false",
-        API_THROTTLE_USER="1000000/min",
-        CELERY_TASK_ALWAYS_EAGER="true",
-    )
-    log = open(log_path, "w")  # noqa: SIM115 - handed to the child, closed with it
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "winwin_crm.wsgi:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-            "--access-logfile",
-            "-",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-
-
 def wait_ready(base: str, server: subprocess.Popen, timeout: float = 30) -> None:
     import requests
 
@@ -133,7 +104,7 @@ def wait_ready(base: str, server: subprocess.Popen, timeout: float = 30) -> None
     raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s")
 
 
-def run_load(base: str, users: dict, *, n_users: int, seconds: float) -> dict:
+def run_load(base: str, users: dict, *, n_users: int, seconds: float, meter=None) -> dict:
     import requests
 
     results: dict[str, list[float]] = defaultdict(list)
@@ -171,18 +142,31 @@ def run_load(base: str, users: dict, *, n_users: int, seconds: float) -> dict:
                     errors[endpoint].append(f"{problem} {path}")
 
     threads = [threading.Thread(target=user_loop, args=(i,)) for i in range(n_users)]
+    load_before = load_average()
+    if meter is not None:
+        meter.start()
     began = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"seconds": time.monotonic() - began, "results": results, "errors": errors}
+    elapsed = time.monotonic() - began
+    if meter is not None:
+        meter.stop()
+    return {
+        "seconds": elapsed,
+        "results": results,
+        "errors": errors,
+        "meter": meter,
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
 
 
-def report(run: dict, *, n_users: int, deals_total: int) -> str:
+def report(run: dict, *, n_users: int, deals_total: int, threads: int) -> str:
     seconds = run["seconds"]
     lines = [
-        f"{n_users} users, {seconds:.1f} s, {deals_total:,} demo deals, gunicorn -w 2 (sync), "
+        f"{n_users} users, {seconds:.1f} s, {deals_total:,} demo deals, {worker_label(threads)}, "
         "PostgreSQL, loopback",
         "",
         "| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
@@ -201,6 +185,14 @@ def report(run: dict, *, n_users: int, deals_total: int) -> str:
             f"{percentile(times, 50):.0f} | {percentile(times, 95):.0f} | "
             f"{percentile(times, 99):.0f} | {max(times, default=float('nan')):.0f} | {errors} |"
         )
+    requests = len(every) + sum(len(v) for v in run["errors"].values())
+    cpu = run["meter"].per_request_ms(requests)
+    lines += [
+        "",
+        f"CPU per request: gunicorn {cpu['server']:.1f} ms, PostgreSQL {cpu['database']:.1f} ms, "
+        f"clients {cpu['clients']:.1f} ms; load average (1/5 min) {run['load_before']} before, "
+        f"{run['load_after']} after",
+    ]
     return "\n".join(lines)
 
 
@@ -209,6 +201,12 @@ def main(argv=None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--deals", type=int, default=2000)
+    parser.add_argument(
+        "--gunicorn-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (1: sync workers; more: the gthread worker)",
+    )
     parser.add_argument(
         "--schema-from-models",
         action="store_true",
@@ -227,12 +225,22 @@ def main(argv=None) -> int:
     port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)
     log_path = ROOT / "var" / "load-gunicorn.log"
-    server = start_gunicorn(port, log_path)
+    server_started = time.time()
+    with open(log_path, "w") as log:
+        server = start_gunicorn(
+            port, log, threads=args.gunicorn_threads, throttle="1000000/min", access_log=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, server)
         run_load(base, world["users"], n_users=2, seconds=3)  # warm both workers
-        run = run_load(base, world["users"], n_users=args.users, seconds=args.seconds)
+        run = run_load(
+            base,
+            world["users"],
+            n_users=args.users,
+            seconds=args.seconds,
+            meter=CpuMeter(server.pid, server_started),
+        )
     finally:
         server.terminate()
         try:
@@ -240,7 +248,14 @@ def main(argv=None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     print(f"# load test {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    print(report(run, n_users=args.users, deals_total=world["deals_total"]))
+    print(
+        report(
+            run,
+            n_users=args.users,
+            deals_total=world["deals_total"],
+            threads=args.gunicorn_threads,
+        )
+    )
     failed = sum(len(v) for v in run["errors"].values())
     for endpoint, problems in run["errors"].items():
         for problem in problems[:5]:
