@@ -203,6 +203,19 @@ def api_rows(args) -> list[Row]:
     return rows
 
 
+def dashboard_rollup_row(deals: str) -> Row:
+    """The dashboard's history, rolled up as the day's first hourly sweep does it (seeding
+    wrote past days' snapshots the sweep has not seen yet)."""
+    try:
+        from deals.dashboard.services import dashboard_history_rollup
+    except ImportError:
+        return Row("dashboard history rollup", NOT_FOUND, deals=deals)
+    started = time.monotonic()
+    days = dashboard_history_rollup(full=True)
+    seconds = time.monotonic() - started
+    return Row("dashboard history rollup", f"{len(days)} past days in {seconds:.1f}s", deals=deals)
+
+
 def page_rows(args) -> list[Row]:
     from deals.models import Deal
 
@@ -217,6 +230,7 @@ def page_rows(args) -> list[Row]:
             "rep's deal list page", rep, ["/deals/", "/deals/?page=2"], runs=args.runs, deals=deals
         ),
     ]
+    rows.append(dashboard_rollup_row(deals))
     # The dashboard caches live aggregates for a minute: time both a cold cache (the first
     # look after a change) and a warm one (every further look within the minute).
     endpoints = dashboard_api_paths()

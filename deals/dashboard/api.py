@@ -64,6 +64,11 @@ class DashboardAPIView(APIView):
 
 # --- Serializers (responses) ------------------------------------------------------------
 
+HISTORY_ROLLED_UP_AT_HELP = (
+    "When the hourly sweep summed up the past days shown; null when they were read from "
+    "the health snapshots directly (one stage, a creation period, or a day not summed yet)."
+)
+
 
 def _per_balance(field_factory, name):
     return type(
@@ -106,6 +111,9 @@ class BalanceSerializer(serializers.Serializer):
         help_text="Change since a week / a month ago (null without history)."
     )
     as_of = serializers.DateField()
+    history_rolled_up_at = serializers.DateTimeField(
+        allow_null=True, help_text=HISTORY_ROLLED_UP_AT_HELP
+    )
 
 
 class QuadrantPointSerializer(serializers.Serializer):
@@ -151,6 +159,9 @@ class TrendWeekSerializer(serializers.Serializer):
 
 class TrendsSerializer(serializers.Serializer):
     weeks = TrendWeekSerializer(many=True)
+    history_rolled_up_at = serializers.DateTimeField(
+        allow_null=True, help_text=HISTORY_ROLLED_UP_AT_HELP
+    )
 
 
 class RepRowSerializer(serializers.Serializer):

@@ -5,9 +5,13 @@ Scope: a manager sees the deals of the sales teams they manage, an admin sees ev
 never reaches a count, a sum, a point or a trend.
 
 Each selector runs a fixed number of queries whatever the number of deals; the dashboard
-tests pin the counts. History (changes, trends) reads `HealthSnapshot`, which the health
-sweep writes once a day for every open deal; the current week always comes from the live
-`Deal` table, so a sweep that has not run yet today never shows a half-written day.
+tests pin the counts. Today's numbers always come from the live `Deal` and `Flag` tables
+(counts are written so PostgreSQL answers them from the covering indexes alone). History
+(changes since last week and month, trends) describes past days: it reads
+`DashboardDayRollup`, the health snapshots of each past day summed per team, rep and
+balance by the hourly sweep (deals.dashboard.services), and falls back to the snapshots
+themselves for a filter the rollup cannot answer (one stage, a creation period) or a past
+day the rollup has not seen yet.
 """
 
 from __future__ import annotations
@@ -22,19 +26,20 @@ from django.db.models import (
     Avg,
     Count,
     DecimalField,
-    ExpressionWrapper,
     F,
     FloatField,
+    Func,
+    Max,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Least
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
+from deals.models import DashboardDayRollup, Deal, Flag, HealthPolicy, HealthSnapshot
 from deals.visibility import NOTHING, deal_scope_q, managed_team_ids
 from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
@@ -236,10 +241,11 @@ def _latest_day_subquery(snapshots: QuerySet, *, on_or_before: dt.date, after: d
     return Subquery(qs.order_by("-day").values("day")[:1])
 
 
-# Past days' snapshots never change (the health store only upserts today's row), so their
-# aggregates are cached; only today's numbers are computed on every request. The key also
-# carries the newest snapshot and deal ids, so fresh history (a backfill, a new deal) is
-# never hidden behind an old entry. Redis in production, per-process memory otherwise.
+# The snapshot fallback (see _history) reads tens of thousands of rows per day, and past
+# days' snapshots never change (the health store only upserts today's row), so its result
+# is cached; the key carries the newest snapshot and deal ids, so fresh history (a
+# backfill, a new deal) is never hidden behind an old entry. Redis in production,
+# per-process memory otherwise. The rollup path needs no cache: it reads a few hundred rows.
 HISTORY_CACHE_SECONDS = 6 * 60 * 60
 
 
@@ -256,13 +262,114 @@ def _history_cache_key(user, filters: DashboardFilters, kind: str, today: dt.dat
     return _cache_key("history", user, filters, kind, today, newest_snapshot, newest_deal)
 
 
+@dataclass
+class History:
+    """The past days a chart compares with: for each window asked for, its last day with
+    snapshots under the user's scope and filters, and that day's numbers per balance
+    (`{"n": deals, "money": net total, "pressure": pressure flags}`)."""
+
+    days: dict[dt.date, dict[str, dict]]
+    # When the rollup rows read were written; None when read from the snapshots.
+    rolled_up_at: dt.datetime | None = None
+
+    def last_day(self, first: dt.date, last: dt.date) -> dt.date | None:
+        days = [d for d in self.days if first <= d <= last]
+        return max(days) if days else None
+
+
+def _rollup_answers(filters: DashboardFilters) -> bool:
+    """The rollup is summed per team, rep, balance and open-at-the-end-of-the-day: a
+    single stage or a creation period needs the deals behind the snapshots."""
+    return filters.stage in (STAGE_OPEN, STAGE_ALL) and filters.period not in PERIOD_DAYS
+
+
+def _history(
+    user, filters: DashboardFilters, windows: list[tuple[dt.date, dt.date]], kind: str
+) -> History:
+    """History for `windows` ((first, last) past days, inclusive). From the rollup when it
+    can answer the filters and holds every day with snapshots in the windows (the sweep
+    rolls up each past day within the hour); otherwise from the snapshots, exactly as
+    before the rollup existed. Two queries from the rollup."""
+    from .services import snapshot_days
+
+    first = min(lo for lo, _hi in windows)
+    last = max(hi for _lo, hi in windows)
+    if _rollup_answers(filters) and not snapshot_days(first, last, missing_from_rollup=True):
+        return _history_from_rollup(user, filters, windows, first, last)
+    return _history_from_snapshots(user, filters, windows, kind)
+
+
+def _history_from_rollup(user, filters, windows, first, last) -> History:
+    rows = DashboardDayRollup.objects.filter(_snapshot_scope_q(user), day__gte=first, day__lte=last)
+    if filters.team_id:
+        rows = rows.filter(team_id=filters.team_id)
+    if filters.rep_id:
+        rows = rows.filter(owner_id=filters.rep_id)
+    if filters.stage == STAGE_OPEN:
+        rows = rows.filter(open=True)
+    by_day: dict[dt.date, dict[str, dict]] = {}
+    built: dict[dt.date, dt.datetime] = {}
+    for row in (
+        rows.order_by()
+        .values("day", "balance")
+        .annotate(
+            n=Sum("deals"),
+            money=Coalesce(Sum("net_total"), Value(ZERO)),
+            pressure=Coalesce(Sum("pressure_flags"), Value(0)),
+            built_at=Max("built_at"),
+        )
+    ):
+        by_day.setdefault(row["day"], {})[row["balance"]] = {
+            "n": row["n"],
+            "money": row["money"],
+            "pressure": row["pressure"],
+        }
+        built[row["day"]] = max(row["built_at"], built.get(row["day"], row["built_at"]))
+    everything = History(by_day)
+    chosen = {day for lo, hi in windows if (day := everything.last_day(lo, hi))}
+    return History(
+        {day: by_day[day] for day in chosen},
+        rolled_up_at=max((built[day] for day in chosen), default=None),
+    )
+
+
+def _history_from_snapshots(user, filters, windows, kind) -> History:
+    snapshots = _snapshots(user, filters)
+    day_q = Q()
+    for lo, hi in windows:
+        day_q |= Q(
+            day=_latest_day_subquery(snapshots, on_or_before=hi, after=lo - dt.timedelta(days=1))
+        )
+
+    def compute():
+        return list(
+            snapshots.filter(day_q)
+            .order_by()
+            .values("day", "balance")
+            .annotate(
+                n=Count("*"),
+                money=Coalesce(Sum("net_total"), Value(ZERO)),
+                pressure=Coalesce(Sum("pressure_flag_count"), Value(0)),
+            )
+        )
+
+    by_day: dict[dt.date, dict[str, dict]] = {}
+    for row in _cached_history(user, filters, kind, timezone.localdate(), compute):
+        by_day.setdefault(row["day"], {})[row["balance"]] = {
+            "n": row["n"],
+            "money": row["money"],
+            "pressure": row["pressure"],
+        }
+    return History(by_day)
+
+
 def _cache_key(family: str, user, filters: DashboardFilters, *parts) -> str:
     """One cache key per user scope (their teams, or all for admins), filters and parts."""
     scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
     raw = "|".join(
         map(str, (scope, filters.team_id, filters.rep_id, filters.stage, filters.period, *parts))
     )
-    return f"dashboard:{family}:v1:" + hashlib.sha1(raw.encode()).hexdigest()
+    return f"dashboard:{family}:v2:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
 def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, compute):
@@ -329,7 +436,7 @@ def _empty_by_balance(value):
 @_live_cached("balance")
 def balance_summary(*, user, filters: DashboardFilters) -> dict:
     """Counts and money (sum of net totals) per balance, now and the change since a week
-    and a month ago. Two queries, three when the history is not cached yet."""
+    and a month ago. Three queries (four or five when the history comes from snapshots)."""
     today = timezone.localdate()
     counts = _empty_by_balance(0)
     money = _empty_by_balance(ZERO)
@@ -338,7 +445,7 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
         dashboard_deals(user=user, filters=filters)
         .order_by()
         .values("balance")
-        .annotate(n=Count("id"), money=Coalesce(Sum("net_total"), Value(ZERO)))
+        .annotate(n=Count("*"), money=Coalesce(Sum("net_total"), Value(ZERO)))
     )
     for row in rows:
         if row["balance"] in counts:
@@ -348,47 +455,26 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
             unscored["count"] += row["n"]
             unscored["money"] += row["money"]
 
-    snapshots = _snapshots(user, filters)
-    ref = {
-        "week": today - dt.timedelta(days=7),
-        "month": today - dt.timedelta(days=30),
-    }
     # A reference day is the last snapshotted day on or before it, within a week of it.
-    ref_days = {
-        name: _latest_day_subquery(snapshots, on_or_before=day, after=day - dt.timedelta(days=7))
-        for name, day in ref.items()
+    windows = {
+        name: (day - dt.timedelta(days=6), day)
+        for name, day in (
+            ("week", today - dt.timedelta(days=7)),
+            ("month", today - dt.timedelta(days=30)),
+        )
     }
-
-    def compute_history():
-        return list(
-            snapshots.filter(Q(day=ref_days["week"]) | Q(day=ref_days["month"]))
-            .order_by()
-            .values("day", "balance")
-            .annotate(n=Count("id"), money=Coalesce(Sum("net_total"), Value(ZERO)))
-        )
-
-    history = _cached_history(user, filters, "balance", today, compute_history)
-    then: dict[dt.date, dict] = {}
-    for row in history:
-        per_day = then.setdefault(
-            row["day"], {"counts": _empty_by_balance(0), "money": _empty_by_balance(ZERO)}
-        )
-        if row["balance"] in per_day["counts"]:
-            per_day["counts"][row["balance"]] += row["n"]
-            per_day["money"][row["balance"]] += row["money"]
-
+    history = _history(user, filters, list(windows.values()), "balance")
     change = {}
-    for name, ref_day in ref.items():
-        # Which snapshot day answered for this reference (the latest in its window).
-        candidates = [d for d in then if ref_day - dt.timedelta(days=7) < d <= ref_day]
-        if not candidates:
+    for name, (first, last) in windows.items():
+        day = history.last_day(first, last)
+        if day is None:
             change[name] = None
             continue
-        day = max(candidates)
+        then = history.days[day]
         change[name] = {
             "as_of": day,
-            "counts": {b: counts[b] - then[day]["counts"][b] for b in BALANCES},
-            "money": {b: money[b] - then[day]["money"][b] for b in BALANCES},
+            "counts": {b: counts[b] - then.get(b, {}).get("n", 0) for b in BALANCES},
+            "money": {b: money[b] - then.get(b, {}).get("money", ZERO) for b in BALANCES},
         }
 
     total_count = sum(counts.values()) + unscored["count"]
@@ -400,6 +486,7 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
         "total": {"count": total_count, "money": total_money},
         "change": change,
         "as_of": today,
+        "history_rolled_up_at": history.rolled_up_at,
     }
 
 
@@ -418,25 +505,13 @@ def win_win_threshold(*, team_id: int | None) -> int:
 @_live_cached("quadrant")
 def quadrant(*, user, filters: DashboardFilters) -> dict:
     """Scored deals as (buyer score, seller score, net total) points; above
-    QUADRANT_MAX_POINTS, a server-side density grid instead. Two or three queries."""
+    QUADRANT_MAX_POINTS, a server-side density grid instead. Three queries; two above the
+    point limit, where the grid (from the covering index) tells there are too many points
+    before any deal row is read."""
     deals = dashboard_deals(user=user, filters=filters).filter(
         buyer_score__isnull=False, seller_score__isnull=False
     )
     threshold = win_win_threshold(team_id=filters.team_id)
-    points = list(
-        deals.order_by("id").values(
-            "id", "title", "buyer_score", "seller_score", "net_total", "balance"
-        )[: QUADRANT_MAX_POINTS + 1]
-    )
-    if len(points) <= QUADRANT_MAX_POINTS:
-        return {
-            "mode": "points",
-            "total": len(points),
-            "threshold": threshold,
-            "cell_size": None,
-            "points": points,
-            "cells": [],
-        }
     cells = list(
         deals.order_by()
         .annotate(
@@ -444,9 +519,24 @@ def quadrant(*, user, filters: DashboardFilters) -> dict:
             seller_cell=Least(F("seller_score") / QUADRANT_CELL, Value(100 // QUADRANT_CELL - 1)),
         )
         .values("buyer_cell", "seller_cell")
-        .annotate(count=Count("id"), net_total=Coalesce(Sum("net_total"), Value(ZERO)))
+        .annotate(count=Count("*"), net_total=Coalesce(Sum("net_total"), Value(ZERO)))
         .order_by("buyer_cell", "seller_cell")
     )
+    if sum(c["count"] for c in cells) <= QUADRANT_MAX_POINTS:
+        points = list(
+            deals.order_by("id").values(
+                "id", "title", "buyer_score", "seller_score", "net_total", "balance"
+            )[: QUADRANT_MAX_POINTS + 1]
+        )
+        if len(points) <= QUADRANT_MAX_POINTS:  # deals may have been added in between
+            return {
+                "mode": "points",
+                "total": len(points),
+                "threshold": threshold,
+                "cell_size": None,
+                "points": points,
+                "cells": [],
+            }
     for cell in cells:
         cell["buyer_min"] = cell.pop("buyer_cell") * QUADRANT_CELL
         cell["seller_min"] = cell.pop("seller_cell") * QUADRANT_CELL
@@ -467,45 +557,20 @@ def quadrant(*, user, filters: DashboardFilters) -> dict:
 def trends(*, user, filters: DashboardFilters) -> dict:
     """Per week, last TREND_WEEKS weeks: share of win-win deals and open pressure flags.
 
-    Past weeks read each week's last snapshotted day (cached: past days never change);
-    the current week reads the live deals and flags. Three queries, four uncached.
+    Past weeks read each week's last snapshotted day (from the rollup); the current week
+    reads the live deals and flags. Four queries (five or six from the snapshots).
     """
     today = timezone.localdate()
     this_monday = today - dt.timedelta(days=today.weekday())
     week_starts = [this_monday - dt.timedelta(weeks=i) for i in range(TREND_WEEKS - 1, -1, -1)]
-
-    snapshots = _snapshots(user, filters)
-    day_q = Q()
-    for start in week_starts[:-1]:
-        day_q |= Q(
-            day=_latest_day_subquery(
-                snapshots,
-                on_or_before=start + dt.timedelta(days=6),
-                after=start - dt.timedelta(days=1),
-            )
-        )
-
-    def compute_history():
-        return list(
-            snapshots.filter(day_q)
-            .order_by()
-            .values("day")
-            .annotate(
-                total=Count("id"),
-                win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN)),
-                pressure=Coalesce(Sum("pressure_flag_count"), Value(0)),
-            )
-        )
-
-    by_day = {
-        row["day"]: row for row in _cached_history(user, filters, "trends", today, compute_history)
-    }
+    past_weeks = [(start, start + dt.timedelta(days=6)) for start in week_starts[:-1]]
+    history = _history(user, filters, past_weeks, "trends")
 
     codes = pressure_codes()
     deals = dashboard_deals(user=user, filters=filters)
     live = deals.aggregate(
-        total=Count("id", filter=~Q(balance="")),
-        win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN)),
+        total=Count(Value(1), filter=~Q(balance="")),
+        win_win=Count(Value(1), filter=Q(balance=Deal.Balance.WIN_WIN)),
     )
     live["pressure"] = _apply_deal_filters(
         Flag.objects.filter(
@@ -521,9 +586,8 @@ def trends(*, user, filters: DashboardFilters) -> dict:
         if start == this_monday:
             row, as_of = live, today
         else:
-            days = [d for d in by_day if start <= d <= end]
-            as_of = max(days) if days else None
-            row = by_day[as_of] if as_of else None
+            as_of = history.last_day(start, end)
+            row = _day_totals(history.days[as_of]) if as_of else None
         total = row["total"] if row else 0
         weeks.append(
             {
@@ -535,7 +599,15 @@ def trends(*, user, filters: DashboardFilters) -> dict:
                 "pressure_flags": row["pressure"] if row else None,
             }
         )
-    return {"weeks": weeks}
+    return {"weeks": weeks, "history_rolled_up_at": history.rolled_up_at}
+
+
+def _day_totals(per_balance: dict[str, dict]) -> dict:
+    return {
+        "total": sum(b["n"] for b in per_balance.values()),
+        "win_win": per_balance.get(Deal.Balance.WIN_WIN, {}).get("n", 0),
+        "pressure": sum(b["pressure"] for b in per_balance.values()),
+    }
 
 
 def _pct(part, whole) -> float | None:
@@ -562,27 +634,17 @@ def _rep_rows(*, user, filters: DashboardFilters) -> list[RepRow]:
 
     codes = pressure_codes()
     deals = dashboard_deals(user=user, filters=filters)
-    discount = ExpressionWrapper(
-        (Value(1.0) - Cast("net_total", FloatField()) / Cast("list_total", FloatField()))
-        * Value(100.0),
-        output_field=FloatField(),
-    )
-    margin = ExpressionWrapper(
-        (Cast("net_total", FloatField()) - Cast("cost_total", FloatField()))
-        / Cast("net_total", FloatField())
-        * Value(100.0),
-        output_field=FloatField(),
-    )
     rows: dict[int, RepRow] = {}
     for r in (
         deals.order_by()
         .values("owner_id")
         .annotate(
-            open_deals=Count("id", filter=Q(stage__in=Deal.OPEN_STAGES)),
-            scored=Count("id", filter=~Q(balance="")),
-            win_win=Count("id", filter=Q(balance=Deal.Balance.WIN_WIN)),
-            avg_discount=Avg(discount, filter=Q(list_total__gt=0)),
-            avg_margin=Avg(margin, filter=Q(net_total__gt=0)),
+            open_deals=Count(Value(1), filter=Q(stage__in=Deal.OPEN_STAGES)),
+            scored=Count(Value(1), filter=~Q(balance="")),
+            win_win=Count(Value(1), filter=Q(balance=Deal.Balance.WIN_WIN)),
+            # discount = 1 - net/list and margin = 1 - cost/net, averaged over the deals
+            avg_net_of_list=Avg(MoneyRatio("net_total", "list_total"), filter=Q(list_total__gt=0)),
+            avg_cost_of_net=Avg(MoneyRatio("cost_total", "net_total"), filter=Q(net_total__gt=0)),
         )
     ):
         rows[r["owner_id"]] = RepRow(
@@ -592,8 +654,8 @@ def _rep_rows(*, user, filters: DashboardFilters) -> list[RepRow]:
             scored_deals=r["scored"],
             win_win_deals=r["win_win"],
             win_win_share=_pct(r["win_win"], r["scored"]),
-            avg_discount_pct=_round(r["avg_discount"]),
-            avg_margin_pct=_round(r["avg_margin"]),
+            avg_discount_pct=_pct_of_one_minus(r["avg_net_of_list"]),
+            avg_margin_pct=_pct_of_one_minus(r["avg_cost_of_net"]),
         )
 
     def row_for(owner_id) -> RepRow:
@@ -619,9 +681,10 @@ def _rep_rows(*, user, filters: DashboardFilters) -> list[RepRow]:
         prefix="deal__",
         stage=False,
     )
-    # Two plain GROUP BYs: joining check-ins to handoffs would need COUNT(DISTINCT).
+    # Two plain GROUP BYs: joining check-ins to handoffs would need COUNT(DISTINCT) (a sort
+    # of every joined row, measured slower than the two scans).
     for r in (
-        handoffs.filter(sla_missed).order_by().values("deal__owner_id").annotate(misses=Count("id"))
+        handoffs.filter(sla_missed).order_by().values("deal__owner_id").annotate(misses=Count("*"))
     ):
         row_for(r["deal__owner_id"]).handoff_sla_misses = r["misses"]
     check_ins = _apply_deal_filters(
@@ -635,7 +698,7 @@ def _rep_rows(*, user, filters: DashboardFilters) -> list[RepRow]:
     for r in (
         check_ins.order_by()
         .values("handoff__deal__owner_id")
-        .annotate(value=Avg("customer_value"), n=Count("id"))
+        .annotate(value=Avg("customer_value"), n=Count("*"))
     ):
         row = row_for(r["handoff__deal__owner_id"])
         row.customer_value_avg = _round(r["value"])
@@ -663,7 +726,7 @@ def _flag_counts(user, filters):
     page's "review flags" count come from this one query)."""
     flags = Flag.objects.filter(dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN)
     flags = _apply_deal_filters(flags, filters, prefix="deal__")
-    return flags.order_by().values("deal__owner_id", "code").annotate(n=Count("id"))
+    return flags.order_by().values("deal__owner_id", "code").annotate(n=Count("*"))
 
 
 def sort_rep_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
@@ -682,6 +745,34 @@ def sort_rep_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
 
 def _round(value) -> float | None:
     return None if value is None else round(float(value), 2)
+
+
+def _pct_of_one_minus(average) -> float | None:
+    """(1 - average) as a percent, two decimals: the average of (1 - x) is 1 - average of x."""
+    return None if average is None else _round((1 - average) * 100)
+
+
+class MoneyRatio(Func):
+    """`numerator / denominator` of two money columns, per row.
+
+    PostgreSQL divides the numerics exactly, and faster than casting every row to float
+    (numeric to float8 goes through text): the rep table's deal query over 32,000 deals
+    took 35 ms with float casts and 21 ms with numeric division.
+    SQLite keeps whole amounts as integers and would divide them as integers, so there
+    the numerator becomes REAL.
+    """
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" / ")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        numerator, denominator = self.get_source_expressions()
+        num_sql, num_params = compiler.compile(numerator)
+        den_sql, den_params = compiler.compile(denominator)
+        return f"(CAST({num_sql} AS REAL) / {den_sql})", [*num_params, *den_params]
 
 
 # --- Flag review -------------------------------------------------------------------------

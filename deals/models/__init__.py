@@ -1,5 +1,6 @@
 """Models of the sales side and of deal health; import from `deals.models`."""
 
+from .dashboard import DashboardDayRollup
 from .health import (
     DEFAULT_PRESSURE_PHRASES,
     Flag,
@@ -30,6 +31,7 @@ __all__ = [
     "Commitment",
     "Concession",
     "Contact",
+    "DashboardDayRollup",
     "Deal",
     "Disclosure",
     "DiscoveryCall",

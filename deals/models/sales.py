@@ -187,10 +187,12 @@ class Deal(TimeStamped):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "stage"]),
-            # Covering index: the dashboard aggregates a team's deals from the index alone.
+            # Covering index: the dashboard aggregates a team's deals from the index alone
+            # (with the id, joins to flags and handoffs need no heap either).
             models.Index(
                 fields=["team", "stage"],
                 include=[
+                    "id",
                     "owner",
                     "balance",
                     "net_total",

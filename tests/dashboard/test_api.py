@@ -30,6 +30,22 @@ def test_balance_endpoint_matches_the_design_contract(board, api_as):
     assert body["unscored"] == {"count": 1, "money": "300.00"}
 
 
+def test_history_says_when_the_sweep_rolled_it_up(board, api_as):
+    from django.core.cache import cache
+
+    from deals.dashboard.services import dashboard_history_rollup
+
+    client = api_as(board.manager)
+    before = client.get(BASE + "balance/").json()
+    assert before["history_rolled_up_at"] is None  # read from the snapshots
+    dashboard_history_rollup()
+    cache.clear()  # the minute-long live cache
+    balance = client.get(BASE + "balance/").json()
+    assert balance["history_rolled_up_at"] is not None
+    assert balance["change"] == before["change"]
+    assert client.get(BASE + "trends/").json()["history_rolled_up_at"] is not None
+
+
 def test_balance_has_all_four_keys_when_nothing_is_visible(manager_user, api_as):
     body = api_as(manager_user).get(BASE + "balance/").json()
     assert body["counts"] == {"win_win": 0, "buyer_loses": 0, "seller_loses": 0, "lose_lose": 0}
@@ -172,9 +188,9 @@ def _count_queries(client, url, **params):
 # Pinned: the caller's roles and managed teams (2), then each endpoint's own queries.
 # The same with 5 and with 50 deals.
 MAX_QUERIES = {
-    "balance/": 5,  # deals per balance, history version + snapshots on two reference days
-    "quadrant/": 5,  # policy, points (and the grid above the point limit)
-    "trends/": 6,  # history version + weekly snapshots, live deals, live pressure flags
+    "balance/": 5,  # deals per balance, days missing from the history rollup, rollup rows
+    "quadrant/": 5,  # policy, density grid, points (not read above the point limit)
+    "trends/": 6,  # days missing from the rollup, rollup rows, live deals, live pressure
     "reps/": 7,  # deal columns, flags, handoff SLA misses, check-ins, names
     "export.csv": 5,  # per 2,000 deals: the deals and their open flags (+1 empty page)
 }

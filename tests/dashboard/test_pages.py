@@ -25,6 +25,19 @@ def card_numbers(html):
     return dict(re.findall(r'data-balance="(\w+)".*?<span class="count">(\d+)</span>', html, re.S))
 
 
+def test_dashboard_says_when_the_past_days_it_compares_with_were_rolled_up(board, client):
+    from django.core.cache import cache
+
+    from deals.dashboard.services import dashboard_history_rollup
+
+    client.force_login(board.manager)
+    assert "past days as of" not in client.get(DASHBOARD).content.decode()
+    dashboard_history_rollup()
+    cache.clear()  # the minute-long live cache
+    html = client.get(DASHBOARD).content.decode()
+    assert re.search(r"past days as of \d\d:\d\d", html)
+
+
 def test_dashboard_shows_counts_per_quadrant_with_changes_and_reps(board, client):
     client.force_login(board.manager)
     response = client.get(DASHBOARD)

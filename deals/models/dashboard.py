@@ -1,0 +1,44 @@
+"""Precomputed history for the manager dashboard (written by deals.dashboard.services)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from winwin_crm.accounts.models import Team
+
+from .sales import Deal
+
+
+class DashboardDayRollup(models.Model):
+    """One past day's health snapshots summed per team, rep, balance and whether the deal
+    was still open at the end of that day.
+
+    The dashboard's history (change since last week and month, 12-week trends) reads a few
+    hundred of these rows instead of joining 40,000 snapshots a day to their deals. Past
+    days' snapshots do not change (the health store only writes today's), so a day is
+    rolled up once; the hourly sweep rolls up the days it has not seen and the last two
+    days again. A day is complete when it has rows: every snapshot lands in one row.
+    """
+
+    day = models.DateField()
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    balance = models.CharField(max_length=12, choices=Deal.Balance.choices)
+    # Not closed by the end of the day: the dashboard's default "open deals" view.
+    open = models.BooleanField()
+    deals = models.PositiveIntegerField()
+    net_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    pressure_flags = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "team", "owner", "balance", "open"],
+                name="one_dashboard_rollup_per_group",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} team {self.team_id} rep {self.owner_id} {self.balance}: {self.deals}"
