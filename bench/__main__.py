@@ -204,16 +204,23 @@ def api_rows(args) -> list[Row]:
 
 
 def dashboard_rollup_row(deals: str) -> Row:
-    """The dashboard's history, rolled up as the day's first hourly sweep does it (seeding
-    wrote past days' snapshots the sweep has not seen yet)."""
+    """The dashboard's rollups, built as the day's first hourly sweep builds them (seeding
+    wrote deals and past days' snapshots no sweep has seen yet)."""
     try:
-        from deals.dashboard.services import dashboard_history_rollup
+        from deals.dashboard.services import dashboard_history_rollup, dashboard_rep_rollup
     except ImportError:
-        return Row("dashboard history rollup", NOT_FOUND, deals=deals)
+        return Row("dashboard rollups (sweep's share)", NOT_FOUND, deals=deals)
     started = time.monotonic()
     days = dashboard_history_rollup(full=True)
-    seconds = time.monotonic() - started
-    return Row("dashboard history rollup", f"{len(days)} past days in {seconds:.1f}s", deals=deals)
+    history = time.monotonic() - started
+    started = time.monotonic()
+    dashboard_rep_rollup()
+    reps = time.monotonic() - started
+    return Row(
+        "dashboard rollups (sweep's share)",
+        f"history: {len(days)} past days in {history:.1f}s; rep table in {reps:.2f}s",
+        deals=deals,
+    )
 
 
 def page_rows(args) -> list[Row]:

@@ -11,8 +11,9 @@
    databases keep the demo's weekly history.
 3. With --create-indexes, adds the covering indexes listed in RECOMMENDED_INDEXES (the
    migrations carry the ones the dashboard uses; kept to compare plans).
-4. Rolls up the history the way the hourly sweep does (deals.dashboard.services:
-   one pass over the whole window, as the day's first sweep makes) and prints its time.
+4. Builds the dashboard's rollups the way the hourly sweep does (deals.dashboard.services:
+   the history's whole window, as the day's first sweep does, and the rep table) and
+   prints their times.
 5. Times the dashboard page and every endpoint through Django's test client (server time:
    URL routing, middleware, queries, rendering; no network) for a manager (one team) and
    an admin (all teams) and prints p50/p95/max and the query count of each, with the
@@ -181,11 +182,14 @@ TARGETS = [
 
 
 def rollup() -> None:
-    from deals.dashboard.services import dashboard_history_rollup
+    from deals.dashboard.services import dashboard_history_rollup, dashboard_rep_rollup
 
     started = time.monotonic()
     days = dashboard_history_rollup(full=True)
     print(f"  rollup: {len(days)} past days rolled up ({time.monotonic() - started:.1f}s)")
+    started = time.monotonic()
+    dashboard_rep_rollup()
+    print(f"  rollup: rep table rolled up ({time.monotonic() - started:.2f}s)")
 
 
 def measure(client, url: str, runs: int, cold: bool = False) -> tuple[list[float], int, int]:

@@ -34,13 +34,13 @@ def health_sweep_task(self, team_id: int | None = None) -> int:
     Fans out one batch task per id range, so every worker process on every host shares
     the sweep; returns how many batches were queued.
     """
-    from deals.dashboard.services import dashboard_history_rollup
+    from deals.dashboard.services import dashboard_rollups_refresh
     from deals.health import health_sweep_plan
 
-    # The dashboard's history: past days not rolled up yet (yesterday, after midnight). It
-    # reads only past days, which the batches never write, so it goes first: a failure
-    # retries this task before any batch is queued twice.
-    dashboard_history_rollup()
+    # The dashboard's rollups (past days' history, the rep table as of now). They go
+    # first, so a failure retries this task before any batch is queued twice; the rep
+    # table therefore shows each sweep's outcome from the next hour on.
+    dashboard_rollups_refresh()
     plan = health_sweep_plan(team_id=team_id)
     # The batches follow the sweep onto its queue (None, the default, when eager).
     queue = (self.request.delivery_info or {}).get("routing_key")

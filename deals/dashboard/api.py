@@ -190,6 +190,11 @@ class RepRowSerializer(serializers.Serializer):
 class RepsSerializer(serializers.Serializer):
     sort = serializers.CharField()
     results = RepRowSerializer(many=True)
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the hourly sweep summed these numbers up (SLA misses counted then); "
+        "null when computed just now (a creation-period filter, or no recent rollup).",
+    )
 
 
 # --- Views ------------------------------------------------------------------------------
@@ -256,7 +261,9 @@ class RepsView(DashboardAPIView):
     def get(self, request):
         form = self.filter_form(request)
         rows = selectors.rep_table(user=request.user, filters=form.filters(), sort=form.sort_key())
-        return Response(RepsSerializer({"sort": form.sort_key(), "results": rows}).data)
+        return Response(
+            RepsSerializer({"sort": form.sort_key(), "results": rows, "as_of": rows.as_of}).data
+        )
 
 
 class CSVRenderer(BaseRenderer):

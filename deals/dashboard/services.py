@@ -1,9 +1,17 @@
-"""Writes of the dashboard: rolling up past days' health snapshots into DashboardDayRollup.
+"""Writes of the dashboard: its rollups.
 
-The hourly health sweep calls `dashboard_history_rollup()`. It is idempotent, so calling
-it again, or from two workers at once (they take turns), is harmless. A day costs one
-GROUP BY over that day's snapshots (about 130 ms for 85,000 on the 2-core bench machine);
-an hourly run rolls up one to three days, the first run of a day the whole window.
+- `dashboard_history_rollup()`: past days' health snapshots summed per team, rep, balance
+  and open-at-day-end (DashboardDayRollup), behind the change since last week and month
+  and the 12-week trends. A day costs one GROUP BY over that day's snapshots (about
+  130 ms for 85,000 on the 2-core bench machine); an hourly run rolls up one to three
+  days, the first run of a day the whole window.
+- `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
+  (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs), about 150 ms for
+  100,000 deals.
+
+`dashboard_rollups_refresh()` runs both; the hourly health sweep calls it. Both are
+idempotent, so running them again, or from two workers at once (they take turns), is
+harmless.
 """
 
 from __future__ import annotations
@@ -12,11 +20,21 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from deals.models import DashboardDayRollup, HealthSnapshot
+from deals.dashboard.expressions import MoneyRatio, open_on_snapshot_day, sla_missed_q
+from deals.models import (
+    DashboardDayRollup,
+    DashboardRepDeals,
+    DashboardRepFlags,
+    DashboardRepHandoffs,
+    Deal,
+    Flag,
+    HealthSnapshot,
+)
+from handoff.models import CheckIn, Handoff
 
 # Every day the dashboard reads lies in the last TREND_WEEKS weeks (the change since a
 # month ago looks at most 37 days back), so older days are neither rolled up nor kept.
@@ -25,7 +43,9 @@ ROLLUP_DAYS = 12 * 7
 # "yesterday's" snapshot after it, and the sweep runs hourly, so two days are plenty.
 ROLLUP_REDO_DAYS = 2
 ZERO = Decimal("0.00")
-_LOCK_KEY = 0x7E1D_A5B0  # PostgreSQL advisory lock: one rollup writer at a time
+# PostgreSQL advisory locks: one writer per rollup at a time.
+_LOCK_KEY = 0x7E1D_A5B0
+_REP_LOCK_KEY = 0x7E1D_A5B1
 
 
 def rollup_window(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -58,18 +78,17 @@ def snapshot_days(first: dt.date, last: dt.date, *, missing_from_rollup: bool = 
         return [_as_date(row[0]) for row in cursor.fetchall()]
 
 
+def _lock(key: int) -> None:
+    # Two writers (two sweep workers, a sweep and an acknowledgement) take turns; SQLite
+    # already serialises writers.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def _as_date(value) -> dt.date:
     # SQLite hands dates from raw SQL back as ISO strings.
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def open_on_snapshot_day() -> ExpressionWrapper:
-    """On a snapshot: the deal was not closed by the end of the snapshot's day (the same
-    rule the dashboard's "open deals" history has always used)."""
-    return ExpressionWrapper(
-        Q(deal__closed_at__isnull=True) | Q(deal__closed_at__date__gt=F("day")),
-        output_field=BooleanField(),
-    )
 
 
 def _rollup_rows(day: dt.date, built_at: dt.datetime) -> list[DashboardDayRollup]:
@@ -114,9 +133,7 @@ def dashboard_history_rollup(
     today = today or timezone.localdate()
     first, last = rollup_window(today)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        _lock(_LOCK_KEY)
         if full is None:
             start_of_today = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
             full = not DashboardDayRollup.objects.filter(built_at__gte=start_of_today).exists()
@@ -138,4 +155,112 @@ def dashboard_history_rollup(
     return todo
 
 
-__all__ = ["dashboard_history_rollup", "open_on_snapshot_day", "rollup_window", "snapshot_days"]
+def dashboard_rep_rollup(*, team_ids: list[int] | None = None) -> dt.datetime | None:
+    """Recompute the rep table's rollup from the live tables, for every team or for
+    `team_ids` (after a manager acknowledged flags there). Returns its `built_at`; None
+    when asked for some teams of a rollup the sweep has not built yet (the rep table is
+    computed live until then, and a rollup of only some teams would hide the others).
+
+    The same aggregates as the live rep table (deals.dashboard.selectors._rep_rows_live),
+    grouped by team and stage as well so that any team, rep and stage filter is a sum of
+    rows; handoff SLA misses are counted as of `built_at`.
+    """
+    if team_ids is not None and not DashboardRepDeals.objects.exists():
+        return None
+    built_at = timezone.now()
+    deals = Deal.objects.all()
+    flags = Flag.objects.filter(status=Flag.Status.OPEN)
+    handoffs = Handoff.objects.all()
+    check_ins = CheckIn.objects.filter(customer_value__isnull=False)
+    if team_ids is not None:
+        deals = deals.filter(team_id__in=team_ids)
+        flags = flags.filter(deal__team_id__in=team_ids)
+        handoffs = handoffs.filter(deal__team_id__in=team_ids)
+        check_ins = check_ins.filter(handoff__deal__team_id__in=team_ids)
+    with transaction.atomic():
+        _lock(_REP_LOCK_KEY)
+        deal_rows = [
+            DashboardRepDeals(
+                team_id=g["team_id"],
+                owner_id=g["owner_id"],
+                stage=g["stage"],
+                balance=g["balance"],
+                deals=g["deals"],
+                priced=g["priced"],
+                net_of_list=g["net_of_list"] or 0.0,
+                with_net=g["with_net"],
+                cost_of_net=g["cost_of_net"] or 0.0,
+                built_at=built_at,
+            )
+            for g in deals.order_by()
+            .values("team_id", "owner_id", "stage", "balance")
+            .annotate(
+                deals=Count("*"),
+                priced=Count(Value(1), filter=Q(list_total__gt=0)),
+                net_of_list=Sum(MoneyRatio("net_total", "list_total"), filter=Q(list_total__gt=0)),
+                with_net=Count(Value(1), filter=Q(net_total__gt=0)),
+                cost_of_net=Sum(MoneyRatio("cost_total", "net_total"), filter=Q(net_total__gt=0)),
+            )
+        ]
+        flag_rows = [
+            DashboardRepFlags(
+                team_id=g["deal__team_id"],
+                owner_id=g["deal__owner_id"],
+                stage=g["deal__stage"],
+                code=g["code"],
+                flags=g["n"],
+                built_at=built_at,
+            )
+            for g in flags.order_by()
+            .values("deal__team_id", "deal__owner_id", "deal__stage", "code")
+            .annotate(n=Count("*"))
+        ]
+        per_rep: dict[tuple[int, int], DashboardRepHandoffs] = {}
+
+        def rep_row(team_id, owner_id) -> DashboardRepHandoffs:
+            key = (team_id, owner_id)
+            if key not in per_rep:
+                per_rep[key] = DashboardRepHandoffs(
+                    team_id=team_id, owner_id=owner_id, built_at=built_at
+                )
+            return per_rep[key]
+
+        for g in (
+            handoffs.filter(sla_missed_q(built_at))
+            .order_by()
+            .values("deal__team_id", "deal__owner_id")
+            .annotate(n=Count("*"))
+        ):
+            rep_row(g["deal__team_id"], g["deal__owner_id"]).sla_misses = g["n"]
+        for g in (
+            check_ins.order_by()
+            .values("handoff__deal__team_id", "handoff__deal__owner_id")
+            .annotate(total=Sum("customer_value"), n=Count("*"))
+        ):
+            row = rep_row(g["handoff__deal__team_id"], g["handoff__deal__owner_id"])
+            row.customer_value_sum, row.check_ins = g["total"], g["n"]
+
+        for model in (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs):
+            stale = model.objects.all()
+            if team_ids is not None:
+                stale = stale.filter(team_id__in=team_ids)
+            stale.delete()
+        DashboardRepDeals.objects.bulk_create(deal_rows)
+        DashboardRepFlags.objects.bulk_create(flag_rows)
+        DashboardRepHandoffs.objects.bulk_create(per_rep.values())
+    return built_at
+
+
+def dashboard_rollups_refresh() -> None:
+    """Everything the hourly health sweep keeps up to date for the dashboard."""
+    dashboard_history_rollup()
+    dashboard_rep_rollup()
+
+
+__all__ = [
+    "dashboard_history_rollup",
+    "dashboard_rep_rollup",
+    "dashboard_rollups_refresh",
+    "rollup_window",
+    "snapshot_days",
+]

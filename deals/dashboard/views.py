@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -163,10 +164,18 @@ def rep_table(request):
         for key in selectors.REP_SORT_KEYS
     }
     template = "dashboard/_rep_table.html" if request.htmx else "dashboard/reps.html"
+    as_of = rows.as_of
     return render(
         request,
         template,
-        {"nav": "dashboard", "rows": rows, "sort": sort, "sort_links": sort_links},
+        {
+            "nav": "dashboard",
+            "rows": rows,
+            "sort": sort,
+            "sort_links": sort_links,
+            "as_of": as_of,
+            "as_of_today": as_of is not None and timezone.localdate(as_of) == timezone.localdate(),
+        },
     )
 
 
@@ -230,8 +239,16 @@ def _acknowledge(*, flag, user, note) -> str | None:
         return " ".join(exc.messages)
     except not_active as exc:
         return str(exc)
-    selectors.live_cache_invalidate()
     return None
+
+
+def _acknowledged(team_ids) -> None:
+    """After acknowledging: the manager's own numbers show it at once (the rep table's
+    rollup of those teams is recomputed, the live cache starts over)."""
+    from .services import dashboard_rep_rollup
+
+    dashboard_rep_rollup(team_ids=sorted(set(team_ids)))
+    selectors.live_cache_invalidate()
 
 
 @require_POST
@@ -243,6 +260,8 @@ def flag_acknowledge_view(request, pk: int):
         error = _acknowledge(flag=flag, user=request.user, note=form.cleaned_data["note"])
         if error:
             form.add_error("note", error)
+        else:
+            _acknowledged([flag.deal.team_id])
     if request.htmx:
         # htmx swaps 2xx only, so an invalid note comes back as the row with its error.
         if not form.errors:
@@ -284,6 +303,7 @@ def flag_bulk_acknowledge(request):
         else:
             done += 1
     if done:
+        _acknowledged(flag.deal.team_id for flag in flags)
         messages.success(request, f"Acknowledged {done} flag{'s' if done != 1 else ''}.")
     if len(wanted) > len(flags):
         messages.warning(

@@ -1,6 +1,11 @@
 """Models of the sales side and of deal health; import from `deals.models`."""
 
-from .dashboard import DashboardDayRollup
+from .dashboard import (
+    DashboardDayRollup,
+    DashboardRepDeals,
+    DashboardRepFlags,
+    DashboardRepHandoffs,
+)
 from .health import (
     DEFAULT_PRESSURE_PHRASES,
     Flag,
@@ -32,6 +37,9 @@ __all__ = [
     "Concession",
     "Contact",
     "DashboardDayRollup",
+    "DashboardRepDeals",
+    "DashboardRepFlags",
+    "DashboardRepHandoffs",
     "Deal",
     "Disclosure",
     "DiscoveryCall",

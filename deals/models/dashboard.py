@@ -42,3 +42,72 @@ class DashboardDayRollup(models.Model):
 
     def __str__(self):
         return f"{self.day} team {self.team_id} rep {self.owner_id} {self.balance}: {self.deals}"
+
+
+class DashboardRepDeals(models.Model):
+    """Deals per team, rep, stage and balance with what the rep table averages, as of
+    `built_at` (deals.dashboard.services.dashboard_rep_rollup)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Deal.Stage.choices)
+    balance = models.CharField(max_length=12, choices=Deal.Balance.choices, blank=True)
+    deals = models.PositiveIntegerField()
+    # Discount is 1 - net/list over deals with a list price; margin 1 - cost/net over deals
+    # with a net total: the sums and counts average exactly across any set of rows.
+    priced = models.PositiveIntegerField(default=0)
+    net_of_list = models.FloatField(default=0.0)
+    with_net = models.PositiveIntegerField(default=0)
+    cost_of_net = models.FloatField(default=0.0)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "owner", "stage", "balance"], name="one_rep_deals_row_per_group"
+            ),
+        ]
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id} {self.stage} {self.balance}: {self.deals}"
+
+
+class DashboardRepFlags(models.Model):
+    """Open flags per team, rep, deal stage and code, as of `built_at`."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Deal.Stage.choices)
+    code = models.CharField(max_length=40)
+    flags = models.PositiveIntegerField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "owner", "stage", "code"], name="one_rep_flags_row_per_group"
+            ),
+        ]
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id} {self.stage} {self.code}: {self.flags}"
+
+
+class DashboardRepHandoffs(models.Model):
+    """Per team and rep: handoffs that missed their SLA (as of `built_at`) and check-ins
+    with a customer value, over all of the rep's handed-off deals whatever their stage."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sla_misses = models.PositiveIntegerField(default=0)
+    check_ins = models.PositiveIntegerField(default=0)
+    customer_value_sum = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "owner"], name="one_rep_handoffs_row_per_rep"),
+        ]
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id}: {self.sla_misses} SLA misses"

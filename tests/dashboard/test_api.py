@@ -191,7 +191,8 @@ MAX_QUERIES = {
     "balance/": 5,  # deals per balance, days missing from the history rollup, rollup rows
     "quadrant/": 5,  # policy, density grid, points (not read above the point limit)
     "trends/": 6,  # days missing from the rollup, rollup rows, live deals, live pressure
-    "reps/": 7,  # deal columns, flags, handoff SLA misses, check-ins, names
+    # no rollup yet: rollup probe, deal columns, flags, SLA misses, check-ins, names
+    "reps/": 8,
     "export.csv": 5,  # per 2,000 deals: the deals and their open flags (+1 empty page)
 }
 

@@ -130,7 +130,8 @@ def _page_queries(client, url):
 
 # session, user, roles, managed teams, teams, reps, balance (3), open flags
 PAGE_MAX_QUERIES = 10
-REPS_MAX_QUERIES = 9  # session, user, roles, managed teams, rep table (5)
+# session, user, roles, managed teams, rep table (before the sweep's rollup: probe + 5)
+REPS_MAX_QUERIES = 10
 FLAGS_PAGE_MAX_QUERIES = 8  # session, user, roles, managed teams, teams, reps, count, page
 
 
