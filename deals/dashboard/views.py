@@ -126,6 +126,7 @@ def index(request):
             "open_flags": selectors.open_flag_count(user=user, filters=filters),
             "flags_url": _flags_url({"team": filters.team_id or ""}),
             "scope_label": _scope_label(teams, filters, user),
+            "history_as_of_today": _is_today(summary["history_rolled_up_at"]),
         },
     )
 
@@ -174,9 +175,14 @@ def rep_table(request):
             "sort": sort,
             "sort_links": sort_links,
             "as_of": as_of,
-            "as_of_today": as_of is not None and timezone.localdate(as_of) == timezone.localdate(),
+            "as_of_today": _is_today(as_of),
         },
     )
+
+
+def _is_today(moment) -> bool:
+    """A rollup time shows as "10:07" when it is from today, else with its date."""
+    return moment is not None and timezone.localdate(moment) == timezone.localdate()
 
 
 def _flags_url(base: dict, **params) -> str:

@@ -1,6 +1,7 @@
 """The dashboard and flag review pages, and acknowledging flags from them."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -36,6 +37,16 @@ def test_dashboard_says_when_the_past_days_it_compares_with_were_rolled_up(board
     cache.clear()  # the minute-long live cache
     html = client.get(DASHBOARD).content.decode()
     assert re.search(r"past days as of \d\d:\d\d", html)
+
+    # Rolled up on an earlier day (today's first sweep has not run yet): with its date.
+    from django.utils import timezone
+
+    from deals.models import DashboardDayRollup
+
+    DashboardDayRollup.objects.update(built_at=timezone.now() - timedelta(days=1))
+    cache.clear()
+    html = client.get(DASHBOARD).content.decode()
+    assert re.search(r"past days as of \d{1,2} \w{3} \d\d:\d\d", html)
 
 
 def test_dashboard_shows_counts_per_quadrant_with_changes_and_reps(board, client):
