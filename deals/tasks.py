@@ -4,7 +4,7 @@ Both tasks are idempotent (a recompute writes the same flags and scores for the 
 facts), so acks_late redelivery after a lost worker and retries are harmless.
 """
 
-from celery import shared_task
+from celery import chord, shared_task
 from django.db import DatabaseError, OperationalError
 
 # A dropped connection, a deadlock or a serialisation failure is worth another try;
@@ -32,21 +32,35 @@ def health_sweep_task(self, team_id: int | None = None) -> int:
     """Hourly: time-based rules (stale, chasing, overdue handoffs) change with the clock.
 
     Fans out one batch task per id range, so every worker process on every host shares
-    the sweep; returns how many batches were queued.
+    the sweep, with health_sweep_finished_task as the chord's callback once every batch
+    is done; returns how many batches were queued.
     """
-    from deals.dashboard.services import dashboard_rollups_refresh
     from deals.health import health_sweep_plan
 
-    # The dashboard's rollups (past days' history, the rep table as of now). They go
-    # first, so a failure retries this task before any batch is queued twice; the rep
-    # table therefore shows each sweep's outcome from the next hour on.
-    dashboard_rollups_refresh()
     plan = health_sweep_plan(team_id=team_id)
     # The batches follow the sweep onto its queue (None, the default, when eager).
     queue = (self.request.delivery_info or {}).get("routing_key")
-    for first_id, last_id in plan:
-        health_sweep_batch_task.apply_async((first_id, last_id, team_id), queue=queue)
+    finished = health_sweep_finished_task.si().set(queue=queue)
+    batches = [
+        health_sweep_batch_task.si(first_id, last_id, team_id).set(queue=queue)
+        for first_id, last_id in plan
+    ]
+    if batches:
+        chord(batches)(finished)
+    else:
+        finished.apply_async()
     return len(plan)
+
+
+@shared_task(name="deals.tasks.health_sweep_finished_task", **RETRY)
+def health_sweep_finished_task() -> None:
+    """After a sweep: tidy the tables it rewrote, then rebuild the dashboard's rollups so
+    the rep table shows this sweep's outcome. Both are idempotent."""
+    from deals.dashboard.services import dashboard_rollups_refresh
+    from deals.health import health_tables_vacuum
+
+    health_tables_vacuum()
+    dashboard_rollups_refresh()
 
 
 @shared_task(name="deals.tasks.health_sweep_batch_task", **RETRY)

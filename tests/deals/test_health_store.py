@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deals.health import (
@@ -334,3 +334,41 @@ def test_sweep_task_fans_out_batches_that_score_every_open_deal(db):
     batches = health_sweep_task.apply().get()
     assert batches == 1
     assert not Deal.objects.filter(health_computed_at__isnull=True).exists()
+
+
+def test_after_every_batch_the_sweep_tidies_the_tables_once(db, monkeypatch):
+    """The chord's callback runs once, after the last batch has scored its deals."""
+    from deals import health
+    from deals.models import Deal
+    from deals.tasks import health_sweep_task
+
+    for _ in range(7):
+        f.DealFactory()
+    monkeypatch.setitem(store.health_sweep_plan.__kwdefaults__, "batch_size", 3)
+    unscored_at_tidy = []
+    monkeypatch.setattr(
+        health,
+        "health_tables_vacuum",
+        lambda: unscored_at_tidy.append(
+            Deal.objects.filter(health_computed_at__isnull=True).count()
+        ),
+    )
+    assert health_sweep_task.apply().get() == 3
+    assert unscored_at_tidy == [0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vacuum_after_a_sweep_runs_on_postgresql_outside_a_transaction():
+    if connection.vendor != "postgresql":
+        assert store.health_tables_vacuum() is False
+        return
+    with transaction.atomic():
+        assert store.health_tables_vacuum() is False  # VACUUM cannot run in a transaction
+    assert store.health_tables_vacuum() is True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables "
+            "WHERE relname IN ('deals_deal', 'deals_flag', 'deals_healthsnapshot') "
+            "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+        )
+        assert cursor.fetchone()[0] == 3
