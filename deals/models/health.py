@@ -204,6 +204,12 @@ class Flag(models.Model):
             models.Index(fields=["status", "code"]),
             models.Index(fields=["deal", "status"]),
             models.Index(fields=["status", "first_seen_at"]),
+            # The flag review's order (worst first, oldest first): its first page is read
+            # off the index instead of sorting every open flag.
+            models.Index(
+                fields=["status", "severity_rank", "first_seen_at", "id"],
+                name="flag_review_order",
+            ),
             models.Index(
                 fields=["deal"],
                 include=["code"],
