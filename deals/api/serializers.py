@@ -294,7 +294,8 @@ class DiscoveryCallSerializer(DocumentedModelSerializer):
 )
 class PercentField(serializers.DecimalField):
     def __init__(self, **kwargs):
-        super().__init__(max_digits=7, decimal_places=2, read_only=True, **kwargs)
+        # No digit limit: a deal sold far below cost has a margin of -100,000 % or less.
+        super().__init__(max_digits=None, decimal_places=2, read_only=True, **kwargs)
 
 
 class DealSerializer(DocumentedModelSerializer):

@@ -121,14 +121,21 @@ class Deal(TimeStamped):
     STAGE_ORDER = {s: i for i, s in enumerate(Stage.values)}
 
     prospect = models.ForeignKey(Prospect, on_delete=models.PROTECT, related_name="deals")
+    # No single-column indexes on owner and team: the composite indexes in Meta lead with
+    # them, and every extra index costs each hourly health write.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="owned_deals",
+        db_index=False,
         help_text="The rep who owns the deal.",
     )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="deals", help_text="The owning sales team."
+        Team,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        db_index=False,
+        help_text="The owning sales team.",
     )
     title = models.CharField(max_length=200)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DISCOVERY)
@@ -208,6 +215,10 @@ class Deal(TimeStamped):
             models.Index(fields=["team", "balance"]),
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["-updated_at", "-id"]),
+            # The deal list's default order within what a manager (team) or a rep (owner)
+            # sees: a page, however deep, is read off the index.
+            models.Index(fields=["team", "-updated_at", "-id"], name="deal_team_recent"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="deal_owner_recent"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -103,6 +103,20 @@ def test_list_shows_money_percentages_and_health_as_documented(api_as, rep_user,
     assert closed["closed_at"].endswith("Z") and closed["version"] == 7
 
 
+def test_a_deal_sold_far_below_cost_shows_its_margin_in_list_and_detail(api_as, rep_user, team):
+    """A cent of revenue against a hundred of cost is a margin of -999,900 %: shown, not a 500."""
+    deal = f.DealFactory(owner=rep_user, team=team)
+    Deal.objects.filter(pk=deal.pk).update(
+        list_total=Decimal("100.00"), net_total=Decimal("0.01"), cost_total=Decimal("100.00")
+    )
+    client = api_as(rep_user)
+    detail = client.get(f"{URL}{deal.id}/")
+    assert detail.status_code == 200
+    assert (detail.json()["margin_pct"], detail.json()["discount_pct"]) == ("-999900.00", "99.99")
+    (pair,) = _detail_and_list(client, [deal])
+    assert pair[0] == pair[1]
+
+
 def test_search_ordering_and_filters_still_apply_to_the_lean_list(api_as, rep_user, varied_deals):
     client = api_as(rep_user)
     found = client.get(URL, {"search": "genossenschaft"}).json()
