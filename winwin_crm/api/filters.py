@@ -12,7 +12,8 @@ class FilterParamsBackend(DjangoFilterBackend):
     own parameters (a filter's name, or the name plus a suffix for ranges), and a filter
     with no value filters nothing, so with none of them given the queryset is returned as
     it is. A FilterSet that filtered without any parameter (a default) would be skipped:
-    none does, and tests/api/test_deal_list_api.py checks the deal list both ways.
+    none does, and tests/api/test_deal_list_api.py checks the deal list both ways and
+    tests/api/test_filter_backend.py checks that every FilterSet given nothing filters nothing.
     """
 
     def filter_queryset(self, request, queryset, view):
