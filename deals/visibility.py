@@ -13,36 +13,39 @@ when their deal is, via `deal_scope_q(user, prefix="deal__")`.
 from django.db.models import Q, QuerySet
 
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import (
+    DELIVERY,
+    MANAGER,
+    REP,
+    is_admin,
+    roles_of,
+    team_memberships,
+)
 
 NOTHING = Q(pk__in=[])
 
 
 def managed_team_ids(user) -> list[int]:
-    """Sales teams whose deals this manager reviews (cached on the user per request)."""
-    cached = getattr(user, "_crm_managed_team_ids", None)
-    if cached is None:
-        if MANAGER in roles_of(user):
-            cached = list(
-                Team.objects.filter(Q(manager=user) | Q(members=user), kind=Team.Kind.SALES)
-                .values_list("id", flat=True)
-                .distinct()
-            )
-        else:
-            cached = []
-        user._crm_managed_team_ids = cached
-    return cached
+    """Sales teams whose deals this manager reviews: teams they manage or belong to."""
+    if MANAGER not in roles_of(user):
+        return []
+    return [
+        t.team_id
+        for t in team_memberships(user)
+        if t.kind == Team.Kind.SALES and (t.manages or t.member)
+    ]
 
 
 def delivery_team_ids(user) -> list[int]:
-    cached = getattr(user, "_crm_delivery_team_ids", None)
-    if cached is None:
-        if DELIVERY in roles_of(user):
-            cached = list(user.teams.filter(kind=Team.Kind.DELIVERY).values_list("id", flat=True))
-        else:
-            cached = []
-        user._crm_delivery_team_ids = cached
-    return cached
+    """Delivery teams whose handoffs this delivery user works on: teams they belong to."""
+    if DELIVERY not in roles_of(user):
+        return []
+    return [t.team_id for t in team_memberships(user) if t.kind == Team.Kind.DELIVERY and t.member]
+
+
+def sales_team_ids(user) -> list[int]:
+    """Sales teams the user belongs to (a rep's team, a manager's own)."""
+    return [t.team_id for t in team_memberships(user) if t.kind == Team.Kind.SALES and t.member]
 
 
 def deal_scope_q(user, prefix: str = "") -> Q:
@@ -92,10 +95,9 @@ def prospect_scope_q(user, prefix: str = "") -> Q:
         return Q()
     # A subquery, not a join, so prospects with several visible deals are not repeated.
     q = Q(**{f"{prefix}id__in": _visible_deal_ids(user).values("prospect_id")})
-    sales_team_ids = list(user.teams.filter(kind=Team.Kind.SALES).values_list("id", flat=True))
-    sales_team_ids += managed_team_ids(user)
-    if sales_team_ids and (REP in roles_of(user) or MANAGER in roles_of(user)):
-        q |= Q(**{f"{prefix}team_id__in": sales_team_ids})
+    team_ids = sales_team_ids(user) + managed_team_ids(user)
+    if team_ids and (REP in roles_of(user) or MANAGER in roles_of(user)):
+        q |= Q(**{f"{prefix}team_id__in": team_ids})
     return q
 
 

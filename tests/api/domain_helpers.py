@@ -3,7 +3,7 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-ROLE_CACHES = ("_crm_roles", "_crm_managed_team_ids", "_crm_delivery_team_ids")
+ROLE_CACHES = ("_crm_roles", "_crm_teams")
 
 
 def _fresh_request_user(client):

@@ -12,7 +12,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-ROLE_CACHES = ("_crm_roles", "_crm_managed_team_ids", "_crm_delivery_team_ids")
+ROLE_CACHES = ("_crm_roles", "_crm_teams")
 
 
 def discounted(deal, net="8000.00"):

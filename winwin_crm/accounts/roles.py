@@ -1,6 +1,11 @@
 """Roles are Django groups; this module is the one place that names them."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import Group
+from django.db import connection
+
+from .models import Team, User
 
 REP = "rep"
 MANAGER = "manager"
@@ -8,15 +13,72 @@ DELIVERY = "delivery"
 ROLES = (REP, MANAGER, DELIVERY)
 
 
+@dataclass(frozen=True, slots=True)
+class TeamMembership:
+    """A team the user manages or belongs to."""
+
+    team_id: int
+    kind: str
+    manages: bool
+    member: bool
+
+
+def _memberships_sql() -> str:
+    # Built from the models' metadata; one statement for roles and teams together, as
+    # every scoped request needs both.
+    user_groups = User.groups.through._meta
+    members = Team.members.through._meta
+    ug_user = user_groups.get_field("user").column
+    ug_group = user_groups.get_field("group").column
+    m_team = members.get_field("team").column
+    m_user = members.get_field("user").column
+    is_member = (
+        f"EXISTS (SELECT 1 FROM {members.db_table} m "
+        f"WHERE m.{m_team} = t.id AND m.{m_user} = %(user)s)"
+    )
+    return (
+        f"SELECT 'role', g.name, NULL, NULL, 0, 0 FROM {Group._meta.db_table} g "
+        f"INNER JOIN {user_groups.db_table} ug ON ug.{ug_group} = g.id "
+        f"WHERE ug.{ug_user} = %(user)s "
+        "UNION ALL "
+        "SELECT 'team', NULL, t.id, t.kind, "
+        "CASE WHEN t.manager_id = %(user)s THEN 1 ELSE 0 END, "
+        f"CASE WHEN {is_member} THEN 1 ELSE 0 END "
+        f"FROM {Team._meta.db_table} t WHERE t.manager_id = %(user)s OR {is_member}"
+    )
+
+
+def _load_memberships(user) -> None:
+    """Load the user's roles and teams in one query and cache both on the user object."""
+    roles, teams = set(), []
+    with connection.cursor() as cursor:
+        cursor.execute(_memberships_sql(), {"user": user.pk})
+        for row_kind, name, team_id, team_kind, manages, member in cursor.fetchall():
+            if row_kind == "role":
+                if name in ROLES:
+                    roles.add(name)
+            else:
+                teams.append(TeamMembership(team_id, team_kind, bool(manages), bool(member)))
+    user._crm_roles = frozenset(roles)
+    user._crm_teams = tuple(teams)
+
+
 def roles_of(user) -> frozenset[str]:
-    """The user's role names, loaded once and cached on the user object."""
+    """The user's role names, loaded once (with their teams) and cached on the user object."""
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_crm_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        user._crm_roles = cached
-    return cached
+    if getattr(user, "_crm_roles", None) is None:
+        _load_memberships(user)
+    return user._crm_roles
+
+
+def team_memberships(user) -> tuple[TeamMembership, ...]:
+    """Teams the user manages or belongs to, loaded with their roles."""
+    if not user.is_authenticated:
+        return ()
+    if getattr(user, "_crm_teams", None) is None:
+        _load_memberships(user)
+    return user._crm_teams
 
 
 def has_role(user, role: str) -> bool:
