@@ -311,20 +311,27 @@ def load_facts(
 
 
 def _load_close_date_changes(facts: dict[int, DealFacts], ids) -> None:
-    previous: dict[int, dt.date | None] = {}
-    seen: set[int] = set()
-    rows = fetch_rows(
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for deal_id, changed_at, close_date in fetch_rows(
         Deal.history.filter(id__in=ids)
         .order_by("id", "history_date", "history_id")
         .values_list("id", "history_date", "expected_close_date")
-    )
-    for deal_id, changed_at, close_date in rows:
-        if deal_id in seen and previous[deal_id] != close_date:
-            facts[deal_id].close_date_changes.append(
-                CloseDateChange(changed_at, previous[deal_id], close_date)
-            )
-        seen.add(deal_id)
-        previous[deal_id] = close_date
+    ):
+        history[deal_id].append((changed_at, close_date))
+    for deal_id, rows in history.items():
+        facts[deal_id].close_date_changes = close_date_changes(rows)
+
+
+def close_date_changes(history: Iterable) -> list[CloseDateChange]:
+    """The edits of one deal's close date from its history rows (changed_at, close date),
+    oldest first: every row whose date differs from the row before it."""
+    changes = []
+    previous = None
+    for i, (changed_at, close_date) in enumerate(history):
+        if i and close_date != previous:
+            changes.append(CloseDateChange(changed_at, previous, close_date))
+        previous = close_date
+    return changes
 
 
 def _load_handoffs(facts: dict[int, DealFacts], ids) -> None:

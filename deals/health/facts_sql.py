@@ -41,7 +41,6 @@ from .facts import (
     DEAL_COLUMNS,
     ActiveFlag,
     ActivityFact,
-    CloseDateChange,
     CommitmentFact,
     ConcessionFact,
     DealFacts,
@@ -52,6 +51,7 @@ from .facts import (
     LoadedBatch,
     MilestoneFact,
     NeedFact,
+    close_date_changes,
 )
 
 
@@ -232,20 +232,10 @@ def load_batch_sql(
         facts.concessions = [ConcessionFact(*values) for values in parsed["concessions"]]
         facts.commitments = [CommitmentFact(*values) for values in parsed["commitments"]]
         facts.disclosures = [DisclosureFact(*values) for values in parsed["disclosures"]]
-        facts.close_date_changes = _close_date_changes(parsed["close_date_history"])
+        facts.close_date_changes = close_date_changes(parsed["close_date_history"])
         if parsed["handoff"]:
             facts.handoff = HandoffFact(*parsed["handoff"][0])
         batch.rows.append(row)
         batch.facts[row.id] = facts
         batch.flags[row.id] = {values[1]: ActiveFlag(*values) for values in parsed["flags"]}
     return batch
-
-
-def _close_date_changes(history: list[list]) -> list[CloseDateChange]:
-    changes = []
-    previous = None
-    for i, (changed_at, close_date) in enumerate(history):
-        if i and close_date != previous:
-            changes.append(CloseDateChange(changed_at, previous, close_date))
-        previous = close_date
-    return changes
