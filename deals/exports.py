@@ -14,9 +14,9 @@ from decimal import Decimal
 from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from deals.imports.parsing import ESCAPE_PREFIX, FORMULA_PREFIXES
 from deals.models import Contact, Deal, Flag, Prospect
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Rows fetched per round trip from the server-side cursor.
 CHUNK_SIZE = 2000
 
@@ -74,7 +74,7 @@ def escape_cell(value) -> str:
         return ""
     text = str(value)
     if text[:1] in FORMULA_PREFIXES:
-        return "'" + text
+        return ESCAPE_PREFIX + text
     return text
 
 
