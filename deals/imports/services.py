@@ -31,6 +31,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from deals.models import Concession, Contact, Deal, ImportJob, LineItem, Prospect
+from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
 
@@ -417,10 +418,7 @@ def _write_prospects(job: ImportJob, plan: ImportPlan, progress) -> dict:
                 {
                     "team_id": job.team_id,
                     "created_by_id": job.created_by_id,
-                    **{
-                        f: r.values.get(f) or ""
-                        for f in ("name", "industry", "size", "website", "notes", "external_id")
-                    },
+                    **{f: r.values.get(f) or "" for f in PROSPECT_FIELDS},
                 }
                 for r in batch
             ],

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q
 
 from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
+from deals.services import CONTACT_FIELDS, PROSPECT_FIELDS
 from winwin_crm.accounts.models import User
 from winwin_crm.accounts.roles import REP
 
@@ -284,8 +285,6 @@ def _chunks(items: list, size: int = QUERY_CHUNK):
 
 # --- Prospects -------------------------------------------------------------------------
 
-PROSPECT_FIELDS = ("name", "industry", "size", "website", "notes", "external_id")
-
 
 def _existing_prospects(team, fields=("id", "name", "external_id")) -> list[dict]:
     return list(Prospect.objects.filter(team=team).values(*fields))
@@ -358,8 +357,6 @@ def _resolve_prospect(plan: ImportPlan, by_name: dict[str, dict], name: str) -> 
 
 
 # --- Contacts --------------------------------------------------------------------------
-
-CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role", "notes")
 
 
 def _existing_contacts(team) -> tuple[dict, dict]:
