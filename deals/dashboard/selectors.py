@@ -307,9 +307,7 @@ def _history_from_rollup(user, filters, windows, first, last) -> History:
         rows = rows.filter(owner_id=filters.rep_id)
     if filters.stage == STAGE_OPEN:
         rows = rows.filter(open=True)
-    by_day: dict[dt.date, dict[str, dict]] = {}
-    built: dict[dt.date, dt.datetime] = {}
-    for row in (
+    groups = list(
         rows.order_by()
         .values("day", "balance")
         .annotate(
@@ -318,12 +316,10 @@ def _history_from_rollup(user, filters, windows, first, last) -> History:
             pressure=Coalesce(Sum("pressure_flags"), Value(0)),
             built_at=Max("built_at"),
         )
-    ):
-        by_day.setdefault(row["day"], {})[row["balance"]] = {
-            "n": row["n"],
-            "money": row["money"],
-            "pressure": row["pressure"],
-        }
+    )
+    by_day = _by_day(groups)
+    built: dict[dt.date, dt.datetime] = {}
+    for row in groups:
         built[row["day"]] = max(row["built_at"], built.get(row["day"], row["built_at"]))
     everything = History(by_day)
     chosen = {day for lo, hi in windows if (day := everything.last_day(lo, hi))}
@@ -353,14 +349,19 @@ def _history_from_snapshots(user, filters, windows, kind) -> History:
             )
         )
 
+    return History(_by_day(_cached_history(user, filters, kind, timezone.localdate(), compute)))
+
+
+def _by_day(groups) -> dict[dt.date, dict[str, dict]]:
+    """History.days from rows grouped by day and balance (either path's)."""
     by_day: dict[dt.date, dict[str, dict]] = {}
-    for row in _cached_history(user, filters, kind, timezone.localdate(), compute):
+    for row in groups:
         by_day.setdefault(row["day"], {})[row["balance"]] = {
             "n": row["n"],
             "money": row["money"],
             "pressure": row["pressure"],
         }
-    return History(by_day)
+    return by_day
 
 
 def _cache_key(family: str, user, filters: DashboardFilters, *parts) -> str:
