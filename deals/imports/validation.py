@@ -274,6 +274,15 @@ def _changes(existing: dict, proposed: dict) -> dict:
     return {k: v for k, v in proposed.items() if v is not None and existing.get(k) != v}
 
 
+def _existing_outcome(changes: dict, update_existing: bool) -> tuple[str, str]:
+    """A row matching an existing record: its action and how the report ends the sentence."""
+    if not changes:
+        return "skip", "; nothing to change."
+    if update_existing:
+        return "update", "; it will be updated."
+    return "skip", "; existing records are not updated."
+
+
 def _duplicate(plan, row_number, key, action, reason):
     plan.duplicates.append({"row": row_number, "key": key, "action": action, "reason": reason})
 
@@ -322,20 +331,13 @@ def _plan_prospects(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
         if match["name"].lower() == name.lower():
             proposed["name"] = None  # matched by name: keep how the team spells it
         changes = _changes(match, proposed)
-        action = "update" if changes and ctx.job.update_existing else "skip"
+        action, outcome = _existing_outcome(changes, ctx.job.update_existing)
         _duplicate(
             plan,
             row.number,
             name,
             action,
-            f"A prospect named '{match['name']}' already exists in the team"
-            + (
-                "; it will be updated."
-                if action == "update"
-                else "; nothing to change."
-                if not changes
-                else "; existing records are not updated."
-            ),
+            f"A prospect named '{match['name']}' already exists in the team{outcome}",
         )
         plan.rows.append(
             PlannedRow(
@@ -409,22 +411,9 @@ def _plan_contacts(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
             )
             continue
         changes = _changes(match, {f: values.get(f) for f in CONTACT_FIELDS})
-        action = "update" if changes and ctx.job.update_existing else "skip"
+        action, outcome = _existing_outcome(changes, ctx.job.update_existing)
         what = f"a contact with the email {email}" if email else f"a contact named {label}"
-        _duplicate(
-            plan,
-            row.number,
-            label,
-            action,
-            f"The team already has {what}"
-            + (
-                "; it will be updated."
-                if action == "update"
-                else "; nothing to change."
-                if not changes
-                else "; existing records are not updated."
-            ),
-        )
+        _duplicate(plan, row.number, label, action, f"The team already has {what}{outcome}")
         plan.rows.append(
             PlannedRow(
                 row.number,
@@ -614,7 +603,7 @@ def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
                     "message": "Value not changed: the deal already has proposal items.",
                 }
             )
-        action = "update" if changes and ctx.job.update_existing else "skip"
+        action, outcome = _existing_outcome(changes, ctx.job.update_existing)
         planned.action = action
         planned.changes = changes if action == "update" else {}
         _duplicate(
@@ -622,14 +611,7 @@ def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
             planned.row,
             planned.values["title"],
             action,
-            "This deal already exists in the team"
-            + (
-                "; it will be updated."
-                if action == "update"
-                else "; nothing to change."
-                if not changes
-                else "; existing records are not updated."
-            ),
+            f"This deal already exists in the team{outcome}",
         )
 
 
