@@ -431,7 +431,7 @@ def _write_prospects(job: ImportJob, plan: ImportPlan, progress) -> dict:
     return _result(plan)
 
 
-def _bulk_update(model, updates, progress, done: int, history_user=None) -> int:
+def _bulk_update(model, updates, progress, done: int) -> None:
     now = timezone.now()
     for batch in _batches(updates):
         objs = model.objects.in_bulk([r.existing_id for r in batch])
@@ -446,7 +446,6 @@ def _bulk_update(model, updates, progress, done: int, history_user=None) -> int:
             model.objects.bulk_update(list(objs.values()), [*sorted(fields), "updated_at"])
         done += len(batch)
         progress(done)
-    return done
 
 
 def _write_contacts(job: ImportJob, plan: ImportPlan, progress) -> dict:
