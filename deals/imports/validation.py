@@ -299,11 +299,17 @@ def _existing_prospects(team, fields=("id", "name", "external_id")) -> list[dict
     return list(Prospect.objects.filter(team=team).values(*fields))
 
 
+def _by_lower_name(prospects: list[dict]) -> dict[str, dict]:
+    """Lower-cased name → the first prospect of that name."""
+    by_name: dict[str, dict] = {}
+    for pr in prospects:
+        by_name.setdefault(pr["name"].lower(), pr)
+    return by_name
+
+
 def _plan_prospects(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
     existing = _existing_prospects(ctx.team, ("id", *PROSPECT_FIELDS))
-    by_name = {}
-    for pr in existing:
-        by_name.setdefault(pr["name"].lower(), pr)
+    by_name = _by_lower_name(existing)
     by_ext = {pr["external_id"]: pr for pr in existing if pr["external_id"]}
     seen: dict[tuple, int] = {}
     for row in rows:
@@ -373,9 +379,7 @@ def _existing_contacts(team) -> tuple[dict, dict]:
 
 
 def _plan_contacts(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
-    prospects_by_name = {}
-    for pr in _existing_prospects(ctx.team):
-        prospects_by_name.setdefault(pr["name"].lower(), pr)
+    prospects_by_name = _by_lower_name(_existing_prospects(ctx.team))
     by_email, by_name = _existing_contacts(ctx.team)
     seen: dict[tuple, int] = {}
     for row in rows:
@@ -469,9 +473,7 @@ def _pricing(values: dict) -> dict | None:
 
 
 def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
-    prospects_by_name = {}
-    for pr in _existing_prospects(ctx.team):
-        prospects_by_name.setdefault(pr["name"].lower(), pr)
+    prospects_by_name = _by_lower_name(_existing_prospects(ctx.team))
     contacts_by_email, contacts_by_name = _existing_contacts(ctx.team)
     wanted_prospects = set()
     wanted_ext = set()
