@@ -573,13 +573,7 @@ def trends(*, user, filters: DashboardFilters) -> dict:
         total=Count(Value(1), filter=~Q(balance="")),
         win_win=Count(Value(1), filter=Q(balance=Deal.Balance.WIN_WIN)),
     )
-    live["pressure"] = _apply_deal_filters(
-        Flag.objects.filter(
-            dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN, code__in=codes
-        ),
-        filters,
-        prefix="deal__",
-    ).count()
+    live["pressure"] = _open_flags(user, filters).filter(code__in=codes).count()
 
     weeks = []
     for start in week_starts:
@@ -663,15 +657,9 @@ def _rep_rows_from_rollup(user, filters) -> tuple[dict[int, RepRow], dt.datetime
     from deals.models import DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs
 
     def narrowed(qs, *, stage: bool):
-        qs = qs.filter(_team_scope_q(user))
-        if filters.team_id:
-            qs = qs.filter(team_id=filters.team_id)
-        if filters.rep_id:
-            qs = qs.filter(owner_id=filters.rep_id)
-        if stage and filters.stage == STAGE_OPEN:
-            qs = qs.filter(stage__in=Deal.OPEN_STAGES)
-        elif stage and filters.stage != STAGE_ALL:
-            qs = qs.filter(stage=filters.stage)
+        # Rollup rows name the deal's team, owner and stage as the deal does, and no
+        # creation period reaches here, so the deals' filters apply unchanged.
+        qs = _apply_deal_filters(qs.filter(_team_scope_q(user)), filters, stage=stage)
         return qs.order_by().values("owner_id")
 
     # When the scope's teams were rolled up: none yet (before the first sweep) or too long
@@ -708,26 +696,17 @@ def _rep_rows_from_rollup(user, filters) -> tuple[dict[int, RepRow], dt.datetime
         for g in deal_groups
     }
 
-    def row_for(owner_id) -> RepRow:
-        if owner_id not in rows:
-            rows[owner_id] = RepRow(rep_id=owner_id, name="")
-        return rows[owner_id]
-
-    codes = set(pressure_codes())
-    for g in (
+    _add_flag_counts(
+        rows,
         narrowed(DashboardRepFlags.objects, stage=True)
         .values("owner_id", "code")
-        .annotate(n=Sum("flags"))
-    ):
-        row = row_for(g["owner_id"])
-        row.open_flags += g["n"]
-        if g["code"] in codes:
-            row.pressure_flags[g["code"]] = g["n"]
-            row.pressure_flags_total += g["n"]
+        .annotate(n=Sum("flags")),
+        owner_key="owner_id",
+    )
     for g in narrowed(DashboardRepHandoffs.objects, stage=False).annotate(
         misses=Sum("sla_misses"), values=Sum("check_ins"), value_sum=Sum("customer_value_sum")
     ):
-        row = row_for(g["owner_id"])
+        row = _row_for(rows, g["owner_id"])
         row.handoff_sla_misses = g["misses"]
         row.check_ins = g["values"]
         row.customer_value_avg = _round(_mean(g["value_sum"], g["values"]))
@@ -738,10 +717,26 @@ def _mean(total, count):
     return total / count if count else None
 
 
+def _row_for(rows: dict[int, RepRow], owner_id: int) -> RepRow:
+    if owner_id not in rows:
+        rows[owner_id] = RepRow(rep_id=owner_id, name="")
+    return rows[owner_id]
+
+
+def _add_flag_counts(rows: dict[int, RepRow], groups, *, owner_key: str) -> None:
+    """Open flags per rep and code (`n`) into the open-flags and pressure columns."""
+    codes = set(pressure_codes())
+    for g in groups:
+        row = _row_for(rows, g[owner_key])
+        row.open_flags += g["n"]
+        if g["code"] in codes:
+            row.pressure_flags[g["code"]] = g["n"]
+            row.pressure_flags_total += g["n"]
+
+
 def _rep_rows_live(user, filters) -> dict[int, RepRow]:
     from handoff.models import CheckIn, Handoff
 
-    codes = set(pressure_codes())
     deals = dashboard_deals(user=user, filters=filters)
     rows: dict[int, RepRow] = {}
     for r in (
@@ -767,17 +762,7 @@ def _rep_rows_live(user, filters) -> dict[int, RepRow]:
             avg_margin_pct=_pct_of_one_minus(r["avg_cost_of_net"]),
         )
 
-    def row_for(owner_id) -> RepRow:
-        if owner_id not in rows:
-            rows[owner_id] = RepRow(rep_id=owner_id, name="")
-        return rows[owner_id]
-
-    for r in _flag_counts(user, filters):
-        row = row_for(r["deal__owner_id"])
-        row.open_flags += r["n"]
-        if r["code"] in codes:
-            row.pressure_flags[r["code"]] = r["n"]
-            row.pressure_flags_total += r["n"]
+    _add_flag_counts(rows, _flag_counts(user, filters), owner_key="deal__owner_id")
 
     sla_missed = sla_missed_q(timezone.now())
     handoffs = _apply_deal_filters(
@@ -791,7 +776,7 @@ def _rep_rows_live(user, filters) -> dict[int, RepRow]:
     for r in (
         handoffs.filter(sla_missed).order_by().values("deal__owner_id").annotate(misses=Count("*"))
     ):
-        row_for(r["deal__owner_id"]).handoff_sla_misses = r["misses"]
+        _row_for(rows, r["deal__owner_id"]).handoff_sla_misses = r["misses"]
     check_ins = _apply_deal_filters(
         CheckIn.objects.filter(
             dashboard_scope_q(user, "handoff__deal__"), customer_value__isnull=False
@@ -805,7 +790,7 @@ def _rep_rows_live(user, filters) -> dict[int, RepRow]:
         .values("handoff__deal__owner_id")
         .annotate(value=Avg("customer_value"), n=Count("*"))
     ):
-        row = row_for(r["handoff__deal__owner_id"])
+        row = _row_for(rows, r["handoff__deal__owner_id"])
         row.customer_value_avg = _round(r["value"])
         row.check_ins = r["n"]
 
@@ -834,9 +819,18 @@ def _named_rep_rows(rows: dict[int, RepRow]) -> list[RepRow]:
 def _flag_counts(user, filters):
     """Open flags per rep and code on the filtered deals (the pressure columns and the
     page's "review flags" count come from this one query)."""
+    return (
+        _open_flags(user, filters)
+        .order_by()
+        .values("deal__owner_id", "code")
+        .annotate(n=Count("*"))
+    )
+
+
+def _open_flags(user, filters: DashboardFilters) -> QuerySet[Flag]:
+    """Open flags on the user's filtered dashboard deals."""
     flags = Flag.objects.filter(dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN)
-    flags = _apply_deal_filters(flags, filters, prefix="deal__")
-    return flags.order_by().values("deal__owner_id", "code").annotate(n=Count("*"))
+    return _apply_deal_filters(flags, filters, prefix="deal__")
 
 
 def sort_rep_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
@@ -920,8 +914,7 @@ def flag_get_for_review(*, user, flag_id: int) -> Flag:
 
 @_live_cached("open_flags")
 def open_flag_count(*, user, filters: DashboardFilters) -> int:
-    flags = Flag.objects.filter(dashboard_scope_q(user, "deal__"), status=Flag.Status.OPEN)
-    return _apply_deal_filters(flags, filters, prefix="deal__").count()
+    return _open_flags(user, filters).count()
 
 
 __all__ = [
