@@ -33,7 +33,7 @@ from deals.models import (
     Need,
     Prospect,
 )
-from deals.visibility import managed_team_ids, user_can_edit_deal
+from deals.visibility import managed_team_ids, sales_team_ids, user_can_edit_deal
 from winwin_crm.accounts.models import Team
 from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
 
@@ -64,7 +64,7 @@ def _ensure_can_edit_deal(user, deal: Deal) -> None:
 
 
 def _sales_team_ids(user) -> list[int]:
-    ids = list(user.teams.filter(kind=Team.Kind.SALES).values_list("id", flat=True))
+    ids = sales_team_ids(user)
     return ids + [i for i in managed_team_ids(user) if i not in ids]
 
 

@@ -123,10 +123,10 @@ def flatten_errors(detail, prefix: str = "") -> dict:
 def _sales_teams(*, user):
     if is_admin(user):
         return Team.objects.filter(kind=Team.Kind.SALES)
-    from deals.visibility import managed_team_ids
+    from deals.visibility import managed_team_ids, sales_team_ids
 
     return Team.objects.filter(kind=Team.Kind.SALES).filter(
-        pk__in=[*user.teams.values_list("id", flat=True), *managed_team_ids(user)]
+        pk__in=[*sales_team_ids(user), *managed_team_ids(user)]
     )
 
 

@@ -1,6 +1,7 @@
 """Roles are Django groups; this module is the one place that names them."""
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -23,9 +24,10 @@ class TeamMembership:
     member: bool
 
 
+@cache
 def _memberships_sql() -> str:
-    # Built from the models' metadata; one statement for roles and teams together, as
-    # every scoped request needs both.
+    # Built once from the models' metadata; one statement for roles and teams together,
+    # as every scoped request needs both.
     user_groups = User.groups.through._meta
     members = Team.members.through._meta
     ug_user = user_groups.get_field("user").column
