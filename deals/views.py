@@ -663,7 +663,12 @@ def _section_context(request, deal, section, **kw) -> dict:
         "today": timezone.localdate(),
     }
     if section == "needs":
-        needs = list(deal.needs.prefetch_related("line_items"))
+        # buyer_changes: the buyer room's corrections, shown as "changed by the buyer".
+        needs = list(
+            deal.needs.select_related("confirmed_by_contact").prefetch_related(
+                "line_items", "buyer_changes"
+            )
+        )
         items = list(deal.line_items.prefetch_related("needs"))
         for need in needs:
             need.unmet = need.importance >= 4 and not need.line_items.all()

@@ -13,6 +13,7 @@ api_v1 = [
     path("dashboard/", include("deals.dashboard.api_urls")),
     path("", include("deals.imports.api_urls")),
     path("", include("handoff.api_urls")),
+    path("", include("deals.buyer_room.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("dashboard/", include("deals.dashboard.urls")),
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
+    path("", include("deals.buyer_room.urls")),  # /buyer/<token>/ and the rep's share actions
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"
