@@ -35,16 +35,16 @@ def demo_buyer_rooms_ensure() -> list[int]:
     """Write the demo rooms that are missing; returns the deal ids it touched."""
     touched: list[int] = []
     # The demo's buyers and reps have example addresses: nothing is mailed while seeding.
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        with transaction.atomic():
-            oversold = _story("oversold")
-            if oversold and not BuyerShare.objects.filter(deal=oversold).exists():
-                _oversold_room(oversold)
-                touched.append(oversold.pk)
-            pushed = _story("security-review")
-            if pushed and not BuyerShare.objects.filter(deal=pushed).exists():
-                _pushed_room(pushed)
-                touched.append(pushed.pk)
+    quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
+    with quiet, transaction.atomic():
+        oversold = _story("oversold")
+        if oversold and not BuyerShare.objects.filter(deal=oversold).exists():
+            _oversold_room(oversold)
+            touched.append(oversold.pk)
+        pushed = _story("security-review")
+        if pushed and not BuyerShare.objects.filter(deal=pushed).exists():
+            _pushed_room(pushed)
+            touched.append(pushed.pk)
     return touched
 
 
