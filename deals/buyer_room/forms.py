@@ -39,7 +39,9 @@ class ProposeDateForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
-    question = forms.CharField(label=_("Your question"), max_length=2000, widget=forms.Textarea)
+    question = forms.CharField(
+        label=_("Your question"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class TickForm(forms.Form):

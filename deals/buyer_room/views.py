@@ -35,7 +35,9 @@ CSP = (
 
 def _private(response: HttpResponse) -> HttpResponse:
     # The token is in the URL: never let it leave through a Referer, a cache or a crawler.
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers post `Origin: null`, which
+    # Django's CSRF check rightly refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Content-Security-Policy"] = CSP

@@ -150,7 +150,7 @@ def test_forms_are_csrf_protected(room_deal, token):
 
 def test_room_pages_keep_the_token_private(client, token):
     response = client.get(room_url(token))
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # never sent to another site
     assert response["Cache-Control"] == "no-store"
     assert "script-src" not in response["Content-Security-Policy"]  # no script at all
     assert "default-src 'none'" in response["Content-Security-Policy"]
