@@ -30,7 +30,13 @@ _TOKEN = {
 
 
 def _id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+        "description": f"Id of the {name.removesuffix('_id')}; one of the room's deal.",
+    }
 
 
 def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:

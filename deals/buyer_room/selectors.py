@@ -195,29 +195,38 @@ def buyer_share_list(*, deal: Deal) -> QuerySet[BuyerShare]:
     return BuyerShare.objects.filter(deal=deal).select_related("contact", "created_by")
 
 
-def buyer_room_panel(*, deal: Deal) -> dict[str, Any]:
+def buyer_room_panel(*, deal: Deal, with_contacts: bool = True) -> dict[str, Any]:
     """The deal page's buyer-room card: shares, the audit trail, the buyer's pulses and
-    proposed dates. A fixed number of queries whatever the deal holds."""
+    proposed dates. A fixed number of queries whatever the deal holds (two when the room
+    was never shared: nothing a buyer did can exist without a share)."""
     now = timezone.now()
-    shares = list(buyer_share_list(deal=deal).filter(check_in__isnull=True))
+    every_share = list(buyer_share_list(deal=deal))
+    shares = [s for s in every_share if s.check_in_id is None]
     for share in shares:
         share.live = share_is_live(share, now)
         share.expired = share.revoked_at is None and share.expires_at <= now
-    return {
+    panel: dict[str, Any] = {
         "shares": shares,
-        "events": list(
+        "events": [],
+        "pulses": [],
+        "proposals": [],
+        "contacts": list(deal.prospect.contacts.all()) if with_contacts else [],
+    }
+    if every_share:
+        panel["events"] = list(
             BuyerRoomEvent.objects.filter(deal=deal).select_related("share__contact", "user")[
                 :PANEL_EVENTS
             ]
-        ),
-        "pulses": list(BuyerPulse.objects.filter(deal=deal).select_related("contact", "meeting")),
-        "proposals": list(
+        )
+        panel["pulses"] = list(
+            BuyerPulse.objects.filter(deal=deal).select_related("contact", "meeting")
+        )
+        panel["proposals"] = list(
             MilestoneDateProposal.objects.filter(milestone__deal=deal)
             .select_related("milestone", "contact")
             .order_by("-at")[:10]
-        ),
-        "contacts": list(deal.prospect.contacts.all()),
-    }
+        )
+    return panel
 
 
 def buyer_check_in_answers(*, check_in_ids: list[int]) -> dict[int, list[BuyerCheckInAnswer]]:

@@ -17,12 +17,12 @@ register = template.Library()
 
 @register.inclusion_tag("buyer_room/_panel.html", takes_context=True)
 def buyer_room_panel(context: dict[str, Any], deal) -> dict[str, Any]:
-    request = context["request"]
+    can_share = user_can_edit_deal(context["request"].user, deal)
     return {
         "deal": deal,
-        "can_share": user_can_edit_deal(request.user, deal),
+        "can_share": can_share,
         "csrf_token": context.get("csrf_token"),
-        **selectors.buyer_room_panel(deal=deal),
+        **selectors.buyer_room_panel(deal=deal, with_contacts=can_share),
     }
 
 
