@@ -225,3 +225,20 @@ def test_buyer_confirmation_is_what_buyer_no_discovery_reports(post, room_deal, 
     evidence = buyer_no_discovery(facts, facts.policy, timezone.now()).evidence
     assert evidence["confirmed_by"] == "buyer"
     assert evidence["confirmed_need_ids"] == [need.pk]
+
+
+def test_the_rep_rewording_a_need_the_buyer_confirmed_clears_the_buyers_confirmation(
+    post, room_deal, token, rep_user
+):
+    from deals.services import need_update
+
+    need = room_deal.needs.get(statement="Fewer tickets")
+    post(room_url(token, "need_confirm", need.pk))
+    need.refresh_from_db()
+    need_update(need=need, user=rep_user, kind=need.kind)  # nothing the buyer said changed
+    need.refresh_from_db()
+    assert need.confirmed_by_buyer_at is not None
+    need_update(need=need, user=rep_user, importance=5)
+    need.refresh_from_db()
+    assert need.confirmed_by_buyer_at is None and need.confirmed_by_contact is None
+    assert need.confirmed_by_buyer  # the rep's own tick stays theirs to change
