@@ -54,8 +54,11 @@ class BuyerShareSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and "deal" in self.fields:
-            self.fields["deal"].queryset = deal_selectors.deal_editable_list(user=request.user)
-            self.fields["contact"].queryset = deal_selectors.contact_list(user=request.user)
+            deal, contact = self.fields["deal"], self.fields["contact"]
+            assert isinstance(deal, serializers.PrimaryKeyRelatedField)
+            assert isinstance(contact, serializers.PrimaryKeyRelatedField)
+            deal.queryset = deal_selectors.deal_editable_list(user=request.user)
+            contact.queryset = deal_selectors.contact_list(user=request.user)
 
     def get_url(self, share: BuyerShare) -> str | None:
         token = self.context.get("token")

@@ -138,7 +138,7 @@ def add_buyer_room_paths(result: dict[str, Any], generator, request, public) -> 
     components = result.setdefault("components", {})
     components.setdefault("securitySchemes", {})["buyerRoomToken"] = TOKEN_SCHEME
     paths = result.setdefault("paths", {})
-    security = [{"buyerRoomToken": []}]
+    security: list[dict[str, list[str]]] = [{"buyerRoomToken": []}]
     paths["/buyer/{token}/"] = {
         "get": {
             "operationId": "buyer_room_page",

@@ -84,14 +84,20 @@ def pulse_meeting(share: BuyerShare, now: dt.datetime | None = None) -> Activity
 def buyer_room_content(share: BuyerShare) -> dict[str, Any]:
     """Everything the buyer sees, and nothing else."""
     deal = share.deal
-    needs = list(
-        Need.objects.filter(deal_id=deal.pk)
+    needs: list[dict[str, Any]] = [
+        {
+            "id": need_id,
+            "kind_label": NEED_KINDS.get(kind, ""),
+            "statement": statement,
+            "importance": importance,
+            "confirmed": confirmed_at is not None,
+        }
+        for need_id, kind, statement, importance, confirmed_at in Need.objects.filter(
+            deal_id=deal.pk
+        )
         .order_by("-importance", "id")
-        .values("id", "kind", "statement", "importance", "confirmed_by_buyer_at")
-    )
-    for need in needs:
-        need["kind_label"] = NEED_KINDS.get(need.pop("kind"), "")
-        need["confirmed"] = need.pop("confirmed_by_buyer_at") is not None
+        .values_list("id", "kind", "statement", "importance", "confirmed_by_buyer_at")
+    ]
     statement_of = {n["id"]: n["statement"] for n in needs}
 
     items = []
@@ -154,11 +160,12 @@ def buyer_room_content(share: BuyerShare) -> dict[str, Any]:
         "check_in": None,
     }
     if share.check_in_id:
-        content["check_in"] = _check_in_content(share, needs, statement_of)
+        content["check_in"] = _check_in_content(share, needs)
     return content
 
 
-def _check_in_content(share: BuyerShare, needs: list[dict], statement_of: dict) -> dict:
+def _check_in_content(share: BuyerShare, needs: list[dict[str, Any]]) -> dict[str, Any]:
+    assert share.check_in is not None
     sold_ids = set(
         Need.objects.filter(deal_id=share.deal_id, line_items__isnull=False).values_list(
             "id", flat=True
@@ -203,8 +210,9 @@ def buyer_room_panel(*, deal: Deal, with_contacts: bool = True) -> dict[str, Any
     every_share = list(buyer_share_list(deal=deal))
     shares = [s for s in every_share if s.check_in_id is None]
     for share in shares:
-        share.live = share_is_live(share, now)
-        share.expired = share.revoked_at is None and share.expires_at <= now
+        # For the template: the state of each link at this moment.
+        share.live = share_is_live(share, now)  # type: ignore[attr-defined]
+        share.expired = share.revoked_at is None and share.expires_at <= now  # type: ignore[attr-defined]
     panel: dict[str, Any] = {
         "shares": shares,
         "events": [],

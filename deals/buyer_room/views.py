@@ -79,7 +79,7 @@ def _room(
     content = selectors.buyer_room_content(visit.share)
     context: dict[str, Any] = {
         "room": content,
-        "token": request.resolver_match.kwargs["token"],
+        "token": request.resolver_match.kwargs["token"] if request.resolver_match else "",
         "errors": errors or {},
         "done": request.GET.get("done", ""),
         "add_form": (errors or {}).get("add_form") or f.NeedAddForm(),

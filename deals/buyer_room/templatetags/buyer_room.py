@@ -4,9 +4,10 @@ one tag and no view change: `{% buyer_room_panel deal %}` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import template
+from django.template import Context
 
 from deals.visibility import user_can_edit_deal
 
@@ -27,9 +28,9 @@ def buyer_room_panel(context: dict[str, Any], deal) -> dict[str, Any]:
 
 
 @register.inclusion_tag("buyer_room/_check_in_answers.html", takes_context=True)
-def buyer_check_in_answers(context: dict[str, Any], check_in, can_send: bool = False) -> dict:
+def buyer_check_in_answers(context: Context, check_in, can_send: bool = False) -> dict:
     # One query set for the whole page: the first call loads every check-in's answers.
-    cache = context.render_context.setdefault("buyer_check_in_answers", {})
+    cache = cast(dict, context.render_context.setdefault("buyer_check_in_answers", {}))  # type: ignore[arg-type]
     handoff = check_in.handoff
     if handoff.pk not in cache:
         ids = [c.pk for c in handoff.check_ins.all()]
