@@ -227,6 +227,9 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         if not content["check_in"]:
             raise PermissionDenied("This link was not sent for a check-in.")
         form = f.CheckInAnswerForm(request.POST, check_in=content["check_in"])
+        if set(request.POST) - set(form.fields) - _CSRF:
+            # A need that was not sold, a promise of another deal, any other field.
+            raise ValidationError("Some of what was sent cannot be changed here.")
         _valid(form)
         return services.buyer_check_in_answer(
             visit=v,
@@ -235,9 +238,9 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
             comment=form.cleaned_data["comment"],
         )
 
-    # The form's own fields are the allowed set; unknown ones are refused below.
-    allowed = {k for k in request.POST if k.startswith(("need_", "promise_"))} | {"comment"}
-    return _buyer_action(request, token, allowed, act, "check-in", "check_in_form")
+    # The allowed fields depend on the check-in (one per need sold and per promise), so
+    # `act` refuses what its form does not have.
+    return _buyer_action(request, token, set(request.POST), act, "check-in", "check_in_form")
 
 
 # --- the rep's side ------------------------------------------------------------------------

@@ -165,8 +165,11 @@ def test_the_customer_answers_a_check_in_shown_next_to_deliverys(
     assert [(p.commitment_id, p.kept) for p in answer.promises.all()] == [(promise.pk, False)]
     # a need that was not sold cannot be rated
     unsold = room_deal.needs.get(statement="Fewer tickets")
-    refused = post(room_url(token, "check_in"), {f"need_{unsold.pk}": "5"})
+    complete = {f"need_{sold.pk}": "5", f"promise_{promise.pk}": "yes"}
+    refused = post(room_url(token, "check_in"), {**complete, f"need_{unsold.pk}": "5"})
     assert refused.status_code == 400
+    assert "cannot be changed here" in refused.content.decode()
+    assert [v.value for v in answer.need_values.all()] == [4]  # unchanged
 
     client.force_login(delivery_user)
     handoff_page = client.get(
