@@ -12,13 +12,11 @@ def test_utf8_with_and_without_bom_decode_to_the_same_text():
     assert p.decode_csv_bytes(text.encode()) == text
 
 
-def test_latin1_file_is_refused_with_the_line_and_a_way_out():
-    raw = "Deal Name,Organization\nCafé,Zürich\n".encode("latin-1")
-    with pytest.raises(p.ImportFileError) as exc:
-        p.decode_csv_bytes(raw)
-    assert "not UTF-8" in exc.value.message
-    assert "line 2" in exc.value.message
-    assert "CSV UTF-8" in exc.value.message
+def test_windows_1252_and_latin1_files_are_read_and_named():
+    text = "Deal Name,Organization\nCafé – 5 €,Zürich\n"
+    assert p.decode_csv_bytes_with_encoding(text.encode("cp1252")) == (text, "cp1252")
+    # 0x81 is undefined in cp1252: such a file is Latin-1.
+    assert p.decode_csv_bytes_with_encoding(b"a,b\n\x81,\xe9\n")[1] == "latin-1"
 
 
 def test_utf16_file_is_refused():

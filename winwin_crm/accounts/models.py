@@ -39,6 +39,11 @@ class Team(models.Model):
         limit_choices_to={"kind": Kind.DELIVERY},
         help_text="Where this sales team's closed-won deals are handed off.",
     )
+    default_currency = models.CharField(
+        max_length=3,
+        default="USD",
+        help_text="ISO 4217 code an import gives deals whose file names no currency.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
