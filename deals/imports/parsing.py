@@ -228,7 +228,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
             "currency",
             "Currency",
             aliases=("currency", "deal currency", "currency code"),
-            max_length=3,
+            help="A code (EUR), a symbol (€) or an ISO number (978); none: the team's currency.",
         ),
         Target(
             "stage",

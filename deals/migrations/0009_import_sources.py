@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='importjob',
             name='source',
-            field=models.CharField(blank=True, help_text='The CRM the file came from (a profile code), detected or chosen; blank: generic.', max_length=30),
+            field=models.CharField(blank=True, help_text='The CRM the file came from (a profile code); blank: a generic file.', max_length=30),
         ),
         migrations.AddField(
             model_name='lineitem',

@@ -52,7 +52,7 @@ class ImportJob(models.Model):
     source = models.CharField(
         max_length=30,
         blank=True,
-        help_text="The CRM the file came from (a profile code), detected or chosen; blank: generic.",
+        help_text="The CRM the file came from (a profile code); blank: a generic file.",
     )
     files = models.JSONField(
         default=dict,
