@@ -314,8 +314,8 @@ def test_multi_file_join_shows_in_the_dry_run_and_a_zip_works_the_same(
         in notes
     )
     assert (
-        "Column 'pointOfContactId' joined with people.csv: 1 of 1 row(s) found their contact person."
-        in notes
+        "Column 'pointOfContactId' joined with people.csv: 1 of 1 row(s) found their "
+        "contact person." in notes
     )
     assert any("readme.pdf was not used" in n for n in notes)
     assert response.data["files"]["main"] == "opportunities.csv"
