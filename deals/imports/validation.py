@@ -804,6 +804,12 @@ def _decide_status(plan: ImportPlan, row: _Row) -> str | None:
     a lost reason close the deal whatever the stage column says. Sets values["stage"]
     and values["closed_at"]; returns the status ("deleted" rows are skipped)."""
     values = row.values
+    if not _STATUS_FIELDS.intersection(values):
+        # The common row: no status or flag cells, only a stage (the bench's 100,000).
+        if values.get("stage") in Deal.CLOSED_STAGES and values.get("expected_close_date"):
+            day = values["expected_close_date"]
+            values["closed_at"] = p.aware(dt.datetime(day.year, day.month, day.day, 12))
+        return None
     status = values.pop("status", None)
     won = values.pop("won_flag", None)
     closed = values.pop("closed_flag", None)
@@ -811,13 +817,12 @@ def _decide_status(plan: ImportPlan, row: _Row) -> str | None:
     won_date = values.pop("won_date", None)
     lost_date = values.pop("lost_date", None)
     closed_date = values.pop("closed_date", None)
-    raw_status = _raw(plan, row, "status")
     if status == "deleted":
         return status
     outcome = None
     if status in ("won", "lost"):
         outcome = status
-        values["status_word"] = p.normalise_label(raw_status) or status
+        values["status_word"] = p.normalise_label(_raw(plan, row, "status")) or status
     elif won is True:
         outcome = "won"
     elif closed is True and won is False:
@@ -851,7 +856,7 @@ def _decide_status(plan: ImportPlan, row: _Row) -> str | None:
     elif status == "open" and values.get("stage") in Deal.CLOSED_STAGES:
         row.warn(
             _header_for(plan, "status"),
-            raw_status,
+            _raw(plan, row, "status"),
             "The status says open but the stage is a closed one; the stage is kept.",
         )
     stage = values.get("stage")
@@ -868,6 +873,11 @@ def _decide_status(plan: ImportPlan, row: _Row) -> str | None:
     if moment is not None:
         values["closed_at"] = moment
     return status
+
+
+_STATUS_FIELDS = frozenset(
+    {"status", "won_flag", "closed_flag", "active_flag", "won_date", "lost_date", "closed_date"}
+)
 
 
 def _raw(plan: ImportPlan, row: _Row, field_name: str) -> str:

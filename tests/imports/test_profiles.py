@@ -526,3 +526,31 @@ def test_closed_at_falls_back_to_the_import_day_without_a_date(manager_user, rit
     assert deal.stage == W
     assert timezone.now() - deal.closed_at < dt.timedelta(minutes=5)
     assert deal.imported_from == "csv"
+
+
+def test_upload_page_takes_the_files_that_belong_together(manager_user, rita, team, client):
+    from django.urls import reverse
+
+    client.force_login(manager_user)
+    folder = FIXTURES / "twenty"
+    response = client.post(
+        reverse("imports:index"),
+        {
+            "file": SimpleUploadedFile(
+                "opportunities.csv", (folder / "opportunities.csv").read_bytes()
+            ),
+            "more_files": [
+                SimpleUploadedFile("companies.csv", (folder / "companies.csv").read_bytes()),
+                SimpleUploadedFile("people.csv", (folder / "people.csv").read_bytes()),
+            ],
+            "kind": "deals",
+            "team": team.pk,
+            "source": "auto",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = ImportJob.objects.get()
+    assert (job.source, job.files["main"]) == ("twenty", "opportunities.csv")
+    page = client.get(response["Location"]).content.decode()
+    assert "Looks like a Twenty deals export." in page
+    assert "Organization (joined)" in page
