@@ -14,6 +14,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -188,9 +189,9 @@ def join(
             continue
         wanted_role = "prospects" if what == "prospect" else "contacts"
         table, source = _table(others, wanted_role, profile)
-        if not table:
+        if not table or source is None:
             continue
-        summary = {
+        summary: dict[str, Any] = {
             "column": main.headers[index],
             "file": source.name,
             "what": "organization" if what == "prospect" else "contact person",

@@ -837,13 +837,13 @@ def _decide_status(plan: ImportPlan, row: _Row) -> str | None:
             "Archived in the old CRM without a lost reason; imported at the stage the file gives.",
         )
     if outcome is not None:
-        stage = Deal.Stage.CLOSED_WON if outcome == "won" else Deal.Stage.CLOSED_LOST
+        closing: str = Deal.Stage.CLOSED_WON if outcome == "won" else Deal.Stage.CLOSED_LOST
         # The stage column no longer decides: its unknown names are not errors then.
         stage_column = _header_for(plan, "stage")
         row.problems = [pr for pr in row.problems if pr["column"] != stage_column]
         if (
             values.get("stage")
-            and values["stage"] != stage
+            and values["stage"] != closing
             and values["stage"] in Deal.CLOSED_STAGES
         ):
             row.warn(
@@ -852,7 +852,7 @@ def _decide_status(plan: ImportPlan, row: _Row) -> str | None:
                 f"The stage says {values['stage'].replace('_', ' ')} but the status says "
                 f"{outcome}; the status decides.",
             )
-        values["stage"] = stage
+        values["stage"] = closing
     elif status == "open" and values.get("stage") in Deal.CLOSED_STAGES:
         row.warn(
             _header_for(plan, "status"),
@@ -917,7 +917,7 @@ def build_preview(plan: ImportPlan, ctx: _Context, limit: int = PREVIEW_ROWS) ->
                     else "",
                     "currency": v.get("currency") or "",
                     "stage": p.STAGE_LABELS.get(v.get("stage") or "", ""),
-                    "owner": owners.get(v.get("owner_id"), ""),
+                    "owner": owners.get(v.get("owner_id") or 0, ""),
                     "close_date": v["expected_close_date"].isoformat()
                     if v.get("expected_close_date")
                     else "",

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -42,6 +43,7 @@ class Team(models.Model):
     default_currency = models.CharField(
         max_length=3,
         default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "A three-letter ISO 4217 code, e.g. EUR.")],
         help_text="ISO 4217 code an import gives deals whose file names no currency.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
