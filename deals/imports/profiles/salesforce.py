@@ -16,8 +16,13 @@ Sources:
   follow the user's locale (en_US: 3/15/2026, "USD 1,200.00" in multi-currency orgs), and
   the encoding is chosen in the dialog, ISO-8859-1 for many Western locales
   (https://help.salesforce.com/s/articleView?id=sf.reports_export.htm).
+- Field labels and their meaning, and "setting a stage of type Closed/Won moves a future
+  Close Date to today": Opportunity Fields,
+  https://help.salesforce.com/s/articleView?id=sales.opp_fields.htm
 - German report labels (Opportunity-Name, Accountname, Phase, Betrag, Schlusstermin,
-  Opportunity-Inhaber) as a localized org exports them.
+  Opportunity-Inhaber) as a German-language org shows them; these spellings are from the
+  German UI and were not confirmed against a documentation page, so they only add
+  aliases and take no part in recognising the file.
 - Data Loader writes UTF-8 with API names and ISO dates; AccountId refers to an Account
   row (Id, Name, Industry, NumberOfEmployees, Website) exported separately
   (https://developer.salesforce.com/docs/atlas.en-us.dataLoader.meta/dataLoader/).
