@@ -554,3 +554,34 @@ def test_upload_page_takes_the_files_that_belong_together(manager_user, rita, te
     page = client.get(response["Location"]).content.decode()
     assert "Looks like a Twenty deals export." in page
     assert "Organization (joined)" in page
+
+
+def test_our_own_export_round_trips_won_deals_as_imported_handoffs(manager_user, rita, team):
+    from deals import exports
+    from deals.imports import services
+
+    won = f.DealFactory(
+        team=team,
+        owner=rita,
+        title="Won before the move",
+        stage="closed_won",
+        currency="SEK",
+        prospect=f.ProspectFactory(team=team, name="Fjord AB"),
+    )
+    Deal.objects.filter(pk=won.pk).update(list_total=Decimal("700.00"), net_total=Decimal("700.00"))
+    text = "".join(exports.stream_deals_csv(Deal.objects.all()))
+    Deal.objects.all().delete()
+    job = services.import_job_create(
+        user=manager_user, file_name="deals.csv", raw=text.encode(), kind="deals"
+    )
+    assert job.source == ""
+    assert "No CRM recognised from the headers" in job.report["notes"][0]
+    services.import_job_commit(job_id=job.id)
+    deal = Deal.objects.get()
+    assert (deal.title, deal.stage, deal.currency, deal.net_total) == (
+        "Won before the move",
+        "closed_won",
+        "SEK",
+        Decimal("700.00"),
+    )
+    assert deal.handoff.status == Handoff.Status.IMPORTED
