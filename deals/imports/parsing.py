@@ -281,7 +281,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
             "status",
             "Status (won / lost / open)",
             type="status",
-            aliases=("status", "deal status", "opportunity status", "state", "outcome"),
+            aliases=("status", "deal status", "opportunity status", "outcome"),
             help="Won or lost here closes the deal whatever the stage column says.",
         ),
         Target(

@@ -293,7 +293,12 @@ def _convert(row: _Row, columns, job: ImportJob, ctx: _Context) -> None:
                 if code:
                     row.values["currency"] = code
         except p.CellError as exc:
-            row.problem(header, raw, f"{target.label} {exc}.")
+            if target.type in LENIENT_TYPES:
+                # A status or yes/no column we cannot read only loses its say: the stage
+                # column still decides, and the dry run tells.
+                row.warn(header, raw, f"{target.label} {exc}; the stage column decides.")
+            else:
+                row.problem(header, raw, f"{target.label} {exc}.")
         except _OwnerUnmatched:
             if ctx.default_owner_id:
                 row.values["owner"] = ctx.default_owner_id
@@ -316,6 +321,7 @@ class _OwnerUnmatched(Exception):
     pass
 
 
+LENIENT_TYPES = frozenset({"status", "bool"})
 MEMO_TYPES = {"stage", "owner", "choice", "date", "datetime", "status", "bool"}
 # Text starting with these goes through parsing.clean_text (formula check, our escape).
 _SLOW_TEXT_START = frozenset([*p.FORMULA_PREFIXES, p.ESCAPE_PREFIX])

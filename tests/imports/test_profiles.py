@@ -585,3 +585,22 @@ def test_our_own_export_round_trips_won_deals_as_imported_handoffs(manager_user,
         Decimal("700.00"),
     )
     assert deal.handoff.status == Handoff.Status.IMPORTED
+
+
+def test_a_status_column_we_cannot_read_warns_and_leaves_the_stage_in_charge(
+    manager_user, rita, team, tmp_path
+):
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "Deal Name,Organization,Stage,Status,Closed,Deal owner\n"
+        "One,Acme,Proposal made,Hot,2026-01-05,rita_rep\n"
+        "Two,Acme,Proposal made,Lost,no,rita_rep\n"
+    )
+    out = run(str(path), "--kind", "deals", "--team", team.name)
+    assert "created 2" in out
+    one, two = Deal.objects.order_by("title")
+    assert (one.stage, two.stage) == ("proposal", "closed_lost")
+    job = ImportJob.objects.get()
+    messages = [w["message"] for w in job.report["warnings"]]
+    assert any("is not a status we know" in m and "stage column decides" in m for m in messages)
+    assert any("neither yes nor no" in m for m in messages)
