@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('deals', '0009_buyer_room_fields'),
+        ('deals', '0010_buyer_room_fields'),
         ('handoff', '0002_dashboard_covering_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
