@@ -30,13 +30,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from deals import pricing
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -412,12 +413,6 @@ CHECK_IN_NOTES = {
     2: "They are not getting the reports they bought it for.",
     1: "Barely used; the champion left the company.",
 }
-
-TWO = Decimal("0.01")
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(TWO, rounding=ROUND_HALF_UP)
 
 
 def _weighted(rng: random.Random, pairs):
@@ -813,9 +808,9 @@ class DealWriter:
                 deal=d.deal,
                 name=name,
                 quantity=Decimal(quantity),
-                unit_list_price=_money(list_price),
-                unit_price=_money(price),
-                unit_cost=_money(cost),
+                unit_list_price=pricing.money(list_price),
+                unit_price=pricing.money(price),
+                unit_cost=pricing.money(cost),
                 created_at=at,
                 updated_at=at,
             )
@@ -864,8 +859,8 @@ class DealWriter:
                 deal=d.deal,
                 kind=kind,
                 description=description,
-                amount=_money(amount),
-                cost_to_seller=_money(cost),
+                amount=pricing.money(amount),
+                cost_to_seller=pricing.money(cost),
                 in_exchange_for=exchange,
                 created_by=d.deal.owner,
                 created_at=at,
@@ -1050,20 +1045,13 @@ class DealWriter:
         )
 
     def finish(self, d: DealDraft) -> Deal:
-        """Denormalised pricing, last buyer contact and updated_at, computed from the draft
-        with the same formulas as deals.services.pricing_refresh (DESIGN.md)."""
+        """Denormalised pricing (deals.pricing), last buyer contact and updated_at,
+        computed from the draft."""
         deal = d.deal
-        list_total = sum((i.quantity * i.unit_list_price for i, _ in d.items), Decimal("0"))
-        net_total = sum((i.quantity * i.unit_price for i, _ in d.items), Decimal("0"))
-        cost_total = sum((i.quantity * i.unit_cost for i, _ in d.items), Decimal("0"))
-        for c in d.concessions:
-            if c.kind == Concession.Kind.PRICE:
-                net_total -= c.amount
-            else:
-                cost_total += c.cost_to_seller
-        deal.list_total = _money(list_total)
-        deal.net_total = _money(net_total)
-        deal.cost_total = _money(cost_total)
+        totals = pricing.deal_totals_of((i for i, _ in d.items), d.concessions)
+        deal.list_total = totals.list_total
+        deal.net_total = totals.net_total
+        deal.cost_total = totals.cost_total
         buyer_times = [a.occurred_at for a in d.activities if a.initiated_by == "buyer"]
         deal.last_buyer_contact_at = max(buyer_times) if buyer_times else None
         times = [deal.created_at] + [a.occurred_at for a in d.activities]
@@ -1104,7 +1092,7 @@ def _package(d: DealDraft, taken_at: dt.datetime) -> dict:
                 "quantity": str(i.quantity),
                 "unit_list_price": str(i.unit_list_price),
                 "unit_price": str(i.unit_price),
-                "total": str(_money(i.quantity * i.unit_price)),
+                "total": str(pricing.line_total(i.quantity, i.unit_price)),
                 "needs": [{"id": n.pk, "statement": n.statement} for n in needs],
             }
             for i, needs in d.items

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from deals.health.queue import health_recompute_on_commit
@@ -33,15 +32,12 @@ from deals.models import (
     Need,
     Prospect,
 )
+from deals.pricing import DealTotals, pricing_refresh_bulk
 from deals.visibility import managed_team_ids, sales_team_ids, user_can_edit_deal
 from winwin_crm.accounts.models import Team
 from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
-# Money products (quantity × unit price) carry four decimals; aggregate them at that
-# precision and round once per total, so a total never drifts by a cent per item.
-_PRODUCT = DecimalField(max_digits=28, decimal_places=4)
 
 
 class DealVersionConflict(Exception):
@@ -115,58 +111,17 @@ def _recompute(deal_id: int) -> None:
 # --- pricing -------------------------------------------------------------------------------
 
 
-# Deal totals are stored as DECIMAL(14, 2).
-MAX_DEAL_TOTAL = Decimal("999999999999.99")
-
-
-def pricing_refresh(*, deal_id: int) -> None:
-    """Recompute Deal.list_total/net_total/cost_total from its items and concessions in SQL.
-
-    list = Σ qty·unit_list_price; net = Σ qty·unit_price − Σ price-concession amounts;
-    cost = Σ qty·unit_cost + Σ value-add cost_to_seller.
-    """
-
-    def product(price_field: str):
-        return ExpressionWrapper(F("quantity") * F(price_field), output_field=_PRODUCT)
-
-    items = LineItem.objects.filter(deal_id=deal_id).aggregate(
-        list_total=Coalesce(Sum(product("unit_list_price")), ZERO, output_field=_PRODUCT),
-        gross_total=Coalesce(Sum(product("unit_price")), ZERO, output_field=_PRODUCT),
-        item_cost=Coalesce(Sum(product("unit_cost")), ZERO, output_field=_PRODUCT),
-    )
-    concessions = Concession.objects.filter(deal_id=deal_id).aggregate(
-        price_cuts=Coalesce(
-            Sum("amount", filter=Q(kind=Concession.Kind.PRICE)), ZERO, output_field=_PRODUCT
-        ),
-        value_add_cost=Coalesce(
-            Sum("cost_to_seller", filter=Q(kind=Concession.Kind.VALUE_ADD)),
-            ZERO,
-            output_field=_PRODUCT,
-        ),
-    )
-
-    def money(value) -> Decimal:
-        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-    totals = {
-        "list_total": money(items["list_total"]),
-        "net_total": money(items["gross_total"]) - money(concessions["price_cuts"]),
-        "cost_total": money(items["item_cost"]) + money(concessions["value_add_cost"]),
-    }
-    # The caller's transaction rolls back the item or concession that caused this.
-    too_large = [name for name, value in totals.items() if abs(value) > MAX_DEAL_TOTAL]
-    if too_large:
-        raise ValidationError(
-            f"This would make the deal's {too_large[0].replace('_', ' ')} larger than "
-            f"{MAX_DEAL_TOTAL:,}; check the quantity and prices."
-        )
-    Deal.objects.filter(pk=deal_id).update(**totals)
+def pricing_refresh(*, deal_id: int) -> DealTotals:
+    """Store the deal's totals from its items and concessions (deals.pricing) and queue a
+    health recompute."""
+    totals = pricing_refresh_bulk(deal_ids=[deal_id])[deal_id]
     _recompute(deal_id)
+    return totals
 
 
 def _refresh_deal_totals(deal: Deal) -> None:
-    pricing_refresh(deal_id=deal.id)
-    deal.refresh_from_db(fields=["list_total", "net_total", "cost_total"])
+    for name, value in pricing_refresh(deal_id=deal.id).as_dict().items():
+        setattr(deal, name, value)
 
 
 # --- prospects and contacts ----------------------------------------------------------------

@@ -7,14 +7,13 @@ text in `HELP` or the serializer's `Meta.help_texts`.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from deals import selectors
+from deals import pricing, selectors
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -370,23 +369,6 @@ class DealSerializer(DocumentedModelSerializer):
         return value.upper()
 
 
-class _Totals:
-    """The three stored totals of a deal row, for Deal's discount_pct/margin_pct
-    properties, so the list computes the percentages with the model's own formulas."""
-
-    __slots__ = ("list_total", "net_total", "cost_total")
-
-    def __init__(self, row):
-        self.list_total = row["list_total"]
-        self.net_total = row["net_total"]
-        self.cost_total = row["cost_total"]
-
-
-_discount_pct = Deal.discount_pct.fget
-_margin_pct = Deal.margin_pct.fget
-CENT = Decimal("0.01")
-
-
 class DealListSerializer(serializers.BaseSerializer):
     """Read-only rows of the deal list: the same fields, in the same order and formats, as
     DealSerializer (the schema documents the list with DealSerializer), built from the
@@ -430,8 +412,8 @@ class DealListSerializer(serializers.BaseSerializer):
 
     def to_representation(self, row):
         when = self._datetime
-        totals = _Totals(row)
-        discount, margin = _discount_pct(totals), _margin_pct(totals)
+        discount = pricing.percent(pricing.discount_pct(row["list_total"], row["net_total"]))
+        margin = pricing.percent(pricing.margin_pct(row["net_total"], row["cost_total"]))
         close_date = row["expected_close_date"]
         return {
             "id": row["id"],
@@ -467,7 +449,7 @@ class DealListSerializer(serializers.BaseSerializer):
 
 def _money(value):
     """A two-decimal amount as DRF's DecimalField(decimal_places=2) writes it."""
-    return None if value is None else f"{value.quantize(CENT):f}"
+    return None if value is None else f"{pricing.money(value):f}"
 
 
 class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
@@ -548,11 +530,11 @@ class LineItemSerializer(DocumentedModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
     def get_line_list_total(self, obj) -> str:
-        return str((obj.quantity * obj.unit_list_price).quantize(Decimal("0.01")))
+        return str(pricing.line_total(obj.quantity, obj.unit_list_price))
 
     @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
     def get_line_net_total(self, obj) -> str:
-        return str((obj.quantity * obj.unit_price).quantize(Decimal("0.01")))
+        return str(pricing.line_total(obj.quantity, obj.unit_price))
 
 
 class ActivitySerializer(DocumentedModelSerializer):

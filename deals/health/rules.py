@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from django.utils import timezone
 
+from deals import pricing
 from deals.models import Deal, HealthPolicy, Severity, Side
 
 from .facts import DealFacts
@@ -86,8 +87,6 @@ SIDE_OF = {
     COMMITMENT_OVERDUE: Side.BUYER,
 }
 
-HUNDRED = Decimal("100")
-CENT = Decimal("0.01")
 PROPOSAL = Deal.STAGE_ORDER[Deal.Stage.PROPOSAL]
 NEGOTIATION = Deal.STAGE_ORDER[Deal.Stage.NEGOTIATION]
 # Disclosures that tell the buyer something against the seller's interest; a price
@@ -120,7 +119,7 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def _pct(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+    return str(pricing.money(value))
 
 
 def _quote(titles: list[str]) -> str:
@@ -399,18 +398,12 @@ def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
 
 
 def discount_pct(facts: DealFacts) -> Decimal | None:
-    """Exact (unrounded) discount percent, so 15.004 % is above a 15 % limit."""
-    deal = facts.deal
-    if not deal.list_total:
-        return None
-    return (1 - deal.net_total / deal.list_total) * HUNDRED
+    """Exact (unrounded), so 15.004 % is above a 15 % limit."""
+    return pricing.discount_pct(facts.deal.list_total, facts.deal.net_total)
 
 
 def margin_pct(facts: DealFacts) -> Decimal | None:
-    deal = facts.deal
-    if not deal.net_total:
-        return None
-    return (deal.net_total - deal.cost_total) / deal.net_total * HUNDRED
+    return pricing.margin_pct(facts.deal.net_total, facts.deal.cost_total)
 
 
 def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):

@@ -17,20 +17,13 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import (
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from deals.models import Concession, Contact, Deal, ImportJob, LineItem, Prospect
+from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
+from deals.pricing import pricing_refresh_bulk
 from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
@@ -586,42 +579,6 @@ def _imported_item(deal_id: int, pricing: dict) -> dict:
         "unit_price": pricing["net_total"],
         "unit_cost": pricing["cost_total"],
     }
-
-
-def pricing_refresh_bulk(*, deal_ids: list[int]) -> None:
-    """Deal.list_total / net_total / cost_total for many deals in one UPDATE per batch,
-    by DESIGN.md's formulas (net subtracts price concessions, cost adds value-add costs)."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-
-    def items_sum(price_field: str):
-        total = (
-            LineItem.objects.filter(deal=OuterRef("pk"))
-            .values("deal")
-            .annotate(s=Sum(ExpressionWrapper(F("quantity") * F(price_field), output_field=money)))
-            .values("s")
-        )
-        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-    def concessions_sum(kind: str, field: str):
-        total = (
-            Concession.objects.filter(deal=OuterRef("pk"), kind=kind)
-            .values("deal")
-            .annotate(s=Sum(field))
-            .values("s")
-        )
-        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-    for batch in _batches(deal_ids):
-        Deal.objects.filter(id__in=batch).update(
-            list_total=items_sum("unit_list_price"),
-            net_total=ExpressionWrapper(
-                items_sum("unit_price") - concessions_sum("price", "amount"), output_field=money
-            ),
-            cost_total=ExpressionWrapper(
-                items_sum("unit_cost") + concessions_sum("value_add", "cost_to_seller"),
-                output_field=money,
-            ),
-        )
 
 
 def _queue_health(deal_ids: list[int]) -> None:
