@@ -145,13 +145,6 @@ HANDOFF_STATE_WEIGHTS = [
     (Handoff.Status.ACCEPTED, 62),
 ]
 CHECK_IN_OFFSETS_DAYS = (30, 90, 180)
-FALLBACK_CHECKLIST = (
-    ("kickoff_contact_confirmed", "Kickoff contact confirmed", True),
-    ("needs_reviewed_with_buyer", "Needs reviewed with buyer", True),
-    ("commitments_listed", "Commitments listed", True),
-    ("limitations_disclosed", "Limitations disclosed", True),
-    ("success_criteria_agreed", "Success criteria agreed", True),
-)
 
 # --- vocabulary ----------------------------------------------------------------------------
 
@@ -656,11 +649,10 @@ def world_ensure() -> World:
     for username, _f, _l, role, team_name in ROSTER:
         if role == REP:
             reps_by_team[team_name].append(users[username])
-    try:
-        from handoff.services import DEFAULT_CHECKLIST as checklist
-    except ImportError:
-        checklist = FALLBACK_CHECKLIST
     from handoff.models import ChecklistTemplateItem
+    from handoff.services import DEFAULT_CHECKLIST
+
+    checklist = DEFAULT_CHECKLIST
 
     templates = list(ChecklistTemplateItem.objects.filter(active=True).order_by("position", "id"))
     if templates:
@@ -2429,17 +2421,6 @@ def _write_stories(world: World) -> list[DealDraft]:
 # --- health and its history ------------------------------------------------------------------
 
 
-def _health_engine():
-    """The health engine's public functions, or None while it is not there yet."""
-    try:
-        import deals.health as health
-    except ImportError:
-        return None
-    if not hasattr(health, "ALL_CODES"):  # the placeholder package before the engine lands
-        return None
-    return health
-
-
 def health_compute(deal_ids: list[int], *, out=None) -> str:
     """Compute health for freshly written deals: one by one for a small demo, else the sweep.
 
@@ -2447,9 +2428,8 @@ def health_compute(deal_ids: list[int], *, out=None) -> str:
     with a handoff are recomputed one by one afterwards when there are few of them, so the
     handoff flags show in the small demo too.
     """
-    health = _health_engine()
-    if health is None:
-        return "health engine not available yet: skipped health and its history"
+    import deals.health as health
+
     started = time.monotonic()
     if len(deal_ids) <= 500:
         for deal_id in deal_ids:
@@ -2468,7 +2448,8 @@ def snapshots_write(deal_ids: list[int], *, seed: int, weeks: int = HISTORY_WEEK
     one more flag (the team has been improving), so the trend chart has a shape. Existing
     rows for a (deal, day) are kept. Deterministic for the seed and the deals' current state.
     """
-    pressure_codes = tuple(getattr(_health_engine(), "PRESSURE_CODES", ()) or ())
+    from deals.health import PRESSURE_CODES as pressure_codes
+
     today = timezone.localdate()
     written = 0
     for start in range(0, len(deal_ids), SNAPSHOT_DEALS_PER_BATCH):
@@ -2665,11 +2646,10 @@ def demo_seed(
         _analyze()
     if new_ids and with_health:
         notes.append(health_compute(new_ids))
-        if _health_engine() is not None:
-            written = snapshots_write(new_ids, seed=seed)
-            notes.append(f"wrote {written:,} weekly health snapshots")
-            if len(new_ids) > 1000:
-                _analyze()
+        written = snapshots_write(new_ids, seed=seed)
+        notes.append(f"wrote {written:,} weekly health snapshots")
+        if len(new_ids) > 1000:
+            _analyze()
     return SeedReport(
         stories_created=stories_created,
         deals_created=len(new_ids),

@@ -258,10 +258,8 @@ def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
 
 
 def _after_won(deal: Deal, user) -> None:
-    try:
-        from handoff import services as handoff_services
-    except ImportError:  # the handoff app's services are not installed in this build
-        return
+    from handoff import services as handoff_services  # handoff.services imports this module
+
     handoff_services.handoff_create_for_deal(deal=deal, user=user)
 
 

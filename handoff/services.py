@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from deals.health import health_recompute_on_commit
 from deals.models import Commitment, Deal
+from deals.services import commitment_set_status
 from deals.visibility import delivery_team_ids
 from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import DELIVERY, is_admin, roles_of
@@ -36,7 +37,6 @@ from .package import PACKAGE_VERSION, package_build
 
 Status = Handoff.Status
 
-DEFAULT_SLA_HOURS = 48
 CHECK_IN_OFFSETS_DAYS = (30, 90, 180)
 
 # (key, label, required) — used when no ChecklistTemplateItem is configured.
@@ -125,16 +125,8 @@ def _record(handoff: Handoff, *, user, from_status: str, note: str = "") -> Hand
 
 def _sla_hours(deal: Deal) -> int:
     """The deal team's policy's handoff SLA (the global policy, else 48 hours)."""
-    try:
-        from deals.health import policy_for_team
-    except ImportError:  # the health engine is not there yet: read the policy rows directly
-        from deals.models import HealthPolicy
+    from deals.health import policy_for_team
 
-        policy = (
-            HealthPolicy.objects.filter(team_id=deal.team_id).first()
-            or HealthPolicy.objects.filter(team__isnull=True).first()
-        )
-        return policy.handoff_sla_hours if policy else DEFAULT_SLA_HOURS
     return policy_for_team(deal.team).handoff_sla_hours
 
 
@@ -404,17 +396,7 @@ def handoff_commitment_set_status(*, commitment: Commitment, user: User, status:
             {"status": [f"Choose one of: {', '.join(Commitment.Status.values)}."]}
         )
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    try:
-        from deals.services import commitment_set_status
-    except ImportError:
-        commitment_set_status = None
-    if commitment_set_status is not None:
-        commitment = commitment_set_status(commitment=commitment, user=user, status=status)
-    else:  # the domain service is not there yet: the same write, done here
-        commitment.status = status
-        commitment.completed_at = timezone.now() if status == Commitment.Status.DONE else None
-        commitment.full_clean()
-        commitment.save()
+    commitment = commitment_set_status(commitment=commitment, user=user, status=status)
     health_recompute_on_commit(deal_id=handoff.deal_id)
     return commitment
 
