@@ -440,11 +440,11 @@ def _explicit_timestamps():
 def fast_insert(model, objs: list) -> None:
     """Insert unsaved instances and set their ids.
 
-    PostgreSQL: COPY, with ids reserved from the table's sequence first. Measured on the
-    2-core bench machine, bulk_create spends ~200 µs per row compiling the INSERT in Python
-    (about 4,500 rows/s), which would make 100,000 deals (~3 million rows) take a quarter of
-    an hour; COPY moves the same rows several times faster. Other databases (the embedded
-    SQLite) use bulk_create in batches of BULK_BATCH_SIZE.
+    PostgreSQL: COPY, with ids reserved from the table's sequence first: bulk_create spends
+    most of its time compiling the INSERT in Python, so 100,000 deals (~3 million rows) would
+    take a quarter of an hour; COPY moves the same rows several times faster (figures:
+    bench/RESULTS.md, "Measurements behind design choices"). Other databases (the
+    embedded SQLite) use bulk_create in batches of BULK_BATCH_SIZE.
     """
     if not objs:
         return
@@ -2584,11 +2584,10 @@ def _analyze() -> None:
     """Refresh PostgreSQL's planner statistics after a bulk load.
 
     Autovacuum gets to millions of fresh rows only minutes later; until then the planner
-    believes the tables are nearly empty and picks plans that made the deal list API ~8x
-    slower (835 ms → 99 ms p50 at 100,000 deals) and the health sweep 2x slower.
-    VACUUM also sets the visibility map, so counts become index-only scans: the deal list's
-    COUNT(*) over a manager's 50,000 deals went from 122 ms to 5 ms. VACUUM cannot run in a
-    transaction, so inside one only ANALYZE runs.
+    believes the tables are nearly empty and picks plans that make the deal list API and the
+    health sweep several times slower. VACUUM also sets the visibility map, so counts become
+    index-only scans (figures: bench/RESULTS.md, "Measurements behind design choices").
+    VACUUM cannot run in a transaction, so inside one only ANALYZE runs.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -384,10 +384,11 @@ def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, 
     return value
 
 
-# Today's aggregates scan every deal of the scope (a manager of 50,000 deals waits
-# 100–400 ms per aggregate), and health itself is recomputed asynchronously, so a dashboard
-# a minute behind tells the same story. Live aggregates are cached that long per scope and
-# filters; a manager's own change (acknowledging flags) starts a new generation.
+# Today's aggregates scan every deal of the scope (hundreds of ms per aggregate for a
+# manager of 50,000 deals; bench/RESULTS.md), and health itself is recomputed
+# asynchronously, so a dashboard a minute behind tells the same story. Live aggregates are
+# cached that long per scope and filters; a manager's own change (acknowledging flags)
+# starts a new generation.
 LIVE_CACHE_SECONDS = 60
 LIVE_GENERATION_KEY = "dashboard:live:generation"
 
@@ -628,12 +629,12 @@ def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> RepTabl
     return table
 
 
-# Live, the rep table joins flags, handoffs and check-ins to every deal of the scope: about
-# 80 ms of SQL for a team of 50,000 deals, 100–160 ms a request on the 2-core machine. So
-# it reads the rollup the hourly sweep refreshes (deals.dashboard.services), summed per
-# team, rep, stage and balance: any team, rep and stage filter is a sum of its rows. A
-# creation-period filter needs the deals themselves, and a rollup older than this (the
-# sweep has stopped) is not trusted: both are computed live.
+# Live, the rep table joins flags, handoffs and check-ins to every deal of the scope (over
+# 100 ms a request for a team of 50,000 deals; bench/RESULTS.md). So it reads the rollup
+# the hourly sweep refreshes (deals.dashboard.services), summed per team, rep, stage and
+# balance: any team, rep and stage filter is a sum of its rows. A creation-period filter
+# needs the deals themselves, and a rollup older than this (the sweep has stopped) is not
+# trusted: both are computed live.
 REP_ROLLUP_MAX_AGE = dt.timedelta(hours=2)
 
 

@@ -2,12 +2,10 @@
 
 - `dashboard_history_rollup()`: past days' health snapshots summed per team, rep, balance
   and open-at-day-end (DashboardDayRollup), behind the change since last week and month
-  and the 12-week trends. A day costs one GROUP BY over that day's snapshots (about
-  130 ms for 85,000 on the 2-core bench machine); an hourly run rolls up one to three
-  days, the first run of a day the whole window.
+  and the 12-week trends. A day costs one GROUP BY over that day's snapshots; an hourly
+  run rolls up one to three days, the first run of a day the whole window.
 - `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
-  (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs), about 150 ms for
-  100,000 deals.
+  (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs).
 
 `dashboard_rollups_refresh()` runs both; the hourly health sweep calls it. Both are
 idempotent, so running them again, or from two workers at once (they take turns), is

@@ -367,7 +367,7 @@ def load_batch(
     it the call waits for them (a recompute). A few deals on PostgreSQL are read in one
     statement (facts_sql: round trips dominate there); a sweep batch, or any batch
     elsewhere, with one query per kind of child (set-based joins are cheaper for
-    PostgreSQL than a thousand correlated subqueries: 5,000 vs 3,200 deals/s measured).
+    PostgreSQL than a thousand correlated subqueries; bench/RESULTS.md).
     """
     if connection.vendor == "postgresql" and len(ids) <= ONE_STATEMENT_MAX_DEALS:
         from .facts_sql import load_batch_sql
