@@ -109,11 +109,9 @@ def _exists(path: str) -> str | None:
     from django.urls import Resolver404, resolve
 
     try:
-        match = resolve(path.split("?")[0])
+        resolve(path.split("?")[0])
     except Resolver404:
         return NOT_FOUND
-    if getattr(match.func, "__name__", "") == "placeholder":
-        return "n/a (placeholder page)"
     return None
 
 
