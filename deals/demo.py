@@ -549,11 +549,14 @@ class _Rows:
                     for handoff, build in self.packages:
                         handoff.package = build()
                 fast_insert(model, objs)
-        through = LineItem.needs.through
-        fast_insert(through, [through(lineitem_id=i.pk, need_id=n.pk) for i, n in self.item_needs])
-        through = DiscoveryCall.attendees.through
+        item_needs = LineItem.needs.through
         fast_insert(
-            through, [through(discoverycall_id=c.pk, contact_id=p.pk) for c, p in self.attendees]
+            item_needs, [item_needs(lineitem_id=i.pk, need_id=n.pk) for i, n in self.item_needs]
+        )
+        attendees = DiscoveryCall.attendees.through
+        fast_insert(
+            attendees,
+            [attendees(discoverycall_id=c.pk, contact_id=p.pk) for c, p in self.attendees],
         )
         self._write_deal_history()
         return self.count + len(self.item_needs) + len(self.attendees) + len(self.deal_history)
@@ -652,11 +655,10 @@ def world_ensure() -> World:
     from handoff.models import ChecklistTemplateItem
     from handoff.services import DEFAULT_CHECKLIST
 
-    checklist = DEFAULT_CHECKLIST
-
+    checklist: tuple[tuple[str, str, bool], ...] = DEFAULT_CHECKLIST
     templates = list(ChecklistTemplateItem.objects.filter(active=True).order_by("position", "id"))
     if templates:
-        checklist = [(t.key, t.label, t.required) for t in templates]
+        checklist = tuple((t.key, t.label, t.required) for t in templates)
     return World(
         now=timezone.now().replace(microsecond=0),
         teams=teams,
@@ -1287,13 +1289,13 @@ class _Generated:
             closed_at = world.ago(closed_ago)
             created_ago = closed_ago + rng.uniform(20, 80)
         else:
-            created_ago = {
+            low, high = {
                 Deal.Stage.DISCOVERY: (3, 40),
                 Deal.Stage.QUALIFICATION: (15, 60),
                 Deal.Stage.PROPOSAL: (25, 100),
                 Deal.Stage.NEGOTIATION: (35, 120),
             }[stage]
-            created_ago = rng.uniform(*created_ago)
+            created_ago = rng.uniform(low, high)
         created_at = world.ago(created_ago)
         end = closed_at or now
         expected_close = (
@@ -1376,7 +1378,7 @@ class _Generated:
                 if p["discount"]
                 else Decimal(rng.choice([0, 0, 2, 5, 5, 8, 10])) / 100
             )
-            seats = rng.randint(*SEATS[prospect.size or Prospect.Size.MEDIUM])
+            seats = rng.randint(*SEATS[Prospect.Size(prospect.size or Prospect.Size.MEDIUM)])
             item_at = min(created_at + dt.timedelta(days=rng.uniform(7, 20)), end)
             for index in sorted(by_product):
                 name, list_price, cost_share, per_seat = PRODUCTS[index]
@@ -1652,7 +1654,7 @@ class _Generated:
         rng, w, world = self.rng, self.w, self.world
         S = Handoff.Status
         assignee = rng.choice(world.delivery_members) if "claimed" in times else None
-        questions = []
+        questions: list[tuple[str, str | None, dt.datetime]] = []
         if state == S.NEEDS_INFO:
             k = rng.randrange(len(HANDOFF_QUESTIONS))
             questions.append((HANDOFF_QUESTIONS[k], None, times["asked"]))
@@ -1696,7 +1698,7 @@ class _Generated:
 
 def _generate_range(world: World, *, seed: int, start: int, stop: int, progress=None) -> list[int]:
     """Write generated deals start..stop-1 of `seed`; return their ids."""
-    deal_ids = []
+    deal_ids: list[int] = []
     for chunk_start in range(start, stop, DEALS_PER_CHUNK):
         chunk_stop = min(stop, chunk_start + DEALS_PER_CHUNK)
         rows = _Rows()
@@ -2454,12 +2456,12 @@ def snapshots_write(deal_ids: list[int], *, seed: int, weeks: int = HISTORY_WEEK
     written = 0
     for start in range(0, len(deal_ids), SNAPSHOT_DEALS_PER_BATCH):
         batch = deal_ids[start : start + SNAPSHOT_DEALS_PER_BATCH]
-        pressure = defaultdict(int)
+        pressure: defaultdict[int, int] = defaultdict(int)
         if pressure_codes:
-            flags = Flag.objects.filter(
+            flagged = Flag.objects.filter(
                 deal_id__in=batch, status__in=Flag.ACTIVE_STATUSES, code__in=pressure_codes
             ).values_list("deal_id", flat=True)
-            for deal_id in flags:
+            for deal_id in flagged:
                 pressure[deal_id] += 1
         deals = Deal.objects.filter(pk__in=batch, buyer_score__isnull=False).values_list(
             "pk",
@@ -2474,6 +2476,7 @@ def snapshots_write(deal_ids: list[int], *, seed: int, weeks: int = HISTORY_WEEK
         )
         rows = []
         for pk, external_id, created_at, buyer, seller, flags, net, team_id, owner_id in deals:
+            assert buyer is not None and seller is not None  # filtered on buyer_score above
             rng = random.Random(f"{seed}:h:{external_id}")
             pressure_count = pressure[pk]
             for week in range(1, weeks + 1):

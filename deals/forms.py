@@ -84,7 +84,7 @@ class DealFilterForm(forms.Form):
         required=False,
         coerce=int,
         choices=[(n, n) for n in PAGE_SIZES],
-        empty_value=25,
+        empty_value=25,  # type: ignore[arg-type]  # coerce=int: the empty value is a size
         initial=25,
     )
 

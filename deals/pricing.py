@@ -19,21 +19,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Func,
-    Model,
     OuterRef,
     Subquery,
     Sum,
     Value,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
+
+if TYPE_CHECKING:
+    from deals.models import Concession, LineItem
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -41,7 +43,7 @@ HUNDRED = Decimal("100")
 # Deal totals are stored as DECIMAL(14, 2); an imported amount is bounded by the same.
 MAX_DEAL_TOTAL = Decimal("999999999999.99")
 # quantity (2 decimals) × price (2 decimals): sums are exact at four decimals.
-_EXACT = DecimalField(max_digits=28, decimal_places=4)
+_EXACT: DecimalField[Decimal, Decimal] = DecimalField(max_digits=28, decimal_places=4)
 # Deals per SELECT + UPDATE pair: a batch's ids and its CASE branches stay well under
 # SQLite's 32,766 bound parameters and PostgreSQL's comfortable statement size.
 REFRESH_BATCH_SIZE = 1_000
@@ -153,7 +155,9 @@ def ensure_within_limit(totals: DealTotals) -> None:
 SUM_NAMES = ("list_sum", "gross_sum", "item_cost_sum", "price_cuts", "value_add_cost")
 
 
-def _subquery_sum(model: type[Model], expression: Func | F | str, **filters: str) -> Coalesce:
+def _subquery_sum(
+    model: type[LineItem | Concession], expression: Combinable | str, **filters: str
+) -> Coalesce:
     total = (
         model.objects.filter(deal=OuterRef("pk"), **filters)
         .order_by()

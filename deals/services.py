@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
 
 from deals.health.queue import health_recompute_on_commit
@@ -34,7 +34,7 @@ from deals.models import (
 )
 from deals.pricing import DealTotals, pricing_refresh_bulk
 from deals.visibility import managed_team_ids, sales_team_ids, user_can_edit_deal
-from winwin_crm.accounts.models import Team
+from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
 
 ZERO = Decimal("0")
@@ -74,7 +74,7 @@ def _ensure_can_edit_prospect(user, prospect: Prospect) -> None:
 
 
 def _ensure_can_edit_need(user, need: Need) -> None:
-    if need.deal_id:
+    if need.deal is not None:
         _ensure_can_edit_deal(user, need.deal)
     else:
         _ensure_can_edit_prospect(user, need.prospect)
@@ -96,10 +96,14 @@ def _set_fields(obj, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[
     return changed
 
 
-def _save(obj, user=None) -> None:
+def _history_by(obj: Model, user: User | None) -> None:
+    """simple-history records who made the change (API token auth bypasses its middleware)."""
     if user is not None and getattr(user, "is_authenticated", False):
-        # simple-history records who made the change (API token auth bypasses its middleware).
-        obj._history_user = user
+        obj._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+
+
+def _save(obj: Model, user: User | None = None) -> None:
+    _history_by(obj, user)
     obj.full_clean()
     obj.save()
 
@@ -223,7 +227,7 @@ def _deal_save_locked(deal: Deal, user, expected_version: int | None) -> Deal:
         current = Deal.objects.filter(pk=deal.pk).values_list("version", flat=True).first()
         raise DealVersionConflict(current_version=current or 0)
     deal.version = expected + 1
-    deal._history_user = user
+    _history_by(deal, user)
     deal.save()
     _recompute(deal.id)
     return deal
@@ -341,7 +345,7 @@ def need_create(*, user, deal: Deal, **fields) -> Need:
 @transaction.atomic
 def need_update(*, need: Need, user, **fields) -> Need:
     _ensure_can_edit_need(user, need)
-    if need.deal_id:
+    if need.deal is not None:
         _check_discovery_call(need.deal, fields)
     _set_fields(need, fields, NEED_FIELDS)
     _save(need, user)
@@ -535,7 +539,7 @@ def line_item_delete(*, line_item: LineItem, user) -> None:
     _ensure_can_edit_deal(user, deal)
     if deal.stage in Deal.CLOSED_STAGES:
         raise ValidationError({"deal": "This deal is closed; reopen it to change the proposal."})
-    line_item._history_user = user
+    _history_by(line_item, user)
     line_item.delete()
     _refresh_deal_totals(deal)
 
@@ -693,7 +697,7 @@ def concession_update(*, concession: Concession, user, **fields) -> Concession:
 def concession_delete(*, concession: Concession, user) -> None:
     deal = concession.deal
     _ensure_can_edit_deal(user, deal)
-    concession._history_user = user
+    _history_by(concession, user)
     concession.delete()
     _refresh_deal_totals(deal)
 

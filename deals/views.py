@@ -630,8 +630,9 @@ def _summary_context(request, deal, stage_form=None) -> dict:
         key=lambda fl: (SEVERITY_ORDER.get(fl.severity, 9), fl.code),
     )
     for flag in flags:
-        flag.advice = FLAG_ADVICE.get(flag.code, "")
-        flag.evidence_items = _evidence_items(flag.evidence)
+        # Read by the template only.
+        flag.advice = FLAG_ADVICE.get(flag.code, "")  # type: ignore[attr-defined]
+        flag.evidence_items = _evidence_items(flag.evidence)  # type: ignore[attr-defined]
     # A missing reverse one-to-one raises an AttributeError subclass, so getattr's default works.
     handoff = getattr(deal, "handoff", None) if deal.stage == Deal.Stage.CLOSED_WON else None
     open_stages = [(s, label) for s, label in Deal.Stage.choices if s in Deal.OPEN_STAGES]

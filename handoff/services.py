@@ -343,7 +343,7 @@ def check_in_record(
     *,
     check_in: CheckIn,
     user: User,
-    customer_value: int | None,
+    customer_value: int | str | None,  # a form's empty string is refused with a message
     account_health: str,
     referrals: int = 0,
     notes: str = "",

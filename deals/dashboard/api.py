@@ -20,7 +20,7 @@ from deals.exports import stream_deals_csv
 from deals.models import Deal
 
 from . import selectors
-from .forms import DashboardFilterForm
+from .forms import SORT_CHOICES, DashboardFilterForm
 
 TAG = ["dashboard"]
 
@@ -252,7 +252,7 @@ class RepsView(DashboardAPIView):
             OpenApiParameter(
                 "sort",
                 OpenApiTypes.STR,
-                enum=[v for v, _ in DashboardFilterForm.base_fields["sort"].choices],
+                enum=[v for v, _ in SORT_CHOICES],
                 description='A column; prefix "-" for descending. Default: name.',
             ),
         ],

@@ -21,6 +21,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -46,7 +47,7 @@ from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
 
 BALANCES = tuple(Deal.Balance.values)  # win_win, buyer_loses, seller_loses, lose_lose
 ZERO = Decimal("0.00")
-MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 
 # Above this many open deals the quadrant ships a density grid instead of every point:
 # 2,000 bubbles is about what a canvas draws smoothly and a person can still read.
@@ -442,7 +443,7 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
     today = timezone.localdate()
     counts = _empty_by_balance(0)
     money = _empty_by_balance(ZERO)
-    unscored = {"count": 0, "money": ZERO}
+    unscored: dict[str, Any] = {"count": 0, "money": ZERO}
     rows = (
         dashboard_deals(user=user, filters=filters)
         .order_by()
@@ -466,7 +467,7 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
         )
     }
     history = _history(user, filters, list(windows.values()), "balance")
-    change = {}
+    change: dict[str, dict[str, Any] | None] = {}
     for name, (first, last) in windows.items():
         day = history.last_day(first, last)
         if day is None:
@@ -500,7 +501,9 @@ def win_win_threshold(*, team_id: int | None) -> int:
     q = Q(team__isnull=True)
     if team_id:
         q |= Q(team_id=team_id)
-    thresholds = dict(HealthPolicy.objects.filter(q).values_list("team_id", "win_win_threshold"))
+    thresholds: dict[int | None, int] = dict(
+        HealthPolicy.objects.filter(q).values_list("team_id", "win_win_threshold")
+    )
     return thresholds.get(team_id) or thresholds.get(None) or DEFAULT_WIN_WIN_THRESHOLD
 
 
@@ -577,6 +580,8 @@ def trends(*, user, filters: DashboardFilters) -> dict:
     live["pressure"] = _open_flags(user, filters).filter(code__in=codes).count()
 
     weeks = []
+    row: dict[str, Any] | None
+    as_of: dt.date | None
     for start in week_starts:
         end = start + dt.timedelta(days=6)
         if start == this_monday:

@@ -233,17 +233,13 @@ def flags(request):
 
 def _acknowledge(*, flag, user, note) -> str | None:
     """Acknowledge through the health engine; returns why not, or None when done."""
-    from deals import health
-    from deals.health import flag_acknowledge
+    from deals.health.store import FlagNotActive, flag_acknowledge
 
-    not_active = getattr(health, "FlagNotActive", None)
-    if not_active is None:
-        from deals.health.store import FlagNotActive as not_active
     try:
         flag_acknowledge(flag=flag, user=user, note=note)
     except ValidationError as exc:
         return " ".join(exc.messages)
-    except not_active as exc:
+    except FlagNotActive as exc:
         return str(exc)
     return None
 
@@ -282,7 +278,7 @@ def flag_acknowledge_view(request, pk: int):
             },
         )
     if form.errors:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     else:
         messages.success(request, f"Acknowledged {flag.code} on “{flag.deal.title}”.")
     return redirect(_safe_back(request))

@@ -207,7 +207,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
     ordering_fields = ["last_seen_at", "first_seen_at", "severity", "code"]
-    search_fields = []
+    search_fields: list[str] = []
 
     def get_queryset(self):
         return (

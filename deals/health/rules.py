@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.utils import timezone
 
@@ -233,7 +234,7 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     # One search over everything the rep wrote settles the common case (no match).
     if not written or pattern.search("\n".join(a.notes for a in written)) is None:
         return None
-    matches = []
+    matches: list[dict[str, Any]] = []
     for a in written:
         if a.occurred_at > now:
             continue

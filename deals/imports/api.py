@@ -29,8 +29,12 @@ class CanImport(permissions.BasePermission):
 
 
 class ImportJobListSerializer(serializers.ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team: serializers.PrimaryKeyRelatedField[Team] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     progress_pct = serializers.SerializerMethodField()
 
     class Meta:
@@ -61,7 +65,9 @@ class ImportJobListSerializer(serializers.ModelSerializer):
 
 class ImportJobSerializer(ImportJobListSerializer):
     headers = serializers.SerializerMethodField()
-    default_owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    default_owner: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta(ImportJobListSerializer.Meta):
         fields = [

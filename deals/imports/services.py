@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -483,7 +484,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         ],
         batch_size=BATCH_SIZE,
     )
-    history = {"user_id": job.created_by_id, "reason": CHANGE_REASON}
+    history: dict[str, Any] = {"user_id": job.created_by_id, "reason": CHANGE_REASON}
     done = 0
     touched: list[int] = []
     for batch in _batches([r for r in plan.rows if r.action == "create"]):
@@ -528,24 +529,24 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         done += len(batch)
         progress(done)
     for batch in _batches([r for r in plan.rows if r.action == "update"]):
-        deals = Deal.objects.in_bulk([r.existing_id for r in batch])
+        by_id = Deal.objects.in_bulk([r.existing_id for r in batch])
         fields = {"updated_at", "version"}
         repriced = []
         for r in batch:
-            deal = deals[r.existing_id]
+            existing = by_id[r.existing_id]
             for name, value in r.changes.items():
                 if name == "pricing":
-                    repriced.append((deal.id, value))
+                    repriced.append((existing.id, value))
                     continue
-                setattr(deal, name, value)
+                setattr(existing, name, value)
                 fields.add(name)
                 if name == "stage" and value in Deal.CLOSED_STAGES:
-                    deal.closed_at = now
+                    existing.closed_at = now
                     fields.add("closed_at")
-            deal.version += 1
-            deal.updated_at = now
+            existing.version += 1
+            existing.updated_at = now
         bulk_update_with_history(
-            list(deals.values()),
+            list(by_id.values()),
             Deal,
             sorted(fields),
             batch_size=BATCH_SIZE,
@@ -561,7 +562,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
                 item["id"] = pk
             insert_history(LineItem, items, **history)
             pricing_refresh_bulk(deal_ids=[d for d, _ in repriced])
-        touched.extend(deals)
+        touched.extend(by_id)
         done += len(batch)
         progress(done)
     _queue_health(touched)

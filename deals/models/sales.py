@@ -1,6 +1,7 @@
 """The sales side: prospects, contacts, needs, discovery calls, deals and their facts."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from deals import pricing
 from winwin_crm.accounts.models import Team
 
 ZERO = Decimal("0")
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(ZERO)]
 
 
