@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
 
+from deals import visibility
 from deals.health.queue import health_recompute_on_commit
 from deals.models import (
     Activity,
@@ -33,9 +34,7 @@ from deals.models import (
     Prospect,
 )
 from deals.pricing import DealTotals, pricing_refresh_bulk
-from deals.visibility import managed_team_ids, sales_team_ids, user_can_edit_deal
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
 
 ZERO = Decimal("0")
 
@@ -54,23 +53,17 @@ class DealVersionConflict(Exception):
 # --- permissions ---------------------------------------------------------------------------
 
 
-def _ensure_can_edit_deal(user, deal: Deal) -> None:
-    if not user_can_edit_deal(user, deal):
+# The rules are deals.visibility's; a service only turns a "no" into PermissionDenied.
+
+
+def _ensure_can_edit_deal(user: User, deal: Deal) -> None:
+    if not visibility.user_can_edit_deal(user, deal):
         raise PermissionDenied("You can view this deal but not change it.")
 
 
-def _sales_team_ids(user) -> list[int]:
-    ids = sales_team_ids(user)
-    return ids + [i for i in managed_team_ids(user) if i not in ids]
-
-
-def _ensure_can_edit_prospect(user, prospect: Prospect) -> None:
-    if is_admin(user):
-        return
-    roles = roles_of(user)
-    if (REP in roles or MANAGER in roles) and prospect.team_id in _sales_team_ids(user):
-        return
-    raise PermissionDenied("You can view this prospect but not change it.")
+def _ensure_can_edit_prospect(user: User, prospect: Prospect) -> None:
+    if not visibility.user_can_edit_prospect(user, prospect):
+        raise PermissionDenied("You can view this prospect but not change it.")
 
 
 def _ensure_can_edit_need(user, need: Need) -> None:
@@ -137,7 +130,7 @@ CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role", "notes")
 @transaction.atomic
 def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
     if team is None:
-        team_ids = _sales_team_ids(user)
+        team_ids = visibility.prospect_team_ids(user)
         if not team_ids:
             raise ValidationError({"team": "You are in no sales team; choose the team."})
         team = Team.objects.get(pk=team_ids[0])
@@ -191,9 +184,9 @@ DEAL_FIELDS = ("title", "currency", "expected_close_date", "notes_for_delivery",
 @transaction.atomic
 def deal_create(*, user, prospect: Prospect, title: str, **fields) -> Deal:
     """A new deal owned by `user` (a rep) in the prospect's team."""
-    if not (is_admin(user) or REP in roles_of(user)):
+    if not visibility.user_can_create_deal(user):
         raise PermissionDenied("Only sales reps own deals.")
-    if not is_admin(user) and prospect.team_id not in _sales_team_ids(user):
+    if not visibility.user_can_use_prospect_for_deal(user, prospect):
         raise ValidationError({"prospect": "This prospect belongs to another team."})
     stage = fields.pop("stage", Deal.Stage.DISCOVERY)
     if stage not in Deal.OPEN_STAGES:
@@ -705,21 +698,9 @@ def concession_delete(*, concession: Concession, user) -> None:
 # --- commitments ---------------------------------------------------------------------------
 
 
-def _ensure_can_set_commitment_status(user, commitment: Commitment) -> None:
-    if user_can_edit_deal(user, commitment.deal):
-        return
-    # After acceptance the delivery team owns the customer and keeps the promises.
-    if DELIVERY in roles_of(user):
-        from deals.visibility import delivery_team_ids
-
-        handoff = getattr(commitment.deal, "handoff", None)
-        if (
-            handoff is not None
-            and handoff.status == "accepted"
-            and handoff.delivery_team_id in delivery_team_ids(user)
-        ):
-            return
-    raise PermissionDenied("You can view this commitment but not change it.")
+def _ensure_can_set_commitment_status(user: User, commitment: Commitment) -> None:
+    if not visibility.user_can_set_commitment_status(user, commitment):
+        raise PermissionDenied("You can view this commitment but not change it.")
 
 
 @transaction.atomic

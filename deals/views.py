@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals import forms as f
-from deals import selectors, services
+from deals import selectors, services, visibility
 from deals.models import (
     BuyerMilestone,
     Commitment,
@@ -33,7 +33,6 @@ from deals.models import (
     Need,
 )
 from deals.visibility import user_can_edit_deal
-from winwin_crm.accounts.roles import REP, is_admin, roles_of
 
 # ---------------------------------------------------------------------------------------
 # My deals
@@ -57,7 +56,7 @@ def deal_list(request):
         "sort": form.current_sort,
         "query_string": params.urlencode(),
         "sort_query_string": sort_params.urlencode(),
-        "can_create": is_admin(request.user) or REP in roles_of(request.user),
+        "can_create": visibility.user_can_create_deal(request.user),
         "filtered": any(request.GET.get(k) for k in ("q", "stage", "balance")),
     }
     template = "deals/_deal_table.html" if request.htmx else "deals/deal_list.html"
@@ -96,7 +95,7 @@ def _list_columns(current_sort: str, base_query: str) -> list[dict]:
 
 @require_http_methods(["GET", "POST"])
 def deal_create(request):
-    if not (is_admin(request.user) or REP in roles_of(request.user)):
+    if not visibility.user_can_create_deal(request.user):
         raise PermissionDenied("Only sales reps own deals.")
     form = f.DealCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -13,10 +13,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from deals.models import Activity, Commitment
-from deals.visibility import deal_scope_q
 
 from .models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
 from .package import keep_ids_of, package_build, package_diff
+from .permissions import handoff_child_scope_q, handoff_scope_q
 
 Status = Handoff.Status
 
@@ -44,10 +44,6 @@ def _leak_exists():
             occurred_at__gt=OuterRef("accepted_at"),
         )
     )
-
-
-def handoff_scope_q(user) -> Q:
-    return deal_scope_q(user, prefix="deal__")
 
 
 def handoff_list(*, user) -> QuerySet[Handoff]:
@@ -141,7 +137,7 @@ def handoff_changes_since_snapshot(*, handoff: Handoff) -> list[dict[str, Any]]:
 
 def check_in_list(*, user) -> QuerySet[CheckIn]:
     return (
-        CheckIn.objects.filter(deal_scope_q(user, prefix="handoff__deal__"))
+        CheckIn.objects.filter(handoff_child_scope_q(user))
         .select_related("handoff", "handoff__deal", "recorded_by")
         .order_by("due_date", "id")
     )
@@ -149,7 +145,7 @@ def check_in_list(*, user) -> QuerySet[CheckIn]:
 
 def checklist_item_list(*, user) -> QuerySet[HandoffChecklistItem]:
     return (
-        HandoffChecklistItem.objects.filter(deal_scope_q(user, prefix="handoff__deal__"))
+        HandoffChecklistItem.objects.filter(handoff_child_scope_q(user))
         .select_related("handoff", "checked_by")
         .order_by("handoff_id", "position", "id")
     )

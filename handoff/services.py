@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from deals.health import health_recompute_on_commit
 from deals.models import Commitment, Deal
 from deals.services import commitment_set_status
-from deals.visibility import delivery_team_ids
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import DELIVERY, is_admin, roles_of
 
 from . import emails
 from .models import (
@@ -34,6 +32,8 @@ from .models import (
     HandoffMessage,
 )
 from .package import PACKAGE_VERSION, package_build
+from .permissions import is_assignee, is_deal_rep, is_delivery_member, may_reassign_delivery_team
+from .permissions import require as _require
 
 Status = Handoff.Status
 
@@ -64,28 +64,6 @@ def _lock(handoff_id: int) -> Handoff:
         .select_related("deal", "deal__prospect", "deal__team", "rep", "delivery_team", "assignee")
         .get(pk=handoff_id)
     )
-
-
-def is_deal_rep(user, handoff: Handoff) -> bool:
-    return user.is_authenticated and handoff.deal.owner_id == user.pk
-
-
-def is_delivery_member(user, handoff: Handoff) -> bool:
-    return (
-        user.is_authenticated
-        and handoff.delivery_team_id is not None
-        and DELIVERY in roles_of(user)
-        and handoff.delivery_team_id in delivery_team_ids(user)
-    )
-
-
-def is_assignee(user, handoff: Handoff) -> bool:
-    return is_delivery_member(user, handoff) and handoff.assignee_id == user.pk
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _require_status(handoff: Handoff, allowed: tuple[str, ...], action: str) -> None:
@@ -410,7 +388,7 @@ def handoff_reassign_delivery_team(
 ) -> Handoff:
     """An admin moves the handoff to another delivery team. If its assignee is not in the
     new team, it goes back to the new team's queue (submitted) to be claimed there."""
-    _require(is_admin(user), "Only an admin reassigns a handoff's delivery team.")
+    _require(may_reassign_delivery_team(user), "Only an admin reassigns a handoff's delivery team.")
     if delivery_team is not None and delivery_team.kind != Team.Kind.DELIVERY:
         raise ValidationError({"delivery_team": ["Choose a delivery team."]})
     handoff = _lock(handoff.pk)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from deals import pricing, selectors
+from deals import pricing, selectors, visibility
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -27,8 +28,8 @@ from deals.models import (
     Need,
     Prospect,
 )
+from deals.visibility import Viewer
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import is_admin
 
 HELP = {
     "id": "Unique id.",
@@ -119,18 +120,12 @@ def flatten_errors(detail, prefix: str = "") -> dict:
 # --- prospects and contacts ----------------------------------------------------------------
 
 
-def _sales_teams(*, user):
-    if is_admin(user):
-        return Team.objects.filter(kind=Team.Kind.SALES)
-    from deals.visibility import managed_team_ids, sales_team_ids
-
-    return Team.objects.filter(kind=Team.Kind.SALES).filter(
-        pk__in=[*sales_team_ids(user), *managed_team_ids(user)]
-    )
+def _prospect_teams(*, user: Viewer) -> QuerySet[Team]:
+    return visibility.prospect_teams(user)
 
 
 class ProspectSerializer(DocumentedModelSerializer):
-    scoped_fields = {"team": _sales_teams}
+    scoped_fields = {"team": _prospect_teams}
 
     class Meta:
         model = Prospect

@@ -16,6 +16,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deals import visibility
 from deals.exports import stream_deals_csv
 from deals.models import Deal
 
@@ -29,7 +30,7 @@ class IsDashboardViewer(BasePermission):
     message = "The dashboard is for sales managers and admins."
 
     def has_permission(self, request, view):
-        return selectors.can_view_dashboard(request.user)
+        return visibility.user_can_view_dashboard(request.user)
 
 
 FILTER_PARAMETERS = [

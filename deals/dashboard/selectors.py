@@ -41,9 +41,16 @@ from django.utils import timezone
 
 from deals.dashboard.expressions import MoneyRatio, sla_missed_q
 from deals.models import DashboardDayRollup, Deal, Flag, HealthPolicy, HealthSnapshot
-from deals.visibility import NOTHING, deal_scope_q, managed_team_ids
+from deals.visibility import (
+    dashboard_scope_q,
+    dashboard_team_ids,
+    managed_teams,
+)
+from deals.visibility import (
+    dashboard_team_scope_q as _team_scope_q,
+)
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import REP
 
 BALANCES = tuple(Deal.Balance.values)  # win_win, buyer_loses, seller_loses, lose_lose
 ZERO = Decimal("0.00")
@@ -137,52 +144,19 @@ REP_SORT_KEYS = (
 )
 
 
-# --- Scope -------------------------------------------------------------------------------
-
-
-def can_view_dashboard(user) -> bool:
-    return user.is_authenticated and (is_admin(user) or MANAGER in roles_of(user))
-
-
-def dashboard_scope_q(user, prefix: str = "") -> Q:
-    """Deals on this user's dashboard: admins all, managers their teams' deals only.
-
-    It narrows deals.visibility's decision to the managed teams, so a manager who is also
-    on a delivery team never counts handed-off deals of another sales team.
-    """
-    if not can_view_dashboard(user):
-        return NOTHING
-    if is_admin(user):
-        return Q()
-    team_ids = managed_team_ids(user)
-    if not team_ids:
-        return NOTHING
-    return deal_scope_q(user, prefix) & Q(**{f"{prefix}team_id__in": team_ids})
-
-
-def _team_scope_q(user) -> Q:
-    # Snapshots and rollups carry the deal's team (snapshots: on the day), so they are
-    # scoped by team without joining 100,000s of rows to deals.
-    if not can_view_dashboard(user):
-        return NOTHING
-    if is_admin(user):
-        return Q()
-    team_ids = managed_team_ids(user)
-    return Q(team_id__in=team_ids) if team_ids else NOTHING
+# --- Scope (decided in deals.visibility) -------------------------------------------------
 
 
 def dashboard_teams(*, user) -> QuerySet[Team]:
-    qs = Team.objects.filter(kind=Team.Kind.SALES).order_by("name")
-    if is_admin(user):
-        return qs
-    return qs.filter(id__in=managed_team_ids(user))
+    return managed_teams(user).order_by("name")
 
 
 def dashboard_reps(*, user, team_id: int | None = None) -> QuerySet[User]:
     """Reps whose deals appear on the dashboard (the rep filter's choices)."""
     qs = User.objects.filter(groups__name=REP)
-    if not is_admin(user):
-        qs = qs.filter(teams__id__in=managed_team_ids(user))
+    team_ids = dashboard_team_ids(user)
+    if team_ids is not None:
+        qs = qs.filter(teams__id__in=team_ids)
     if team_id:
         qs = qs.filter(teams__id=team_id)
     return qs.distinct().order_by("first_name", "last_name", "username")
@@ -367,7 +341,8 @@ def _by_day(groups) -> dict[dt.date, dict[str, dict]]:
 
 def _cache_key(family: str, user, filters: DashboardFilters, *parts) -> str:
     """One cache key per user scope (their teams, or all for admins), filters and parts."""
-    scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
+    team_ids = dashboard_team_ids(user)
+    scope = "all" if team_ids is None else ",".join(map(str, sorted(team_ids)))
     raw = "|".join(
         map(str, (scope, filters.team_id, filters.rep_id, filters.stage, filters.period, *parts))
     )
@@ -928,7 +903,6 @@ __all__ = [
     "DashboardFilters",
     "FlagFilters",
     "balance_summary",
-    "can_view_dashboard",
     "dashboard_deals",
     "dashboard_reps",
     "dashboard_teams",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from deals import visibility
 from deals.models import Deal
 
 from . import selectors
@@ -37,7 +38,7 @@ CODE_LABELS = {
 
 
 def _require_dashboard(request):
-    if not selectors.can_view_dashboard(request.user):
+    if not visibility.user_can_view_dashboard(request.user):
         raise PermissionDenied("The dashboard is for sales managers and admins.")
 
 

@@ -8,7 +8,6 @@ policy) is a 403.
 from __future__ import annotations
 
 import django_filters as df
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
@@ -16,11 +15,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deals import visibility
 from deals.api.filters import MAX_ID, IdFilter
 from deals.models import Deal, Flag, HealthPolicy, Severity, Side
-from deals.visibility import deal_scope_q, managed_team_ids
+from deals.visibility import deal_scope_q
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import MANAGER, is_admin, roles_of
 from winwin_crm.api.exceptions import Conflict
 
 from .policy import EDITABLE_FIELDS, health_policy_create, health_policy_update
@@ -244,8 +243,7 @@ class IsManagerOrAdmin(permissions.BasePermission):
     message = "Only managers and admins work with health policies."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user.is_authenticated and (is_admin(user) or MANAGER in roles_of(user)))
+        return visibility.user_can_work_with_policies(request.user)
 
 
 @extend_schema_view(
@@ -267,12 +265,8 @@ class HealthPolicyViewSet(
     filterset_fields = ["team"]
 
     def get_queryset(self):
-        user = self.request.user
         qs = HealthPolicy.objects.select_related("team").order_by("team_id", "id")
-        if is_admin(user):
-            return qs
-        # Managers read the global policy (what applies when their team has none).
-        return qs.filter(Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user)))
+        return qs.filter(visibility.policy_scope_q(self.request.user))
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

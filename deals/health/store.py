@@ -19,9 +19,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from deals import visibility
 from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
-from deals.visibility import managed_team_ids
-from winwin_crm.accounts.roles import is_admin
 
 from .facts import LoadedBatch, fetch_rows, ids_param, load_batch
 from .policy import policies_by_team, policies_for_deal
@@ -420,14 +419,10 @@ def health_tables_vacuum() -> bool:
     return True
 
 
-def user_can_acknowledge(user, deal) -> bool:
-    return is_admin(user) or deal.team_id in managed_team_ids(user)
-
-
 @transaction.atomic
 def flag_acknowledge(*, flag: Flag, user, note: str) -> Flag:
     """A manager accepts a flag with a note; it stays acknowledged until its evidence changes."""
-    if not user_can_acknowledge(user, flag.deal):
+    if not visibility.user_can_acknowledge_flags(user, flag.deal):
         raise PermissionDenied("Only a manager of the deal's team can acknowledge its flags.")
     note = (note or "").strip()
     if not note:

@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deals import exports
+from deals import exports, visibility
 from deals.models import Contact, Deal, ImportJob, Prospect
 from deals.visibility import deal_scope_q, prospect_scope_q
 from winwin_crm.accounts.models import Team, User
@@ -25,7 +25,7 @@ class CanImport(permissions.BasePermission):
     message = "Only managers and admins import files."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and s.can_import(request.user))
+        return visibility.user_can_import(request.user)
 
 
 class ImportJobListSerializer(serializers.ModelSerializer):

@@ -23,11 +23,12 @@ from django.db.models import (
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from deals import visibility
 from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
 from deals.pricing import pricing_refresh_bulk
 from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import REP
 
 from . import parsing as p
 from .bulk import insert_dicts, insert_history
@@ -45,29 +46,18 @@ CHANGE_REASON = "CSV import"
 ZERO = Decimal("0.00")
 
 
-# --- Who may import -------------------------------------------------------------------
+# --- Who may import (deals.visibility decides) ------------------------------------------
 
 
-def can_import(user) -> bool:
-    return is_admin(user) or MANAGER in roles_of(user)
-
-
-def import_teams(user) -> QuerySet[Team]:
+def import_teams(user: User) -> QuerySet[Team]:
     """Sales teams this user may import into: a manager's own teams, every team for admins."""
-    from deals.visibility import managed_team_ids
-
-    teams = Team.objects.filter(kind=Team.Kind.SALES)
-    if is_admin(user):
-        return teams
-    return teams.filter(id__in=managed_team_ids(user))
+    return visibility.managed_teams(user)
 
 
 def import_job_list(*, user) -> QuerySet[ImportJob]:
     """Jobs of the teams the user may import into (others' jobs do not exist for them)."""
     jobs = ImportJob.objects.select_related("team", "created_by", "default_owner")
-    if is_admin(user):
-        return jobs
-    if not can_import(user):
+    if not visibility.user_can_import(user):
         return jobs.none()
     return jobs.filter(team__in=import_teams(user))
 
@@ -103,7 +93,7 @@ def import_job_create(
     Raises ValidationError with field errors (file, kind, team, mapping, …) for anything a
     person must fix; nothing is stored then.
     """
-    if not can_import(user):
+    if not visibility.user_can_import(user):
         raise ValidationError({"detail": ["Only managers and admins import files."]})
     if kind not in p.KINDS:
         raise ValidationError({"kind": [f"Choose one of: {', '.join(p.KINDS)}."]})
