@@ -6,7 +6,18 @@ permission in one place. A `*_get` raises Http404 for objects the user may not s
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from functools import cached_property
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404
 
 from deals.models import (
@@ -18,11 +29,18 @@ from deals.models import (
     Deal,
     Disclosure,
     DiscoveryCall,
+    Flag,
     LineItem,
     Need,
     Prospect,
 )
-from deals.visibility import deal_edit_scope_q, deal_scope_q, prospect_scope_q
+from deals.visibility import (
+    Viewer,
+    deal_edit_scope_q,
+    deal_scope_q,
+    prospect_scope_q,
+    user_can_edit_deal,
+)
 
 
 def deal_list(*, user) -> QuerySet[Deal]:
@@ -100,9 +118,10 @@ def disclosure_list(*, user) -> QuerySet[Disclosure]:
     return Disclosure.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def deal_history(*, deal: Deal) -> list[dict]:
+def deal_history(*, deal: Deal, limit: int | None = None) -> list[dict[str, Any]]:
     """Who changed what on a deal and its line items, concessions and commitments, newest
-    first: one entry per historical record with its field changes (old → new)."""
+    first: one entry per historical record with its field changes (old → new). With
+    `limit`, only the newest `limit` entries, read in SQL with the record before each."""
     sources = [
         ("deal", Deal.history.filter(id=deal.id)),
         ("line_item", LineItem.history.filter(deal_id=deal.id)),
@@ -112,10 +131,13 @@ def deal_history(*, deal: Deal) -> list[dict]:
     kinds = {"+": "created", "~": "changed", "-": "deleted"}
     entries = []
     for model_name, history in sources:
-        records = list(history.select_related("history_user").order_by("id", "history_id"))
-        previous_by_object: dict[int, object] = {}
+        records = _history_records(history, limit)
+        previous_by_object: dict[int, Any] = {}
         for record in records:
             previous = previous_by_object.get(record.id)
+            previous_by_object[record.id] = record
+            if not getattr(record, "shown", True):  # read only as the previous state
+                continue
             changes = []
             fields = [
                 f
@@ -135,7 +157,6 @@ def deal_history(*, deal: Deal) -> list[dict]:
                 if previous is None and new in (None, ""):
                     continue
                 changes.append({"field": field.name, "old": _plain(old), "new": _plain(new)})
-            previous_by_object[record.id] = record
             user = record.history_user
             entries.append(
                 {
@@ -150,7 +171,96 @@ def deal_history(*, deal: Deal) -> list[dict]:
                 }
             )
     entries.sort(key=lambda e: e["at"], reverse=True)
-    return entries
+    return entries if limit is None else entries[:limit]
+
+
+def _history_records(history: QuerySet[Any], limit: int | None) -> list[Any]:
+    """Historical records in (object, record) order: all of them, or the newest `limit` and
+    the record before each (a change is the difference to it), marked `shown`."""
+    ordered = history.select_related("history_user").order_by("id", "history_id")
+    if limit is None:
+        return list(ordered)
+    newest = history.order_by("-history_date", "-history_id").values("history_id")[:limit]
+    model = history.model
+    before = (
+        model._default_manager.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    previous = (
+        model._default_manager.filter(history_id__in=newest)
+        .annotate(before=Subquery(before))
+        .values("before")
+    )
+    shown = ExpressionWrapper(Q(history_id__in=newest), output_field=BooleanField())
+    return list(
+        ordered.filter(Q(history_id__in=newest) | Q(history_id__in=previous)).annotate(shown=shown)
+    )
+
+
+# --- the deal page -------------------------------------------------------------------------
+
+# The page's history panel shows the newest changes; the full list is in the API and admin.
+DEAL_PAGE_HISTORY = 20
+# The activity panel lists the latest; older ones are in the API.
+DEAL_PAGE_ACTIVITIES = 50
+
+
+class DealPage:
+    """What the deal page shows for one user, each part read at most once per request and
+    only when the part is rendered (an htmx section reads just its own)."""
+
+    def __init__(self, deal: Deal, *, can_edit: bool) -> None:
+        self.deal = deal
+        self.can_edit = can_edit
+
+    @cached_property
+    def flags(self) -> list[Flag]:
+        return list(
+            Flag.objects.filter(deal=self.deal, status__in=Flag.ACTIVE_STATUSES).order_by("code")
+        )
+
+    @cached_property
+    def needs(self) -> list[Need]:
+        return list(self.deal.needs.prefetch_related("line_items"))
+
+    @cached_property
+    def items(self) -> list[LineItem]:
+        return list(self.deal.line_items.prefetch_related("needs"))
+
+    @cached_property
+    def milestones(self) -> list[BuyerMilestone]:
+        return list(self.deal.milestones.all())
+
+    @cached_property
+    def activities(self) -> list[Activity]:
+        return list(self.deal.activities.all()[:DEAL_PAGE_ACTIVITIES])
+
+    @cached_property
+    def calls(self) -> list[DiscoveryCall]:
+        return list(self.deal.discovery_calls.prefetch_related("attendees"))
+
+    @cached_property
+    def concessions(self) -> list[Concession]:
+        return list(self.deal.concessions.all())
+
+    @cached_property
+    def commitments(self) -> list[Commitment]:
+        return list(self.deal.commitments.all())
+
+    @cached_property
+    def disclosures(self) -> list[Disclosure]:
+        return list(self.deal.disclosures.all())
+
+    @cached_property
+    def history(self) -> list[dict[str, Any]]:
+        return deal_history(deal=self.deal, limit=DEAL_PAGE_HISTORY)
+
+
+def deal_page(*, user: Viewer, deal_id: int | str) -> DealPage:
+    """The deal page of a deal `user` may see (else 404), with whether they may change it."""
+    deal = deal_get(user=user, deal_id=deal_id)
+    return DealPage(deal, can_edit=user_can_edit_deal(user, deal))
 
 
 def _record_repr(model_name: str, record) -> str:

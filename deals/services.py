@@ -261,6 +261,25 @@ def _after_won(deal: Deal, user) -> None:
 
 
 @transaction.atomic
+def deal_create_with_prospect(
+    *,
+    user: User,
+    prospect: Prospect | None,
+    new_prospect: Mapping[str, Any] | None = None,
+    contact: Mapping[str, Any] | None = None,
+    title: str,
+    **fields: Any,
+) -> Deal:
+    """The new-deal page in one transaction: a new prospect (when `prospect` is None, from
+    `new_prospect`), its first contact (when given) and the deal; an error saves nothing."""
+    if prospect is None:
+        prospect = prospect_create(user=user, **(new_prospect or {}))
+    if contact:
+        contact_create(user=user, prospect=prospect, **contact)
+    return deal_create(user=user, prospect=prospect, title=title, **fields)
+
+
+@transaction.atomic
 def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> Deal:
     """Change a deal's fields (and stage, under the stage rules) if `version` is current."""
     _ensure_can_edit_deal(user, deal)
@@ -365,6 +384,23 @@ def _row_errors(prefix: str, index: int, exc: ValidationError) -> dict[str, list
             for f, errs in exc.error_dict.items()
         }
     return {f"{prefix}[{index}]": exc.messages}
+
+
+@transaction.atomic
+def discovery_call_log(
+    *,
+    deal: Deal,
+    user: User,
+    new_attendees: Sequence[Mapping[str, Any]] = (),
+    attendee_ids: Sequence[int] = (),
+    **call: Any,
+) -> DiscoveryCall:
+    """The discovery-call page in one transaction: contacts met for the first time are
+    added to the prospect and attend with `attendee_ids`; an error anywhere saves nothing."""
+    attendee_ids = list(attendee_ids)
+    for row in new_attendees:
+        attendee_ids.append(contact_create(user=user, prospect=deal.prospect, **row).pk)
+    return discovery_call_create(deal=deal, user=user, attendee_ids=attendee_ids, **call)
 
 
 @transaction.atomic

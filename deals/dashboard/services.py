@@ -15,8 +15,11 @@ harmless.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -33,6 +36,7 @@ from deals.models import (
     HealthSnapshot,
 )
 from handoff.models import CheckIn, Handoff
+from winwin_crm.accounts.models import User
 
 # Every day the dashboard reads lies in the last TREND_WEEKS weeks (the change since a
 # month ago looks at most 37 days back), so older days are neither rolled up nor kept.
@@ -262,3 +266,38 @@ __all__ = [
     "rollup_window",
     "snapshot_days",
 ]
+
+
+# --- acknowledging flags from the dashboard --------------------------------------------------
+
+
+@dataclass
+class AcknowledgeResult:
+    acknowledged: list[Flag] = field(default_factory=list)
+    # A flag that could not be acknowledged, with why (a person reads it).
+    refused: list[tuple[Flag, str]] = field(default_factory=list)
+
+
+def flags_acknowledge(*, flags: Iterable[Flag], user: User, note: str) -> AcknowledgeResult:
+    """A manager acknowledges one or many flags with one note. Each flag is its own write
+    (one refused flag leaves the others acknowledged); afterwards the manager's own numbers
+    show it at once: the rep table's rollup of those teams is recomputed and the live
+    aggregates start over."""
+    from deals.health.store import FlagNotActive, flag_acknowledge
+
+    from .selectors import live_cache_invalidate
+
+    result = AcknowledgeResult()
+    for flag in flags:
+        try:
+            flag_acknowledge(flag=flag, user=user, note=note)
+        except ValidationError as exc:
+            result.refused.append((flag, " ".join(exc.messages)))
+        except FlagNotActive as exc:
+            result.refused.append((flag, str(exc)))
+        else:
+            result.acknowledged.append(flag)
+    if result.acknowledged:
+        dashboard_rep_rollup(team_ids=sorted({f.deal.team_id for f in result.acknowledged}))
+        live_cache_invalidate()
+    return result

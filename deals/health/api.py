@@ -273,10 +273,6 @@ class HealthPolicyViewSet(
         team = data.pop("team", None)
         if team is None:
             raise serializers.ValidationError({"team": ["Name the sales team this policy is for."]})
-        if HealthPolicy.objects.filter(team=team).exists():
-            raise serializers.ValidationError(
-                {"team": ["This team already has a policy; change that one instead."]}
-            )
         serializer.instance = health_policy_create(user=self.request.user, team=team, **data)
 
     def perform_update(self, serializer):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
 
@@ -83,6 +83,10 @@ def _queue_sweep(team_id: int | None) -> None:
 @transaction.atomic
 def health_policy_create(*, user, team: Team, **fields) -> HealthPolicy:
     """A sales team's own policy (managers of the team, admins); starts from the global values."""
+    if HealthPolicy.objects.filter(team=team).exists():  # one policy per team
+        raise ValidationError(
+            {"team": ["This team already has a policy; change that one instead."]}
+        )
     if not visibility.user_can_set_team_policy(user, team):
         raise PermissionDenied("Only the team's manager or an admin can set its health policy.")
     base = global_policy()
