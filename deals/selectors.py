@@ -6,9 +6,11 @@ permission in one place. A `*_get` raises Http404 for objects the user may not s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
@@ -43,9 +45,20 @@ from deals.visibility import (
 )
 
 
-def deal_list(*, user) -> QuerySet[Deal]:
+def deal_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> QuerySet[Deal]:
+    """The deals `user` sees, filtered by `filters`: the parameters of the API's deal list
+    (deals.api.filters.DealFilter), which the My deals page sends too, so the page and the
+    API filter alike. Invalid filters raise ValidationError with the parameter named."""
     # deal_scope_q follows no to-many relation (handoff is one-to-one): rows never repeat.
-    return Deal.objects.filter(deal_scope_q(user)).select_related("prospect", "owner", "team")
+    deals = Deal.objects.filter(deal_scope_q(user)).select_related("prospect", "owner", "team")
+    if not filters:
+        return deals
+    from deals.api.filters import DealFilter  # it imports the models this module does
+
+    filterset = DealFilter(filters, queryset=deals)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
 
 
 def deal_get(*, user, deal_id) -> Deal:

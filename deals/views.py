@@ -39,7 +39,7 @@ from deals.selectors import DealPage
 @require_GET
 def deal_list(request):
     form = f.DealFilterForm(request.GET or None)
-    deals = form.apply(selectors.deal_list(user=request.user))
+    deals = selectors.deal_list(user=request.user, filters=form.filters()).order_by(*form.ordering)
     page = Paginator(deals, form.page_size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

@@ -134,3 +134,13 @@ def test_deal_page_says_who_may_change_it_and_hides_others_deals(deal, rep_user,
     assert page.deal == deal and page.can_edit
     with pytest.raises(Http404):
         selectors.deal_page(user=other_rep, deal_id=deal.pk)
+
+
+def test_deal_list_filters_through_the_api_filterset_and_names_a_bad_parameter(deal, rep_user):
+    from django.core.exceptions import ValidationError
+
+    assert list(selectors.deal_list(user=rep_user, filters={"is_open": "true"})) == [deal]
+    assert not selectors.deal_list(user=rep_user, filters={"scored": "true"}).exists()
+    with pytest.raises(ValidationError) as refused:
+        selectors.deal_list(user=rep_user, filters={"stage": ["nonsense"]})
+    assert "stage" in refused.value.message_dict
