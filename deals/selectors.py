@@ -61,35 +61,35 @@ def deal_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> Quer
     return filterset.qs
 
 
-def deal_get(*, user, deal_id) -> Deal:
+def deal_get(*, user: Viewer, deal_id: int | str) -> Deal:
     try:
         return deal_list(user=user).get(pk=int(deal_id))
     except (Deal.DoesNotExist, TypeError, ValueError):
         raise Http404("No such deal.") from None
 
 
-def deal_editable_list(*, user) -> QuerySet[Deal]:
+def deal_editable_list(*, user: Viewer) -> QuerySet[Deal]:
     return Deal.objects.filter(deal_edit_scope_q(user))
 
 
-def prospect_list(*, user) -> QuerySet[Prospect]:
+def prospect_list(*, user: Viewer) -> QuerySet[Prospect]:
     return Prospect.objects.filter(prospect_scope_q(user)).select_related("team")
 
 
-def contact_list(*, user) -> QuerySet[Contact]:
+def contact_list(*, user: Viewer) -> QuerySet[Contact]:
     return Contact.objects.filter(prospect_scope_q(user, prefix="prospect__")).select_related(
         "prospect"
     )
 
 
-def need_list(*, user) -> QuerySet[Need]:
+def need_list(*, user: Viewer) -> QuerySet[Need]:
     # A need tied to a deal is as visible as the deal; a prospect-level need as its prospect.
     scope = Q(deal__isnull=False) & deal_scope_q(user, prefix="deal__")
     scope |= Q(deal__isnull=True) & prospect_scope_q(user, prefix="prospect__")
     return Need.objects.filter(scope).select_related("deal")
 
 
-def discovery_call_list(*, user) -> QuerySet[DiscoveryCall]:
+def discovery_call_list(*, user: Viewer) -> QuerySet[DiscoveryCall]:
     return (
         DiscoveryCall.objects.filter(deal_scope_q(user, prefix="deal__"))
         .select_related("deal")
@@ -101,7 +101,7 @@ def discovery_call_list(*, user) -> QuerySet[DiscoveryCall]:
     )
 
 
-def line_item_list(*, user) -> QuerySet[LineItem]:
+def line_item_list(*, user: Viewer) -> QuerySet[LineItem]:
     return (
         LineItem.objects.filter(deal_scope_q(user, prefix="deal__"))
         .select_related("deal")
@@ -109,25 +109,25 @@ def line_item_list(*, user) -> QuerySet[LineItem]:
     )
 
 
-def milestone_list(*, user) -> QuerySet[BuyerMilestone]:
+def milestone_list(*, user: Viewer) -> QuerySet[BuyerMilestone]:
     return BuyerMilestone.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def activity_list(*, user) -> QuerySet[Activity]:
+def activity_list(*, user: Viewer) -> QuerySet[Activity]:
     return Activity.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def concession_list(*, user) -> QuerySet[Concession]:
+def concession_list(*, user: Viewer) -> QuerySet[Concession]:
     return Concession.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def commitment_list(*, user) -> QuerySet[Commitment]:
+def commitment_list(*, user: Viewer) -> QuerySet[Commitment]:
     return Commitment.objects.filter(deal_scope_q(user, prefix="deal__")).select_related(
         "deal", "deal__handoff"
     )
 
 
-def disclosure_list(*, user) -> QuerySet[Disclosure]:
+def disclosure_list(*, user: Viewer) -> QuerySet[Disclosure]:
     return Disclosure.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
@@ -276,7 +276,7 @@ def deal_page(*, user: Viewer, deal_id: int | str) -> DealPage:
     return DealPage(deal, can_edit=user_can_edit_deal(user, deal))
 
 
-def _record_repr(model_name: str, record) -> str:
+def _record_repr(model_name: str, record: Any) -> str:
     for attr in ("title", "name", "description"):
         value = getattr(record, attr, None)
         if value:
@@ -284,7 +284,7 @@ def _record_repr(model_name: str, record) -> str:
     return f"{model_name} {record.id}"
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if value is None or isinstance(value, bool | int | str):
         return value
     return str(value)

@@ -66,7 +66,7 @@ def _ensure_can_edit_prospect(user: User, prospect: Prospect) -> None:
         raise PermissionDenied("You can view this prospect but not change it.")
 
 
-def _ensure_can_edit_need(user, need: Need) -> None:
+def _ensure_can_edit_need(user: User, need: Need) -> None:
     if need.deal is not None:
         _ensure_can_edit_deal(user, need.deal)
     else:
@@ -76,7 +76,7 @@ def _ensure_can_edit_need(user, need: Need) -> None:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _set_fields(obj, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
+def _set_fields(obj: Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
     allowed = set(allowed)
     unknown = sorted(set(fields) - allowed)
     if unknown:
@@ -128,7 +128,7 @@ CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role", "notes")
 
 
 @transaction.atomic
-def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
+def prospect_create(*, user: User, team: Team | None = None, **fields: Any) -> Prospect:
     if team is None:
         team_ids = visibility.prospect_team_ids(user)
         if not team_ids:
@@ -144,7 +144,7 @@ def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
 
 
 @transaction.atomic
-def prospect_update(*, prospect: Prospect, user, **fields) -> Prospect:
+def prospect_update(*, prospect: Prospect, user: User, **fields: Any) -> Prospect:
     _ensure_can_edit_prospect(user, prospect)
     _set_fields(prospect, fields, PROSPECT_FIELDS)
     _save(prospect, user)
@@ -154,7 +154,7 @@ def prospect_update(*, prospect: Prospect, user, **fields) -> Prospect:
 
 
 @transaction.atomic
-def contact_create(*, user, prospect: Prospect, **fields) -> Contact:
+def contact_create(*, user: User, prospect: Prospect, **fields: Any) -> Contact:
     _ensure_can_edit_prospect(user, prospect)
     contact = Contact(prospect=prospect)
     _set_fields(contact, fields, CONTACT_FIELDS)
@@ -163,7 +163,7 @@ def contact_create(*, user, prospect: Prospect, **fields) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, user, **fields) -> Contact:
+def contact_update(*, contact: Contact, user: User, **fields: Any) -> Contact:
     _ensure_can_edit_prospect(user, contact.prospect)
     _set_fields(contact, fields, CONTACT_FIELDS)
     _save(contact, user)
@@ -171,7 +171,7 @@ def contact_update(*, contact: Contact, user, **fields) -> Contact:
 
 
 @transaction.atomic
-def contact_delete(*, contact: Contact, user) -> None:
+def contact_delete(*, contact: Contact, user: User) -> None:
     _ensure_can_edit_prospect(user, contact.prospect)
     contact.delete()
 
@@ -182,7 +182,7 @@ DEAL_FIELDS = ("title", "currency", "expected_close_date", "notes_for_delivery",
 
 
 @transaction.atomic
-def deal_create(*, user, prospect: Prospect, title: str, **fields) -> Deal:
+def deal_create(*, user: User, prospect: Prospect, title: str, **fields: Any) -> Deal:
     """A new deal owned by `user` (a rep) in the prospect's team."""
     if not visibility.user_can_create_deal(user):
         raise PermissionDenied("Only sales reps own deals.")
@@ -203,7 +203,7 @@ def deal_create(*, user, prospect: Prospect, title: str, **fields) -> Deal:
     return deal
 
 
-def _deal_save_locked(deal: Deal, user, expected_version: int | None) -> Deal:
+def _deal_save_locked(deal: Deal, user: User, expected_version: int | None) -> Deal:
     """Save `deal` only if nobody changed it since `expected_version`.
 
     The conditional UPDATE claims the next version and locks the row first, so of two
@@ -254,7 +254,7 @@ def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
     return stage == Deal.Stage.CLOSED_WON
 
 
-def _after_won(deal: Deal, user) -> None:
+def _after_won(deal: Deal, user: User) -> None:
     from handoff import services as handoff_services  # handoff.services imports this module
 
     handoff_services.handoff_create_for_deal(deal=deal, user=user)
@@ -280,7 +280,7 @@ def deal_create_with_prospect(
 
 
 @transaction.atomic
-def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> Deal:
+def deal_update(*, deal: Deal, user: User, version: int | None = None, **fields: Any) -> Deal:
     """Change a deal's fields (and stage, under the stage rules) if `version` is current."""
     _ensure_can_edit_deal(user, deal)
     stage = fields.pop("stage", None)
@@ -303,7 +303,7 @@ def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> De
 
 @transaction.atomic
 def deal_change_stage(
-    *, deal: Deal, user, stage: str, lost_reason: str = "", version: int | None = None
+    *, deal: Deal, user: User, stage: str, lost_reason: str = "", version: int | None = None
 ) -> Deal:
     """Move a deal to `stage`: lost needs a reason, won needs a proposal item, and a closed
     deal only moves again through deal_reopen. Winning creates the draft handoff."""
@@ -317,7 +317,7 @@ def deal_change_stage(
 
 @transaction.atomic
 def deal_reopen(
-    *, deal: Deal, user, stage: str = Deal.Stage.NEGOTIATION, version: int | None = None
+    *, deal: Deal, user: User, stage: str = Deal.Stage.NEGOTIATION, version: int | None = None
 ) -> Deal:
     """Bring a closed deal back to an open stage (the buyer is back at the table)."""
     _ensure_can_edit_deal(user, deal)
@@ -344,7 +344,7 @@ def _check_discovery_call(deal: Deal, fields: Mapping[str, Any]) -> None:
 
 
 @transaction.atomic
-def need_create(*, user, deal: Deal, **fields) -> Need:
+def need_create(*, user: User, deal: Deal, **fields: Any) -> Need:
     _ensure_can_edit_deal(user, deal)
     _check_discovery_call(deal, fields)
     need = Need(deal=deal, prospect_id=deal.prospect_id)
@@ -355,7 +355,7 @@ def need_create(*, user, deal: Deal, **fields) -> Need:
 
 
 @transaction.atomic
-def need_update(*, need: Need, user, **fields) -> Need:
+def need_update(*, need: Need, user: User, **fields: Any) -> Need:
     _ensure_can_edit_need(user, need)
     if need.deal is not None:
         _check_discovery_call(need.deal, fields)
@@ -367,7 +367,7 @@ def need_update(*, need: Need, user, **fields) -> Need:
 
 
 @transaction.atomic
-def need_delete(*, need: Need, user) -> None:
+def need_delete(*, need: Need, user: User) -> None:
     _ensure_can_edit_need(user, need)
     deal_id = need.deal_id
     need.delete()
@@ -407,7 +407,7 @@ def discovery_call_log(
 def discovery_call_create(
     *,
     deal: Deal,
-    user,
+    user: User,
     held_at: dt.datetime,
     summary: str = "",
     next_step: str = "",
@@ -465,7 +465,9 @@ def discovery_call_create(
 
 
 @transaction.atomic
-def discovery_call_update(*, discovery_call: DiscoveryCall, user, **fields) -> DiscoveryCall:
+def discovery_call_update(
+    *, discovery_call: DiscoveryCall, user: User, **fields: Any
+) -> DiscoveryCall:
     _ensure_can_edit_deal(user, discovery_call.deal)
     attendee_ids = fields.pop("attendee_ids", None)
     _set_fields(discovery_call, fields, ("held_at", "summary", "next_step"))
@@ -487,7 +489,7 @@ def discovery_call_update(*, discovery_call: DiscoveryCall, user, **fields) -> D
 
 
 @transaction.atomic
-def discovery_call_delete(*, discovery_call: DiscoveryCall, user) -> None:
+def discovery_call_delete(*, discovery_call: DiscoveryCall, user: User) -> None:
     _ensure_can_edit_deal(user, discovery_call.deal)
     deal_id = discovery_call.deal_id
     discovery_call.delete()
@@ -520,7 +522,7 @@ def _needs_for_deal(deal: Deal, need_ids: Iterable[int]) -> list[int]:
 def line_item_create(
     *,
     deal: Deal,
-    user,
+    user: User,
     name: str,
     quantity: Decimal,
     unit_list_price: Decimal,
@@ -548,7 +550,7 @@ def line_item_create(
 
 
 @transaction.atomic
-def line_item_update(*, line_item: LineItem, user, **fields) -> LineItem:
+def line_item_update(*, line_item: LineItem, user: User, **fields: Any) -> LineItem:
     deal = line_item.deal
     _ensure_can_edit_deal(user, deal)
     if deal.stage in Deal.CLOSED_STAGES:
@@ -563,7 +565,7 @@ def line_item_update(*, line_item: LineItem, user, **fields) -> LineItem:
 
 
 @transaction.atomic
-def line_item_delete(*, line_item: LineItem, user) -> None:
+def line_item_delete(*, line_item: LineItem, user: User) -> None:
     deal = line_item.deal
     _ensure_can_edit_deal(user, deal)
     if deal.stage in Deal.CLOSED_STAGES:
@@ -577,7 +579,7 @@ def line_item_delete(*, line_item: LineItem, user) -> None:
 
 
 @transaction.atomic
-def milestone_create(*, deal: Deal, user, **fields) -> BuyerMilestone:
+def milestone_create(*, deal: Deal, user: User, **fields: Any) -> BuyerMilestone:
     _ensure_can_edit_deal(user, deal)
     milestone = BuyerMilestone(deal=deal)
     _set_fields(milestone, fields, MILESTONE_FIELDS)
@@ -587,7 +589,7 @@ def milestone_create(*, deal: Deal, user, **fields) -> BuyerMilestone:
 
 
 @transaction.atomic
-def milestone_update(*, milestone: BuyerMilestone, user, **fields) -> BuyerMilestone:
+def milestone_update(*, milestone: BuyerMilestone, user: User, **fields: Any) -> BuyerMilestone:
     _ensure_can_edit_deal(user, milestone.deal)
     completed = fields.pop("completed", None)
     _set_fields(milestone, fields, MILESTONE_FIELDS)
@@ -599,12 +601,14 @@ def milestone_update(*, milestone: BuyerMilestone, user, **fields) -> BuyerMiles
 
 
 @transaction.atomic
-def milestone_set_completed(*, milestone: BuyerMilestone, user, completed: bool) -> BuyerMilestone:
+def milestone_set_completed(
+    *, milestone: BuyerMilestone, user: User, completed: bool
+) -> BuyerMilestone:
     return milestone_update(milestone=milestone, user=user, completed=completed)
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: BuyerMilestone, user) -> None:
+def milestone_delete(*, milestone: BuyerMilestone, user: User) -> None:
     _ensure_can_edit_deal(user, milestone.deal)
     deal_id = milestone.deal_id
     milestone.delete()
@@ -637,7 +641,7 @@ def _refresh_last_buyer_contact(deal_id: int) -> None:
 def activity_log(
     *,
     deal: Deal,
-    user,
+    user: User,
     kind: str,
     initiated_by: str,
     occurred_at: dt.datetime,
@@ -664,7 +668,7 @@ def activity_log(
 
 
 @transaction.atomic
-def activity_update(*, activity: Activity, user, **fields) -> Activity:
+def activity_update(*, activity: Activity, user: User, **fields: Any) -> Activity:
     _ensure_can_edit_deal(user, activity.deal)
     _set_fields(activity, fields, ACTIVITY_FIELDS)
     _save(activity, user)
@@ -674,7 +678,7 @@ def activity_update(*, activity: Activity, user, **fields) -> Activity:
 
 
 @transaction.atomic
-def activity_delete(*, activity: Activity, user) -> None:
+def activity_delete(*, activity: Activity, user: User) -> None:
     _ensure_can_edit_deal(user, activity.deal)
     deal_id = activity.deal_id
     activity.delete()
@@ -691,7 +695,7 @@ CONCESSION_FIELDS = ("kind", "description", "amount", "cost_to_seller", "in_exch
 def concession_add(
     *,
     deal: Deal,
-    user,
+    user: User,
     kind: str,
     description: str,
     amount: Decimal,
@@ -714,7 +718,7 @@ def concession_add(
 
 
 @transaction.atomic
-def concession_update(*, concession: Concession, user, **fields) -> Concession:
+def concession_update(*, concession: Concession, user: User, **fields: Any) -> Concession:
     _ensure_can_edit_deal(user, concession.deal)
     _set_fields(concession, fields, CONCESSION_FIELDS)
     _save(concession, user)
@@ -723,7 +727,7 @@ def concession_update(*, concession: Concession, user, **fields) -> Concession:
 
 
 @transaction.atomic
-def concession_delete(*, concession: Concession, user) -> None:
+def concession_delete(*, concession: Concession, user: User) -> None:
     deal = concession.deal
     _ensure_can_edit_deal(user, deal)
     _history_by(concession, user)
@@ -741,7 +745,7 @@ def _ensure_can_set_commitment_status(user: User, commitment: Commitment) -> Non
 
 @transaction.atomic
 def commitment_add(
-    *, deal: Deal, user, description: str, due_date: dt.date | None = None
+    *, deal: Deal, user: User, description: str, due_date: dt.date | None = None
 ) -> Commitment:
     _ensure_can_edit_deal(user, deal)
     commitment = Commitment(deal=deal, description=description, due_date=due_date, owner=user)
@@ -751,7 +755,7 @@ def commitment_add(
 
 
 @transaction.atomic
-def commitment_update(*, commitment: Commitment, user, **fields) -> Commitment:
+def commitment_update(*, commitment: Commitment, user: User, **fields: Any) -> Commitment:
     status = fields.pop("status", None)
     if fields:
         _ensure_can_edit_deal(user, commitment.deal)
@@ -764,7 +768,7 @@ def commitment_update(*, commitment: Commitment, user, **fields) -> Commitment:
 
 
 @transaction.atomic
-def commitment_set_status(*, commitment: Commitment, user, status: str) -> Commitment:
+def commitment_set_status(*, commitment: Commitment, user: User, status: str) -> Commitment:
     _ensure_can_set_commitment_status(user, commitment)
     if status not in Commitment.Status.values:
         raise ValidationError({"status": f"“{status}” is not a commitment status."})
@@ -779,7 +783,7 @@ def commitment_set_status(*, commitment: Commitment, user, status: str) -> Commi
 
 
 @transaction.atomic
-def disclosure_add(*, deal: Deal, user, kind: str, description: str) -> Disclosure:
+def disclosure_add(*, deal: Deal, user: User, kind: str, description: str) -> Disclosure:
     _ensure_can_edit_deal(user, deal)
     disclosure = Disclosure(
         deal=deal,
@@ -794,7 +798,7 @@ def disclosure_add(*, deal: Deal, user, kind: str, description: str) -> Disclosu
 
 
 @transaction.atomic
-def disclosure_update(*, disclosure: Disclosure, user, **fields) -> Disclosure:
+def disclosure_update(*, disclosure: Disclosure, user: User, **fields: Any) -> Disclosure:
     _ensure_can_edit_deal(user, disclosure.deal)
     _set_fields(disclosure, fields, ("kind", "description"))
     _save(disclosure, user)
@@ -803,7 +807,7 @@ def disclosure_update(*, disclosure: Disclosure, user, **fields) -> Disclosure:
 
 
 @transaction.atomic
-def disclosure_delete(*, disclosure: Disclosure, user) -> None:
+def disclosure_delete(*, disclosure: Disclosure, user: User) -> None:
     _ensure_can_edit_deal(user, disclosure.deal)
     deal_id = disclosure.deal_id
     disclosure.delete()

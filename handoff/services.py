@@ -89,7 +89,9 @@ def _past(action: str) -> str:
     }.get(action, action)
 
 
-def _record(handoff: Handoff, *, user, from_status: str, note: str = "") -> HandoffEvent:
+def _record(
+    handoff: Handoff, *, user: User | None, from_status: str, note: str = ""
+) -> HandoffEvent:
     health_recompute_on_commit(deal_id=handoff.deal_id)
     return HandoffEvent.objects.create(
         handoff=handoff,
@@ -108,7 +110,7 @@ def _sla_hours(deal: Deal) -> int:
     return policy_for_team(deal.team).handoff_sla_hours
 
 
-def _required_text(value, field: str, message: str) -> str:
+def _required_text(value: str | None, field: str, message: str) -> str:
     text = (value or "").strip()
     if not text:
         raise ValidationError({field: [message]})

@@ -55,7 +55,9 @@ def rollup_window(today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=ROLLUP_DAYS), today - dt.timedelta(days=1)
 
 
-def snapshot_days(first: dt.date, last: dt.date, *, missing_from_rollup: bool = False):
+def snapshot_days(
+    first: dt.date, last: dt.date, *, missing_from_rollup: bool = False
+) -> list[dt.date]:
     """Days in [first, last] that have health snapshots (optionally only those with no
     rollup rows). On PostgreSQL a skip scan over the day index: one probe per day, not
     one row per snapshot."""
@@ -88,7 +90,7 @@ def _lock(key: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _as_date(value) -> dt.date:
+def _as_date(value: str | dt.date) -> dt.date:
     # SQLite hands dates from raw SQL back as ISO strings.
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -219,7 +221,7 @@ def dashboard_rep_rollup(*, team_ids: list[int] | None = None) -> dt.datetime | 
         ]
         per_rep: dict[tuple[int, int], DashboardRepHandoffs] = {}
 
-        def rep_row(team_id, owner_id) -> DashboardRepHandoffs:
+        def rep_row(team_id: int, owner_id: int) -> DashboardRepHandoffs:
             key = (team_id, owner_id)
             if key not in per_rep:
                 per_rep[key] = DashboardRepHandoffs(

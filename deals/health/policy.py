@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
 
 from deals import visibility
 from deals.models import Deal, HealthPolicy
-from winwin_crm.accounts.models import Team
+from winwin_crm.accounts.models import Team, User
 
 # Fields a manager may change; `team` is fixed when a team policy is created.
 EDITABLE_FIELDS = (
@@ -81,7 +83,7 @@ def _queue_sweep(team_id: int | None) -> None:
 
 
 @transaction.atomic
-def health_policy_create(*, user, team: Team, **fields) -> HealthPolicy:
+def health_policy_create(*, user: User, team: Team, **fields: Any) -> HealthPolicy:
     """A sales team's own policy (managers of the team, admins); starts from the global values."""
     if HealthPolicy.objects.filter(team=team).exists():  # one policy per team
         raise ValidationError(
@@ -102,7 +104,7 @@ def health_policy_create(*, user, team: Team, **fields) -> HealthPolicy:
 
 
 @transaction.atomic
-def health_policy_update(*, policy: HealthPolicy, user, **fields) -> HealthPolicy:
+def health_policy_update(*, policy: HealthPolicy, user: User, **fields: Any) -> HealthPolicy:
     if not visibility.user_can_edit_policy(user, policy):
         raise PermissionDenied("Only admins change the global policy; managers their team's.")
     for name, value in fields.items():

@@ -131,7 +131,9 @@ def _quote(titles: list[str]) -> str:
 # --- Relationship: pressure --------------------------------------------------------------
 
 
-def pressure_premature_close(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_premature_close(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A close attempt while a milestone the buyer needs before deciding was (and is) open."""
     if not facts.deal.is_open:
         return None
@@ -156,7 +158,7 @@ def pressure_premature_close(facts: DealFacts, policy: HealthPolicy, now: dt.dat
     )
 
 
-def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """Many rep follow-ups in the window and not one buyer-initiated touch in it."""
     if not facts.deal.is_open:
         return None
@@ -184,7 +186,9 @@ def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def pressure_escalation(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_escalation(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Senior people piled onto the rep's recent calls and meetings."""
     if not facts.deal.is_open:
         return None
@@ -223,7 +227,9 @@ def pressure_phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_language(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Deadline language in what the rep wrote (never in what the buyer wrote)."""
     if not facts.deal.is_open:
         return None
@@ -256,7 +262,9 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_close_date_pulled(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The forecast close date moved earlier though the buyer has not progressed since."""
     if not facts.deal.is_open:
         return None
@@ -294,7 +302,7 @@ def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.d
 # --- Buyer ------------------------------------------------------------------------------
 
 
-def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """A proposal item that serves none of the buyer's recorded needs."""
     unneeded = [item for item in facts.line_items if not item.need_ids]
     if not unneeded:
@@ -308,7 +316,7 @@ def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """An important need that nothing in the proposal serves."""
     if facts.deal.stage_index < PROPOSAL:
         return None
@@ -334,7 +342,9 @@ def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_no_discovery(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A proposal made without learning what the buyer needs."""
     if facts.deal.stage_index < PROPOSAL:
         return None
@@ -356,7 +366,9 @@ def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     )
 
 
-def buyer_undisclosed(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_undisclosed(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Negotiating without having told the buyer any limitation, risk or alternative."""
     if facts.deal.stage_index < NEGOTIATION:
         return None
@@ -371,7 +383,9 @@ def buyer_undisclosed(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def commitment_overdue(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A promise to the buyer past its due date and still open."""
     if facts.deal.stage == Deal.Stage.CLOSED_LOST:
         return None
@@ -407,7 +421,9 @@ def margin_pct(facts: DealFacts) -> Decimal | None:
     return pricing.margin_pct(facts.deal.net_total, facts.deal.cost_total)
 
 
-def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_discount_over_policy(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     discount = discount_pct(facts)
     if discount is None or discount <= policy.discount_max_pct:
         return None
@@ -427,7 +443,9 @@ def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.
     )
 
 
-def seller_margin_below_floor(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_margin_below_floor(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     deal = facts.deal
     margin = margin_pct(facts)
     if margin is None:
@@ -453,7 +471,9 @@ def seller_margin_below_floor(facts: DealFacts, policy: HealthPolicy, now: dt.da
     )
 
 
-def seller_untraded_price_cut(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_untraded_price_cut(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     price_cuts = [c for c in facts.concessions if c.kind == "price"]
     if not price_cuts:
         return None
@@ -485,7 +505,9 @@ def seller_untraded_price_cut(facts: DealFacts, policy: HealthPolicy, now: dt.da
 # --- Relationship: after contact and after the close ------------------------------------
 
 
-def relationship_stale(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def relationship_stale(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The buyer has not reached out for a long time on a deal that is still open."""
     if not facts.deal.is_open:
         return None
@@ -511,7 +533,7 @@ def relationship_stale(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     )
 
 
-def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """Delivery has not picked up a submitted handoff within the SLA."""
     handoff = facts.handoff
     if facts.deal.stage != Deal.Stage.CLOSED_WON or handoff is None:
@@ -537,7 +559,7 @@ def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """The customer still brings support requests to the rep after delivery took over."""
     handoff = facts.handoff
     if facts.deal.stage != Deal.Stage.CLOSED_WON or handoff is None or not handoff.accepted_at:
@@ -583,7 +605,9 @@ RULES: dict[str, Rule] = {
 assert tuple(RULES) == ALL_CODES
 
 
-def evaluate(facts: DealFacts, now: dt.datetime, policy: HealthPolicy | None = None):
+def evaluate(
+    facts: DealFacts, now: dt.datetime, policy: HealthPolicy | None = None
+) -> list[FlagResult]:
     """Every flag the deal raises right now, in ALL_CODES order."""
     policy = policy or facts.policy
     results = []
