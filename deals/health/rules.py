@@ -594,7 +594,9 @@ def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> Fl
     )
 
 
-def buyer_reported_pressure(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_reported_pressure(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The buyer said, in the buyer room's pulse after a meeting, that they felt pushed.
 
     Each contact's latest answer stands: a later pulse in which they did not feel pushed
