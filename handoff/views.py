@@ -156,7 +156,14 @@ def _attempt(request, handoff, call, success: str):
         return None, None
     except ValidationError as exc:
         return None, exc
-    messages.success(request, success)
+    told = getattr(result, "notify_result", None)
+    if told is None:
+        messages.success(request, success)
+    elif not told.notified or told.no_email:
+        # Where it matters: the sender learns the person has no inbox to reach by email.
+        messages.warning(request, f"{success} {told.sentence()}")
+    else:
+        messages.success(request, f"{success} {told.sentence()}")
     return result, None
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "winwin_crm.accounts",
     "deals",
     "handoff",
+    "winwin_crm.notifications",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "winwin_crm.context_processors.roles",
             ],
+            # Money, percent and date formatting for every page, without a {% load %}.
+            "builtins": ["winwin_crm.templatetags.ui"],
         },
     },
 ]
@@ -192,16 +195,26 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Autodiscovery finds only <app>.tasks; these live elsewhere (the project, a subpackage).
-CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks"]
+CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks", "winwin_crm.notifications.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "health-sweep-hourly": {
         "task": "deals.tasks.health_sweep_task",
         "schedule": crontab(minute=7),
     },
+    "notifications-daily-digest": {
+        "task": "winwin_crm.notifications.tasks.notifications_digest_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "handoff-reminders": {
+        "task": "winwin_crm.notifications.tasks.handoff_reminders_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Links in emails are absolute: the address people reach the app at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WinWin CRM <noreply@winwin.local>")
 
 # --- REST API ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ urlpatterns = [
     path("dashboard/", include("deals.dashboard.urls")),
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
+    path("notifications/", include("winwin_crm.notifications.urls")),
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"

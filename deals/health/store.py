@@ -22,6 +22,7 @@ from django.utils import timezone
 from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
 from deals.visibility import managed_team_ids
 from winwin_crm.accounts.roles import is_admin
+from winwin_crm.notifications.wiring import flags_opened_on_commit
 
 from .facts import LoadedBatch, fetch_rows, ids_param, load_batch
 from .policy import policies_by_team, policies_for_deal
@@ -135,6 +136,8 @@ def _store(batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.dat
     if to_create:
         with transaction.atomic():  # a savepoint, so a lost race can be retried cleanly
             Flag.objects.bulk_create(to_create)
+            # The deal's owner hears of a new flag after the commit (dropped on rollback).
+            flags_opened_on_commit([flag.pk for flag in to_create])
     if changed:
         Flag.objects.bulk_update(
             changed,

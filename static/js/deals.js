@@ -46,22 +46,32 @@
     }
   });
 
-  // Enter in the last row's text field adds another row instead of submitting half a form.
+  // Keyboard on long forms (data-ctrl-enter, the discovery call): Ctrl/Cmd+Enter saves;
+  // plain Enter never submits half a call. In a row's text field it moves to the next
+  // row's first field (adding a row after the last); elsewhere it does nothing.
+  function firstField(row) {
+    return row && row.querySelector("input:not([type=hidden]):not([type=checkbox]), select, textarea");
+  }
+
   document.addEventListener("keydown", function (event) {
-    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
-      var form = event.target.closest("form");
-      if (form) {
-        event.preventDefault();
-        form.requestSubmit();
-      }
+    var form = event.target.closest && event.target.closest("form");
+    if (!form || event.key !== "Enter") return;
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      form.requestSubmit();
       return;
     }
-    if (event.key === "Enter" && !event.shiftKey && event.target.matches("[data-row] input[type=text]")) {
-      var rows = event.target.closest("[data-row]").parentElement;
-      if (rows && rows.id && rows.lastElementChild === event.target.closest("[data-row]")) {
-        event.preventDefault();
-        addRow(rows.id.replace(/-rows$/, ""));
-      }
+    if (!form.hasAttribute("data-ctrl-enter")) return;
+    var target = event.target;
+    if (target.matches("textarea, button, [type=submit], a")) return;
+    event.preventDefault();
+    var row = target.closest("[data-row]");
+    if (!row || !target.matches("input[type=text], input:not([type])")) return;
+    var next = row.nextElementSibling;
+    if (next && firstField(next)) {
+      firstField(next).focus();
+    } else if (row.parentElement && row.parentElement.id) {
+      addRow(row.parentElement.id.replace(/-rows$/, ""));
     }
   });
 
