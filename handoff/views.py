@@ -147,7 +147,7 @@ def _back(handoff):
     return redirect("handoff:detail", pk=handoff.pk)
 
 
-def _attempt(request, handoff, call, success: str):
+def _attempt(request, handoff, call, success: str, nobody: str = "Nobody could be notified."):
     """Run one service; flash success or the refusal. Returns (result, ValidationError)."""
     try:
         result = call()
@@ -161,7 +161,7 @@ def _attempt(request, handoff, call, success: str):
         messages.success(request, success)
     elif not told.notified or told.no_email:
         # Where it matters: the sender learns the person has no inbox to reach by email.
-        messages.warning(request, f"{success} {told.sentence()}")
+        messages.warning(request, f"{success} {told.sentence(nobody=nobody)}")
     else:
         messages.success(request, f"{success} {told.sentence()}")
     return result, None
@@ -181,7 +181,8 @@ def submit(request, pk: int):
             user=request.user,
             notes_for_delivery=form.cleaned_data["notes_for_delivery"],
         ),
-        "Handoff submitted: the delivery team has been notified.",
+        "Handoff submitted.",
+        nobody="Nobody on the delivery team could be notified: it has no active members.",
     )
     if error is not None:
         handoff = selectors.handoff_get(user=request.user, handoff_id=pk)

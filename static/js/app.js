@@ -93,3 +93,24 @@
   document.addEventListener("DOMContentLoaded", function () { stack(); });
   document.addEventListener("htmx:afterSettle", function (event) { stack(event.target.parentElement || document); });
 })();
+
+/* Flag review: acknowledging a row (htmx) lowers the open count on the page at once. */
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var row = event.detail.target;
+    if (row && row.classList && row.classList.contains("flag-row")) row.dataset.wasOpen = row.classList.contains("open") ? "1" : "";
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var wasOpen = event.detail.target && event.detail.target.dataset && event.detail.target.dataset.wasOpen;
+    var id = event.detail.target && event.detail.target.id;
+    var row = id && document.getElementById(id);
+    if (!wasOpen || !row || !row.classList.contains("acknowledged")) return;
+    var count = document.querySelector('[data-flag-count="open"]');
+    if (!count) return;
+    var n = Math.max(parseInt(count.textContent, 10) - 1, 0);
+    count.textContent = n;
+    var plural = document.querySelector("[data-flag-plural]");
+    if (plural) plural.textContent = n === 1 ? "" : "s";
+  });
+})();

@@ -132,7 +132,7 @@ def test_rep_hands_a_won_deal_to_delivery_who_asks_and_accepts(
     screenshot(rep_page, "handoff_2_draft_checklist")
     rep_page.get_by_role("button", name="Submit handoff").click()
     expect(rep_page.locator(".messages")).to_contain_text(
-        "Handoff submitted: the delivery team has been notified."
+        "Handoff submitted. Dana Cho was notified."
     )
     expect(rep_page.locator(".handoff-meta .badge")).to_have_text("Submitted")
     expect(rep_page.get_by_role("heading", name="Submit to delivery")).to_have_count(0)

@@ -149,7 +149,9 @@ def test_the_rep_submits_and_sees_a_flash_message(client, draft, rep_user):
         follow=True,
     )
     assert response.redirect_chain[-1][0] == detail_url(draft)
-    assert flashes(response) == ["Handoff submitted: the delivery team has been notified."]
+    assert flashes(response) == [
+        "Handoff submitted. Nobody on the delivery team could be notified: it has no active members."
+    ]
     draft.refresh_from_db()
     assert draft.status == "submitted"
     assert draft.package["notes_for_delivery"] == "Jo prefers mornings."
@@ -206,7 +208,7 @@ def test_question_answer_and_accept_from_the_pages(client, claimed, delivery_use
     response = client.post(
         reverse("handoff:ask", args=[claimed.pk]), {"question": "Who runs IT?"}, follow=True
     )
-    assert flashes(response) == ["Question sent to the rep."]
+    assert flashes(response) == [f"Question sent to the rep. {rep_user} was notified."]
 
     client.force_login(rep_user)
     page = client.get(detail_url(claimed))
@@ -214,7 +216,7 @@ def test_question_answer_and_accept_from_the_pages(client, claimed, delivery_use
     response = client.post(
         reverse("handoff:answer", args=[claimed.pk]), {"answer": "Sam, the CTO."}, follow=True
     )
-    assert flashes(response) == ["Answer sent to delivery."]
+    assert flashes(response) == [f"Answer sent to delivery. {delivery_user} was notified."]
     html = response.content.decode()
     assert "Who runs IT?" in html and "Sam, the CTO." in html
 

@@ -33,10 +33,11 @@ class NotifyResult:
     emailed: list[User] = field(default_factory=list)
     no_email: list[User] = field(default_factory=list)
 
-    def sentence(self, *, role: str = "") -> str:
-        """'Rita Reyes was notified.' / '... has no email address: only the inbox.'"""
+    def sentence(self, *, nobody: str = "Nobody could be notified.") -> str:
+        """'Rita Reyes was notified.' / '… has no email address, so only their in-app inbox
+        shows it.' — what the sender is told after the action."""
         if not self.notified:
-            return f"Nobody{' as ' + role if role else ''} could be notified."
+            return nobody
         names = ", ".join(str(u) for u in self.notified)
         verb = "was" if len(self.notified) == 1 else "were"
         text = f"{names} {verb} notified."
