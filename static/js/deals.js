@@ -67,12 +67,16 @@
     event.preventDefault();
     var row = target.closest("[data-row]");
     if (!row || !target.matches("input[type=text], input:not([type])")) return;
+    // The same column of the next row (statement → statement), else its first field.
+    var column = (target.name || "").replace(/^.*-\d+-/, "");
     var next = row.nextElementSibling;
-    if (next && firstField(next)) {
-      firstField(next).focus();
-    } else if (row.parentElement && row.parentElement.id) {
+    if (!next || !firstField(next)) {
+      if (!row.parentElement || !row.parentElement.id) return;
       addRow(row.parentElement.id.replace(/-rows$/, ""));
+      next = row.parentElement.lastElementChild;
     }
+    var same = column && next.querySelector('[name$="-' + column + '"]');
+    (same || firstField(next)).focus();
   });
 
   document.addEventListener("change", function (event) {

@@ -28,7 +28,8 @@ AXE_RUN = """async () => {
   return result.violations
     .filter((v) => ["serious", "critical"].includes(v.impact))
     .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
-                  nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " + n.failureSummary.split("\\n").slice(1, 2).join(""))}));
+                  nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " +
+                    n.failureSummary.split("\\n").slice(1, 2).join(""))}));
 }"""
 
 
@@ -42,7 +43,7 @@ def overflow(page) -> dict:
         .filter((el) => !el.closest(".table-wrap") || el.matches(".table-wrap"))
         .slice(0, 5)
         .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-             (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
+             (typeof el.className === "string" ? "." + el.className.trim() : "") +
              " → " + Math.round(el.getBoundingClientRect().right));
       return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, wide};
     }"""

@@ -36,7 +36,7 @@ def test_a_question_to_a_rep_without_email_tells_the_sender_so(client, claimed, 
     response = client.post(
         reverse("handoff:ask", args=[claimed.pk]), {"question": "Who runs IT?"}, follow=True
     )
-    [message] = [m for m in response.context["messages"]]
+    [message] = list(response.context["messages"])
     assert message.level_tag == "warning"
     assert str(message) == (
         f"Question sent to the rep. {rep} was notified. {rep} has no email address, so only "

@@ -150,7 +150,8 @@ def test_the_rep_submits_and_sees_a_flash_message(client, draft, rep_user):
     )
     assert response.redirect_chain[-1][0] == detail_url(draft)
     assert flashes(response) == [
-        "Handoff submitted. Nobody on the delivery team could be notified: it has no active members."
+        "Handoff submitted. Nobody on the delivery team could be notified: "
+        "it has no active members."
     ]
     draft.refresh_from_db()
     assert draft.status == "submitted"
