@@ -38,15 +38,13 @@ def flags_opened_notify(*, flag_ids: list[int]) -> int:
         deal = deal_flags[0].deal
         if deal.owner is None:
             continue
-        if len(deal_flags) == 1:
-            title = f"New flag on {deal.title}: {deal_flags[0].message}"
-        else:
-            title = f"{len(deal_flags)} new flags on {deal.title}"
+        count = len(deal_flags)
+        title = f"New flag on {deal.title}" if count == 1 else f"{count} new flags on {deal.title}"
         result = notify(
             recipients=[deal.owner],
             kind=Kind.FLAG_RAISED,
             title=title,
-            body="\n".join(f"- {flag.message}" for flag in deal_flags),
+            body="\n".join(flag.message for flag in deal_flags),
             url=reverse("deals:deal_detail", args=[deal.pk]) + "#health",
             key=f"flag:{deal_flags[0].pk}",
         )
