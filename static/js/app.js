@@ -97,20 +97,23 @@
 /* Flag review: acknowledging a row (htmx) lowers the open count on the page at once. */
 (function () {
   "use strict";
+  var pending = {};  // row id -> it was open before the swap
   document.addEventListener("htmx:beforeSwap", function (event) {
     var row = event.detail.target;
-    if (row && row.classList && row.classList.contains("flag-row")) row.dataset.wasOpen = row.classList.contains("open") ? "1" : "";
+    if (row && row.classList && row.classList.contains("flag-row")) pending[row.id] = row.classList.contains("open");
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var wasOpen = event.detail.target && event.detail.target.dataset && event.detail.target.dataset.wasOpen;
-    var id = event.detail.target && event.detail.target.id;
-    var row = id && document.getElementById(id);
-    if (!wasOpen || !row || !row.classList.contains("acknowledged")) return;
-    var count = document.querySelector('[data-flag-count="open"]');
-    if (!count) return;
-    var n = Math.max(parseInt(count.textContent, 10) - 1, 0);
-    count.textContent = n;
-    var plural = document.querySelector("[data-flag-plural]");
-    if (plural) plural.textContent = n === 1 ? "" : "s";
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(pending).forEach(function (id) {
+      var wasOpen = pending[id];
+      delete pending[id];
+      var row = document.getElementById(id);
+      if (!wasOpen || !row || !row.classList.contains("acknowledged")) return;
+      var count = document.querySelector('[data-flag-count="open"]');
+      if (!count) return;
+      var n = Math.max(parseInt(count.textContent, 10) - 1, 0);
+      count.textContent = n;
+      var plural = document.querySelector("[data-flag-plural]");
+      if (plural) plural.textContent = n === 1 ? "" : "s";
+    });
   });
 })();

@@ -189,7 +189,9 @@ def test_manager_sees_charts_and_acknowledges_a_flag(transactional_db, live_serv
     expect(page.locator("#trends-table tbody tr")).to_have_count(12)
 
     def bubble(kind):
-        # The on-screen spot of the first single deal ("url") or cluster ("deals").
+        # The on-screen spot of the first single deal ("url") or cluster ("deals"), with
+        # the page at the top so no sticky bar sits over the chart.
+        page.evaluate("window.scrollTo(0, 0)")
         return page.evaluate(
             """(kind) => {
                 const chart = window.dashboardCharts['quadrant-chart'];
