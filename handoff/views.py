@@ -38,7 +38,8 @@ def _default_tab(user) -> str:
 
 @require_GET
 def queue(request):
-    tabs = dict(selectors.QUEUE_TABS)
+    role_tabs = selectors.queue_tabs_for(request.user)
+    tabs = dict(role_tabs)
     tab = request.GET.get("tab") or _default_tab(request.user)
     if tab not in tabs:
         tab = _default_tab(request.user)
@@ -53,7 +54,8 @@ def queue(request):
             "nav": "handoffs",
             "tab": tab,
             "tab_label": tabs[tab],
-            "tabs": [(key, label, counts[key]) for key, label in selectors.QUEUE_TABS],
+            "tabs": [(key, label, counts[key]) for key, label in role_tabs],
+            "intro": selectors.ROLE_INTROS[selectors.queue_role(request.user)],
             "page": page,
             "handoffs": page.object_list,
             "now": timezone.now(),

@@ -70,6 +70,20 @@ def test_a_rep_lands_on_their_drafts(client, draft, rep_user):
     assert [h.pk for h in response.context["handoffs"]] == [draft.pk]
 
 
+def test_the_queue_tabs_speak_each_roles_language(client, draft, rep_user, delivery_user):
+    rep_tabs = [
+        label
+        for _k, label, _c in login(client, rep_user).get(reverse("handoff:queue")).context["tabs"]
+    ]
+    assert rep_tabs[:3] == ["To submit", "Waiting for delivery", "Questions for you"]
+    assert "Claimed by me" not in rep_tabs and "Unclaimed" not in rep_tabs
+    response = login(client, delivery_user).get(reverse("handoff:queue"))
+    ops_tabs = [label for _k, label, _c in response.context["tabs"]]
+    assert ops_tabs[:3] == ["Unclaimed", "Claimed by me", "Waiting for the rep"]
+    assert "To submit" not in ops_tabs
+    assert "claim them within the SLA" in response.content.decode()
+
+
 def test_another_delivery_team_sees_an_empty_queue(client, submitted, outsider_delivery):
     response = login(client, outsider_delivery).get(reverse("handoff:queue") + "?tab=all")
     assert list(response.context["handoffs"]) == []
