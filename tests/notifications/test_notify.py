@@ -105,3 +105,24 @@ def test_flags_are_a_daily_digest_unless_the_rep_chooses_otherwise(team):
 def test_an_unknown_kind_is_refused(team):
     with pytest.raises(ValueError):
         _notify([f.rep(team)], kind="gossip")
+
+
+def test_a_sweeps_new_flags_cost_a_fixed_number_of_queries(team, django_assert_num_queries):
+    from winwin_crm.notifications.wiring import flags_opened_notify
+
+    deals = [f.DealFactory(owner=f.rep(team), team=team) for _ in range(3)]
+    flag_ids = [
+        f.FlagFactory(deal=deal, code=code).pk
+        for deal in deals
+        for code in ("PRESSURE_CHASING", "BUYER_OVERSELL")
+    ]
+    more = [f.DealFactory(owner=f.rep(team), team=team) for _ in range(5)]
+    more_ids = [f.FlagFactory(deal=deal, code="PRESSURE_CHASING").pk for deal in more]
+    # flags + owners, keys already sent, preferences, one INSERT: 4 for 3 deals or for 5.
+    with django_assert_num_queries(4):
+        assert flags_opened_notify(flag_ids=flag_ids) == 3
+    with django_assert_num_queries(4):
+        assert flags_opened_notify(flag_ids=more_ids) == 5
+    titles = sorted(Notification.objects.values_list("title", flat=True))
+    assert sum(t.startswith("2 new flags on") for t in titles) == 3
+    assert flags_opened_notify(flag_ids=flag_ids) == 0  # each flag is told once

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # One digest email per user; users are read in pages so a big team never loads at once.
 DIGEST_USERS_PER_BATCH = 200
+# Rows per INSERT when a sweep opens flags on thousands of deals at once.
+BULK_BATCH = 1000
 # A digest lists this many items and then says how many more wait in the inbox.
 DIGEST_MAX_ITEMS = 50
 
@@ -32,6 +34,7 @@ class NotifyResult:
     notified: list[User] = field(default_factory=list)
     emailed: list[User] = field(default_factory=list)
     no_email: list[User] = field(default_factory=list)
+    written: int = 0  # inbox rows written (one person may get several from notify_each)
 
     def sentence(self, *, nobody: str = "Nobody could be notified.") -> str:
         """'Rita Reyes was notified.' / '… has no email address, so only their in-app inbox
@@ -53,13 +56,16 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def delivery_for(*, users: list[User], kind: str) -> dict[int, str]:
-    chosen = dict(
-        NotificationPreference.objects.filter(user__in=users, kind=kind).values_list(
-            "user_id", "delivery"
-        )
-    )
-    return {u.pk: chosen.get(u.pk, default_delivery(kind)) for u in users}
+@dataclass(frozen=True)
+class Notice:
+    """One notification for one person: what notify_each() writes in bulk."""
+
+    recipient: User
+    kind: str
+    title: str
+    url: str
+    body: str = ""
+    key: str = ""
 
 
 def notify(
@@ -77,66 +83,95 @@ def notify(
     The actor is never told about their own action; a `key` makes a repeated call (a beat
     task every few minutes) a no-op for whoever already has it. Emails go after commit.
     """
-    if kind not in Kind.values:
-        raise ValueError(f"unknown notification kind {kind!r}")
     people: dict[int, User] = {}
     for user in recipients:
-        if user is None or not user.is_active or (actor is not None and user.pk == actor.pk):
-            continue
-        people.setdefault(user.pk, user)
-    if key and people:
+        if user is not None:
+            people.setdefault(user.pk, user)
+    notices = [
+        Notice(recipient=user, kind=kind, title=title, url=url, body=body, key=key)
+        for user in sorted(people.values(), key=lambda u: (str(u), u.pk))
+    ]
+    return notify_each(notices=notices, actor=actor)
+
+
+def notify_each(*, notices: list[Notice], actor: User | None = None) -> NotifyResult:
+    """notify() for many different notifications at once (a health sweep's new flags):
+    a fixed number of queries whatever their number."""
+    for notice in notices:
+        if notice.kind not in Kind.values:
+            raise ValueError(f"unknown notification kind {notice.kind!r}")
+    notices = [
+        n
+        for n in notices
+        if n.recipient.is_active and (actor is None or n.recipient.pk != actor.pk)
+    ]
+    keyed = [n for n in notices if n.key]
+    if keyed:
         already = set(
-            Notification.objects.filter(recipient_id__in=people, key=key).values_list(
-                "recipient_id", flat=True
-            )
+            Notification.objects.filter(
+                recipient_id__in={n.recipient.pk for n in keyed}, key__in={n.key for n in keyed}
+            ).values_list("recipient_id", "key")
         )
-        people = {pk: u for pk, u in people.items() if pk not in already}
-    if not people:
+        notices = [n for n in notices if not n.key or (n.recipient.pk, n.key) not in already]
+    if not notices:
         return NotifyResult()
-    users = sorted(people.values(), key=lambda u: (str(u), u.pk))
-    how = delivery_for(users=users, kind=kind)
-    rows, emailed, no_email, send_now = [], [], [], []
-    for user in users:
+    chosen = {
+        (user_id, kind): delivery
+        for user_id, kind, delivery in NotificationPreference.objects.filter(
+            user_id__in={n.recipient.pk for n in notices},
+            kind__in={n.kind for n in notices},
+        ).values_list("user_id", "kind", "delivery")
+    }
+    rows, messages = [], []
+    notified: dict[int, User] = {}
+    emailed: dict[int, User] = {}
+    no_email: dict[int, User] = {}
+    for notice in notices:
+        user = notice.recipient
+        notified.setdefault(user.pk, user)
+        how = chosen.get((user.pk, notice.kind), default_delivery(notice.kind))
         email_state = Notification.Email.NONE
-        if how[user.pk] != Delivery.OFF:
+        if how != Delivery.OFF:
             if not user.email:
                 email_state = Notification.Email.NO_ADDRESS
-                no_email.append(user)
-            elif how[user.pk] == Delivery.DAILY:
+                no_email.setdefault(user.pk, user)
+            elif how == Delivery.DAILY:
                 email_state = Notification.Email.PENDING_DIGEST
-                emailed.append(user)
+                emailed.setdefault(user.pk, user)
             else:
                 email_state = Notification.Email.SENT
-                emailed.append(user)
-                send_now.append(user)
+                emailed.setdefault(user.pk, user)
+                messages.append(
+                    EmailMessage(
+                        subject=notice.title[:200],
+                        body=_email_body(title=notice.title, body=notice.body, url=notice.url),
+                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        to=[user.email],
+                    )
+                )
         rows.append(
             Notification(
                 recipient=user,
-                kind=kind,
-                title=title[:200],
-                body=body,
-                url=url,
+                kind=notice.kind,
+                title=notice.title[:200],
+                body=notice.body,
+                url=notice.url,
                 actor=actor,
-                key=key,
+                key=notice.key,
                 email=email_state,
             )
         )
-    Notification.objects.bulk_create(rows)
-    if send_now:
-        _email_on_commit(
-            [
-                EmailMessage(
-                    subject=title[:200],
-                    body=_email_body(title=title, body=body, url=url),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[user.email],
-                )
-                for user in send_now
-            ]
-        )
+    Notification.objects.bulk_create(rows, batch_size=BULK_BATCH)
+    if messages:
+        _email_on_commit(messages)
     if no_email:
-        logger.info("notification %s %r: no email address for %s", kind, title, no_email)
-    return NotifyResult(notified=users, emailed=emailed, no_email=no_email)
+        logger.info("%d notifications: no email address for %s", len(rows), list(no_email.values()))
+    return NotifyResult(
+        notified=list(notified.values()),
+        emailed=list(emailed.values()),
+        no_email=list(no_email.values()),
+        written=len(rows),
+    )
 
 
 def _email_body(*, title: str, body: str, url: str) -> str:
@@ -192,7 +227,7 @@ def notifications_digest_send() -> int:
     while True:
         with transaction.atomic():
             pending = list(
-                Notification.objects.select_for_update(skip_locked=True)
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(email=Notification.Email.PENDING_DIGEST)
                 .select_related("recipient")
                 .order_by("recipient_id", "-created_at")[: DIGEST_USERS_PER_BATCH * 20]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from deals.models import Flag
 
 from .models import Kind
-from .services import notify
+from .services import Notice, notify_each
 
 
 def flags_opened_on_commit(flag_ids: list[int]) -> None:
@@ -24,7 +24,8 @@ def flags_opened_on_commit(flag_ids: list[int]) -> None:
 
 
 def flags_opened_notify(*, flag_ids: list[int]) -> int:
-    """One notification per deal to its owner, naming the new flags; returns how many."""
+    """One notification per deal to its owner, naming the new flags; returns how many
+    were written."""
     flags = (
         Flag.objects.filter(pk__in=flag_ids, status=Flag.Status.OPEN)
         .select_related("deal__owner")
@@ -33,20 +34,23 @@ def flags_opened_notify(*, flag_ids: list[int]) -> int:
     by_deal: dict[int, list[Flag]] = defaultdict(list)
     for flag in flags:
         by_deal[flag.deal_id].append(flag)
-    sent = 0
+    notices = []
     for deal_flags in by_deal.values():
         deal = deal_flags[0].deal
         if deal.owner is None:
             continue
         count = len(deal_flags)
-        title = f"New flag on {deal.title}" if count == 1 else f"{count} new flags on {deal.title}"
-        result = notify(
-            recipients=[deal.owner],
-            kind=Kind.FLAG_RAISED,
-            title=title,
-            body="\n".join(flag.message for flag in deal_flags),
-            url=reverse("deals:deal_detail", args=[deal.pk]) + "#health",
-            key=f"flag:{deal_flags[0].pk}",
+        notices.append(
+            Notice(
+                recipient=deal.owner,
+                kind=Kind.FLAG_RAISED,
+                title=f"New flag on {deal.title}"
+                if count == 1
+                else f"{count} new flags on {deal.title}",
+                body="\n".join(flag.message for flag in deal_flags),
+                url=reverse("deals:deal_detail", args=[deal.pk]) + "#health",
+                key=f"flag:{deal_flags[0].pk}",
+            )
         )
-        sent += len(result.notified)
-    return sent
+    # One batch for the whole sweep batch: a fixed number of queries however many deals.
+    return notify_each(notices=notices).written
