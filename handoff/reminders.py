@@ -33,6 +33,7 @@ def sla_at_risk_notify(*, now: dt.datetime | None = None) -> int:
     )
     told = 0
     for handoff in handoffs:
+        assert handoff.sla_due_at is not None  # filtered on it above
         left = max(int((handoff.sla_due_at - now).total_seconds() // 60), 1)
         hours, minutes = divmod(left, 60)
         result = notify(
@@ -66,7 +67,9 @@ def check_ins_due_notify(*, today: dt.date | None = None) -> int:
     told = 0
     for check_in in check_ins:
         handoff = check_in.handoff
-        recipients = [handoff.assignee] if handoff.assignee_id else delivery_team_members(handoff)
+        recipients = (
+            [handoff.assignee] if handoff.assignee is not None else delivery_team_members(handoff)
+        )
         result = notify(
             recipients=recipients,
             kind=Kind.CHECK_IN_DUE,

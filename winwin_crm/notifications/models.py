@@ -20,11 +20,11 @@ class Delivery(models.TextChoices):
 
 
 # Flags are many and rarely urgent one by one; everything else asks someone to act.
-DEFAULT_DELIVERY = {Kind.FLAG_RAISED: Delivery.DAILY}
+DEFAULT_DELIVERY: dict[str, str] = {Kind.FLAG_RAISED: Delivery.DAILY}
 
 
 def default_delivery(kind: str) -> str:
-    return DEFAULT_DELIVERY.get(kind, Delivery.IMMEDIATE)
+    return DEFAULT_DELIVERY.get(kind, Delivery.IMMEDIATE.value)
 
 
 class Notification(models.Model):

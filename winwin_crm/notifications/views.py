@@ -8,13 +8,23 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from winwin_crm.accounts.models import User
 
 from . import selectors, services
 from .models import Delivery, Notification
 
 
+class AuthedRequest(HttpRequest):
+    """Every page needs a login (LoginRequiredEverywhereMiddleware); django-htmx adds .htmx."""
+
+    user: User
+    htmx: HtmxDetails
+
+
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedRequest) -> HttpResponse:
     unread_only = request.GET.get("show") == "unread"
     qs = selectors.notification_list(user=request.user, unread_only=unread_only)
     page = Paginator(qs, selectors.INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -32,7 +42,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def bell(request: HttpRequest) -> HttpResponse:
+def bell(request: AuthedRequest) -> HttpResponse:
     """The bell's count, fetched after the page loads so no page pays a query for it."""
     return render(
         request, "notifications/_bell.html", {"unread": selectors.unread_count(user=request.user)}
@@ -40,7 +50,7 @@ def bell(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+def open_notification(request: AuthedRequest, pk: int) -> HttpResponse:
     """Follow a notification: it is read once opened."""
     notification = get_object_or_404(Notification, recipient=request.user, pk=pk)
     services.notification_mark_read(user=request.user, notification_id=notification.pk)
@@ -51,7 +61,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_read(request: AuthedRequest, pk: int) -> HttpResponse:
     get_object_or_404(Notification, recipient=request.user, pk=pk)
     services.notification_mark_read(user=request.user, notification_id=pk)
     if request.htmx:
@@ -63,14 +73,14 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthedRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
     return redirect("notifications:inbox")
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedRequest) -> HttpResponse:
     rows = selectors.preferences_of(user=request.user)
     errors: list[str] = []
     if request.method == "POST":
