@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "deals",
     "handoff",
     "deals.buyer_room",
+    "winwin_crm.notifications",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "winwin_crm.context_processors.roles",
             ],
+            # Money, percent and date formatting for every page, without a {% load %}.
+            "builtins": ["winwin_crm.templatetags.ui"],
         },
     },
 ]
@@ -199,16 +202,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Autodiscovery finds only <app>.tasks; these live elsewhere (the project, a subpackage).
-CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks"]
+CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks", "winwin_crm.notifications.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "health-sweep-hourly": {
         "task": "deals.tasks.health_sweep_task",
         "schedule": crontab(minute=7),
     },
+    "notifications-daily-digest": {
+        "task": "winwin_crm.notifications.tasks.notifications_digest_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "handoff-reminders": {
+        "task": "winwin_crm.notifications.tasks.handoff_reminders_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Links in emails and API answers (the buyer room's private links) are absolute: the
+# address people reach the app at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WinWin CRM <noreply@winwin.local>")
 
 # --- REST API ---------------------------------------------------------------------------
@@ -297,8 +311,6 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
-# Absolute links in emails and API answers (the buyer room's private links).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Buyer room rate limits, per client IP: requests per minute, and failed token lookups
 # per 10 minutes (what an enumeration attempt produces).
 BUYER_ROOM_REQUESTS_PER_MINUTE = env.int("BUYER_ROOM_REQUESTS_PER_MINUTE", default=60)

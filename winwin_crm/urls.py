@@ -34,6 +34,7 @@ urlpatterns = [
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
     path("", include("deals.buyer_room.urls")),  # /buyer/<token>/ and the rep's share actions
+    path("notifications/", include("winwin_crm.notifications.urls")),
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"

@@ -25,6 +25,8 @@ from deals.health.queue import health_recompute_on_commit
 from deals.models import Activity, BuyerMilestone, Commitment, Contact, Deal, Need
 from deals.visibility import user_can_edit_deal
 from handoff.models import CheckIn
+from winwin_crm.notifications.models import Kind
+from winwin_crm.notifications.services import notify
 
 from .models import (
     BuyerCheckInAnswer,
@@ -223,19 +225,15 @@ def buyer_share_revoke(*, share: BuyerShare, user) -> BuyerShare:
 
 def buyer_room_notify_rep(*, deal: Deal, contact: Contact, subject: str, body: str) -> None:
     """The one place the buyer room tells the rep something needs them (a question, a
-    proposed date, a corrected need, a buyer who felt pushed). Email for now, after the
-    commit; an in-app notice is wired here too when the notification inbox lands."""
-    rep_email = deal.owner.email
-    if not rep_email:
-        logger.info("buyer room notice for deal %s: the rep has no email", deal.pk)
-        return
-    link = f"{settings.SITE_URL.rstrip('/')}{reverse('deals:deal_detail', args=[deal.pk])}"
-    full_body = f"{body}\n\n— {contact.name}, {deal.prospect.name}\n{link}"
-
-    def send() -> None:
-        send_mail(f"[{deal.title}] {subject}", full_body, settings.DEFAULT_FROM_EMAIL, [rep_email])
-
-    transaction.on_commit(send, robust=True)
+    proposed date, a corrected need, a buyer who felt pushed): a notice in the rep's inbox,
+    emailed as the rep chose (at once or in the daily digest)."""
+    notify(
+        recipients=[deal.owner],
+        kind=Kind.BUYER_MESSAGE,
+        title=f"[{deal.title}] {subject}",
+        body=f"{body}\n\n— {contact.name}, {deal.prospect.name}",
+        url=reverse("deals:deal_detail", args=[deal.pk]),
+    )
 
 
 @transaction.atomic

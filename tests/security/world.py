@@ -111,6 +111,13 @@ def build_world() -> World:
         handoff=handoff, kind="question", author=w.users["delivery"], body=f"{MARKER} question"
     )
 
+    # The owner's own notification: nobody else may open or mark it.
+    from winwin_crm.notifications.models import Notification
+
+    o["notification"] = Notification.objects.create(
+        recipient=owner, kind="flag_raised", title=f"{MARKER} notification", url="/deals/"
+    )
+
     o["import_job"] = m.ImportJob.objects.create(
         kind=m.ImportJob.Kind.PROSPECTS,
         team=team_a,
