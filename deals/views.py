@@ -685,7 +685,7 @@ def _section_context(request, deal, section, **kw) -> dict:
         )
     elif section == "activities":
         ctx.update(
-            activities=list(deal.activities.all()[:50]),
+            activities=list(deal.activities.select_related("captured_mail")[:50]),
             calls=list(deal.discovery_calls.prefetch_related("attendees")),
             activity_form=kw.get("activity_form") or f.ActivityForm(prefix="activity"),
         )

@@ -13,6 +13,7 @@ api_v1 = [
     path("dashboard/", include("deals.dashboard.api_urls")),
     path("", include("deals.imports.api_urls")),
     path("", include("handoff.api_urls")),
+    path("", include("deals.mail.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("dashboard/", include("deals.dashboard.urls")),
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
+    path("mail/", include("deals.mail.urls")),
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"
