@@ -246,7 +246,8 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
         if a.occurred_at > now:
             continue
         if a.source in CAPTURED_SOURCES:
-            matches.extend(_mail_matches(a, pattern))
+            # Reversed with the rest below, so a mail's sentences end up in reading order.
+            matches.extend(reversed(_mail_matches(a, pattern)))
             continue
         found = {" ".join(m.group(0).lower().split()) for m in pattern.finditer(a.notes)}
         matches.extend(

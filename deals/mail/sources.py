@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from .parsing import MAX_MESSAGE_BYTES
 from .types import MailTooLarge, MailUnreadable
 
 KINDS = (".eml", ".mbox", ".ics")
+_FROM_ESCAPE = re.compile(rb"(?m)^>(>*From )")
 
 
 def file_kind(name: str) -> str:
@@ -45,6 +47,7 @@ def raw_messages(path: str | os.PathLike, kind: str) -> Iterator[bytes | Excepti
             if stop - start > MAX_MESSAGE_BYTES:
                 yield MailTooLarge(f"message {key + 1} is over the size cap")
                 continue
-            yield box.get_bytes(key, from_=False)
+            # mboxrd escapes body lines starting "From " as ">From "; undo one level.
+            yield _FROM_ESCAPE.sub(rb"\1", box.get_bytes(key, from_=False))
     finally:
         box.close()
