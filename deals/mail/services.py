@@ -389,16 +389,32 @@ def mail_owner_for_headers(raw: bytes, cache: dict[str, object]):
 
     from winwin_crm.accounts.models import User
 
-    headers = BytesHeaderParser().parsebytes(raw)
-    for name in ("From", "To", "Cc"):
-        for _display, address in getaddresses([str(v) for v in headers.get_all(name, [])]):
-            address = address.lower()
-            if "@" not in address:
-                continue
-            if address not in cache:
-                cache[address] = User.objects.filter(is_active=True, email__iexact=address).first()
-            if cache[address] is not None:
-                return cache[address]
+    if raw.lstrip()[:15].upper() == b"BEGIN:VCALENDAR":
+        # A bare invite: its organizer, else its first attendee who is a CRM user.
+        from .calendar import parse_ics
+
+        try:
+            _method, events = parse_ics(raw)
+        except ValueError:
+            return None
+        addresses = [
+            p.address for e in events[:1] for p in (e.organizer, *e.attendees) if p is not None
+        ]
+    else:
+        headers = BytesHeaderParser().parsebytes(raw)
+        addresses = [
+            address
+            for name in ("From", "To", "Cc")
+            for _display, address in getaddresses([str(v) for v in headers.get_all(name, [])])
+        ]
+    for address in addresses:
+        address = address.lower()
+        if "@" not in address:
+            continue
+        if address not in cache:
+            cache[address] = User.objects.filter(is_active=True, email__iexact=address).first()
+        if cache[address] is not None:
+            return cache[address]
     return None
 
 
