@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 import signal
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, workers: int, max_size: int, **options):
+        if options["verbosity"] < 2:
+            # aiosmtpd logs every SMTP command at INFO: noise, and a cost per message.
+            logging.getLogger("mail.log").setLevel(logging.WARNING)
+
         async def main() -> None:
             task = asyncio.create_task(serve(host, port, workers=workers, max_size=max_size))
             loop = asyncio.get_running_loop()
