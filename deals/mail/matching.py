@@ -52,7 +52,7 @@ FREEMAIL_DOMAINS = frozenset(
 
 @dataclass
 class Match:
-    deal: Deal | None
+    deal_id: int | None
     reason: str  # address, thread, contact, domain, several, none
     candidate_ids: list[int] = field(default_factory=list)
 
@@ -109,16 +109,17 @@ def _editable_deals(user) -> object:
     return Deal.objects.filter(deal_edit_scope_q(user))
 
 
-def _pick(deal_ids: list[int], reason: str) -> Match | None:
-    """One open deal wins; else one closed deal; several are for the user to choose."""
-    if not deal_ids:
+def _pick(rows: list[tuple[int, str]], reason: str) -> Match | None:
+    """From (id, stage) rows: one open deal wins; else one closed deal; several are for
+    the user to choose."""
+    if not rows:
         return None
-    deals = list(Deal.objects.filter(id__in=deal_ids).order_by("id"))
-    open_deals = [d for d in deals if d.stage in Deal.OPEN_STAGES]
-    chosen = open_deals or deals
+    rows = sorted(set(rows))
+    open_ids = [deal_id for deal_id, stage in rows if stage in Deal.OPEN_STAGES]
+    chosen = open_ids or [deal_id for deal_id, _stage in rows]
     if len(chosen) == 1:
-        return Match(chosen[0], reason, [chosen[0].id])
-    return Match(None, "several", [d.id for d in chosen][:20])
+        return Match(chosen[0], reason, chosen)
+    return Match(None, "several", chosen[:20])
 
 
 def match_deal(
@@ -131,16 +132,15 @@ def match_deal(
 ) -> Match:
     deals = _editable_deals(user)
     if deal_id is not None:
-        deal = deals.filter(pk=deal_id).first()
-        if deal is None:
+        if not deals.filter(pk=deal_id).exists():
             raise MailRefused(f"No deal {deal_id} that you may log mail on.", smtp_code=550)
-        return Match(deal, "address", [deal.id])
+        return Match(deal_id, "address", [deal_id])
 
     thread_ids = [t for t in thread_ids if t]
     if thread_ids:
         found = list(
             Activity.objects.filter(message_id__in=thread_ids, deal__in=deals)
-            .values_list("deal_id", flat=True)
+            .values_list("deal_id", "deal__stage")
             .distinct()[:20]
         )
         picked = _pick(found, "thread")
@@ -152,7 +152,7 @@ def match_deal(
         return Match(None, "none")
     found = list(
         deals.filter(prospect__contacts__email__in=_cased(p.address for p in external))
-        .values_list("id", flat=True)
+        .values_list("id", "stage")
         .distinct()[:50]
     )
     picked = _pick(found, "contact")
@@ -166,7 +166,7 @@ def match_deal(
     for domain in domains[:10]:
         q |= Q(prospect__contacts__email__iendswith=f"@{domain}")
         q |= Q(prospect__website__iregex=rf"^(https?://)?(www\.)?{_regex(domain)}(/|$)")
-    found = list(deals.filter(q).values_list("id", flat=True).distinct()[:50])
+    found = list(deals.filter(q).values_list("id", "stage").distinct()[:50])
     return _pick(found, "domain") or Match(None, "none")
 
 

@@ -77,7 +77,7 @@ def _thread_root(deal_id: int, parsed_ids: list[str]) -> int | None:
 
 def _log_activity(
     *,
-    deal: Deal,
+    deal_id: int,
     user,
     kind: str,
     source: str,
@@ -90,7 +90,7 @@ def _log_activity(
     thread_ids: list[str] | None = None,
 ) -> Activity:
     activity = Activity(
-        deal=deal,
+        deal_id=deal_id,
         kind=kind,
         source=source,
         message_id=message_id,
@@ -99,18 +99,18 @@ def _log_activity(
         notes=notes,
         senior_present=senior_present,
         auto_reply=auto_reply,
-        thread_id=_thread_root(deal.id, thread_ids or []),
+        thread_id=_thread_root(deal_id, thread_ids or []),
         created_by=user,
     )
     activity.save()
     if kind == Activity.Kind.EMAIL:
         # A reply that arrived before the mail it answers: link it now.
         Activity.objects.filter(
-            deal=deal, thread__isnull=True, captured_mail__in_reply_to=message_id
+            deal_id=deal_id, thread__isnull=True, captured_mail__in_reply_to=message_id
         ).exclude(pk=activity.pk).update(thread=activity.thread_id or activity.pk)
     if initiator == Activity.InitiatedBy.BUYER and not auto_reply:
-        _refresh_last_buyer_contact(deal.id)
-    health_recompute_on_commit(deal_id=deal.id)
+        _refresh_last_buyer_contact(deal_id)
+    health_recompute_on_commit(deal_id=deal_id)
     return activity
 
 
@@ -157,31 +157,34 @@ def _capture_email(*, parsed: ParsedMail, user, channel: str, deal_id: int | Non
         with transaction.atomic():
             return _store_email(parsed, user, channel, match, side)
     except IntegrityError:
-        # The same mail delivered twice at once (BCC and a forward, an SMTP retry):
-        # the other delivery stored it.
-        return _duplicate(user, parsed.message_id)
+        # The same mail delivered twice at once (BCC and a forward, an SMTP retry), or
+        # already logged on the deal by another user: one activity, not two.
+        duplicate = _duplicate(user, parsed.message_id)
+        if duplicate.mail is None and match.deal_id is not None:
+            duplicate.activity = (
+                Activity.objects.filter(deal_id=match.deal_id, message_id=parsed.message_id)
+                .select_related("captured_mail")
+                .first()
+            )
+            duplicate.reason = "on the deal"
+        return duplicate
 
 
 def _store_email(parsed: ParsedMail, user, channel: str, match: Match, side: Side) -> CaptureResult:
     activity = None
-    if match.deal is not None:
-        activity = Activity.objects.filter(deal=match.deal, message_id=parsed.message_id).first()
-        if activity is None:
-            activity = _log_activity(
-                deal=match.deal,
-                user=user,
-                kind=Activity.Kind.EMAIL,
-                source=Activity.Source.EMAIL,
-                message_id=parsed.message_id,
-                occurred_at=parsed.sent_at,
-                notes=_notes(parsed.subject, parsed.text),
-                initiator=initiated_by(parsed.sender, side),
-                auto_reply=parsed.auto_reply,
-                thread_ids=[parsed.in_reply_to, *parsed.references],
-            )
-        elif hasattr(activity, "captured_mail"):
-            # Another user captured it first on this deal: one activity, not two.
-            return CaptureResult("duplicate", activity.captured_mail, activity, "on the deal")
+    if match.deal_id is not None:
+        activity = _log_activity(
+            deal_id=match.deal_id,
+            user=user,
+            kind=Activity.Kind.EMAIL,
+            source=Activity.Source.EMAIL,
+            message_id=parsed.message_id,
+            occurred_at=parsed.sent_at,
+            notes=_notes(parsed.subject, parsed.text),
+            initiator=initiated_by(parsed.sender, side),
+            auto_reply=parsed.auto_reply,
+            thread_ids=[parsed.in_reply_to, *parsed.references],
+        )
     mail = CapturedMail.objects.create(
         user=user,
         activity=activity,
@@ -226,11 +229,11 @@ def _capture_event(
     try:
         with transaction.atomic():
             activity = None
-            if match.deal is not None:
+            if match.deal_id is not None:
                 activity = Activity.objects.filter(
-                    deal=match.deal, message_id=event.key
+                    deal_id=match.deal_id, message_id=event.key
                 ).first() or _log_activity(
-                    deal=match.deal,
+                    deal_id=match.deal_id,
                     user=user,
                     kind=Activity.Kind.MEETING,
                     source=Activity.Source.CALENDAR,
@@ -317,7 +320,7 @@ def mail_assign(*, mail: CapturedMail, user, deal: Deal) -> Activity:
     activity = Activity.objects.filter(deal=deal, message_id=mail.message_id).first()
     if activity is None:
         activity = _log_activity(
-            deal=deal,
+            deal_id=deal.pk,
             user=user,
             kind=Activity.Kind.MEETING if calendar else Activity.Kind.EMAIL,
             source=Activity.Source.CALENDAR if calendar else Activity.Source.EMAIL,
@@ -457,8 +460,9 @@ def _import_one(raw, channel, user, deal_id, users, errors, number) -> str:
         errors.append(f"message {number}: no CRM user among its sender and recipients")
         return "no_user"
     try:
-        with transaction.atomic():
-            results = mail_capture(raw=raw, user=owner, channel=channel, deal_id=deal_id)
+        # No savepoint of our own: reading and matching write nothing, and each store
+        # has its own (mail_capture), so a refused message leaves the batch intact.
+        results = mail_capture(raw=raw, user=owner, channel=channel, deal_id=deal_id)
     except (MailTooLarge, MailUnreadable, MailRefused) as exc:
         errors.append(f"message {number}: {exc}")
         return "refused"

@@ -173,15 +173,22 @@ def build_smtp(handler: DropHandler, *, max_size: int = MAX_MESSAGE_BYTES) -> SM
 
 
 async def serve(
-    host: str, port: int, *, workers: int = DEFAULT_WORKERS, max_size: int = MAX_MESSAGE_BYTES
+    host: str,
+    port: int,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    max_size: int = MAX_MESSAGE_BYTES,
+    on_ready=None,
 ) -> None:
-    """Serve until cancelled (the management command's loop)."""
+    """Serve until cancelled (the management command's loop); `on_ready()` once bound."""
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mail-drop")
     handler = DropHandler(executor)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: build_smtp(handler, max_size=max_size), host=host, port=port
     )
+    if on_ready is not None:
+        on_ready()
     try:
         async with server:
             await server.serve_forever()

@@ -30,13 +30,17 @@ class Command(BaseCommand):
             # aiosmtpd logs every SMTP command at INFO: noise, and a cost per message.
             logging.getLogger("mail.log").setLevel(logging.WARNING)
 
+        def ready() -> None:
+            self.stdout.write(f"Mail drop listening on {host}:{port}")
+            self.stdout.flush()
+
         async def main() -> None:
-            task = asyncio.create_task(serve(host, port, workers=workers, max_size=max_size))
+            task = asyncio.create_task(
+                serve(host, port, workers=workers, max_size=max_size, on_ready=ready)
+            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, task.cancel)
-            self.stdout.write(f"Mail drop listening on {host}:{port}")
-            self.stdout.flush()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
