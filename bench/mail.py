@@ -220,7 +220,7 @@ def run_import(n: int, *, recompute_inline: bool = False) -> dict:
         path = tmp.name
     box = mailbox.mbox(path)
     box.lock()
-    for sender, raw in generate_messages(n, reps, buyers, run):
+    for _sender, raw in generate_messages(n, reps, buyers, run):
         box.add(raw)
     box.flush()
     box.unlock()
@@ -229,7 +229,8 @@ def run_import(n: int, *, recompute_inline: bool = False) -> dict:
     celery_app.conf.task_always_eager = recompute_inline
     try:
         t0 = time.perf_counter()
-        call_command("import_mail", path, stdout=open(os.devnull, "w"))
+        with open(os.devnull, "w") as devnull:
+            call_command("import_mail", path, stdout=devnull)
         elapsed = time.perf_counter() - t0
     finally:
         celery_app.conf.task_always_eager = eager
@@ -269,7 +270,7 @@ def run_smtp(
         "MAIL_DROP_ALLOWED_DOMAINS": DOMAIN,
         "MAIL_DROP_SECRET": SECRET,
     }
-    log = open(ROOT / "var" / "bench-mail-drop.log", "wb")
+    log = open(ROOT / "var" / "bench-mail-drop.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run_mail_drop", "--port", str(port)],
         cwd=ROOT,

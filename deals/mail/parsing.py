@@ -9,6 +9,7 @@ attachments (names noted, content dropped) and calendar parts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import hashlib
@@ -111,10 +112,8 @@ def _unfold(value: str) -> str:
 def _decode_words(value: str) -> str:
     value = _unfold(_bytes_safe(value))
     if "=?" in value:
-        try:
+        with contextlib.suppress(LookupError, UnicodeError, ValueError, HeaderParseError):
             value = str(make_header(decode_header(value)))
-        except (LookupError, UnicodeError, ValueError, HeaderParseError):
-            pass
     return " ".join(value.split())
 
 
