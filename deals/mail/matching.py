@@ -83,13 +83,50 @@ class Side:
         return any((user := self.users.get(p.address)) is not None and user.senior for p in people)
 
 
-def side_for(people: Iterable[Person]) -> Side:
+def side_for(people: Iterable[Person], cache: dict[str, User | None] | None = None) -> Side:
+    """Our side among `people`. An import passes `cache` (address → user or None) so a
+    10,000-message mbox does not look the same colleagues up 10,000 times."""
     addresses = {p.address for p in people}
     users: dict[str, User] = {}
-    if addresses:
-        for user in User.objects.filter(is_active=True, email__in=_cased(addresses)):
-            users[user.email.lower()] = user
+    missing = addresses if cache is None else {a for a in addresses if a not in cache}
+    if missing:
+        found = {
+            user.email.lower(): user
+            for user in User.objects.filter(is_active=True, email__in=_cased(missing))
+        }
+        if cache is not None:
+            cache.update({a: found.get(a) for a in missing})
+        users.update(found)
+    if cache is not None:
+        users.update({a: u for a in addresses if (u := cache.get(a)) is not None})
     return Side(domains=company_domains(), users=users)
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """An earlier mail of the thread, already an activity on a deal the user may change."""
+
+    activity_id: int
+    thread_id: int | None
+    deal_id: int
+    stage: str
+
+    @property
+    def root_id(self) -> int:
+        return self.thread_id or self.activity_id
+
+
+def thread_parents(*, user, thread_ids: Iterable[str]) -> list[Parent]:
+    """The logged mails a reply names in In-Reply-To/References, oldest first."""
+    thread_ids = [t for t in thread_ids if t]
+    if not thread_ids:
+        return []
+    rows = (
+        Activity.objects.filter(message_id__in=thread_ids[-20:], deal__in=_editable_deals(user))
+        .order_by("occurred_at", "id")
+        .values_list("id", "thread_id", "deal_id", "deal__stage")[:20]
+    )
+    return [Parent(*row) for row in rows]
 
 
 def _cased(addresses: Iterable[str]) -> list[str]:
@@ -128,7 +165,7 @@ def match_deal(
     participants: list[Person],
     side: Side,
     deal_id: int | None = None,
-    thread_ids: Iterable[str] = (),
+    parents: Iterable[Parent] = (),
 ) -> Match:
     deals = _editable_deals(user)
     if deal_id is not None:
@@ -136,16 +173,9 @@ def match_deal(
             raise MailRefused(f"No deal {deal_id} that you may log mail on.", smtp_code=550)
         return Match(deal_id, "address", [deal_id])
 
-    thread_ids = [t for t in thread_ids if t]
-    if thread_ids:
-        found = list(
-            Activity.objects.filter(message_id__in=thread_ids, deal__in=deals)
-            .values_list("deal_id", "deal__stage")
-            .distinct()[:20]
-        )
-        picked = _pick(found, "thread")
-        if picked is not None:
-            return picked
+    picked = _pick([(p.deal_id, p.stage) for p in parents], "thread")
+    if picked is not None:
+        return picked
 
     external = [p for p in participants if not side.is_company(p)]
     if not external:

@@ -20,7 +20,7 @@ from deals.services import _refresh_last_buyer_contact
 from deals.visibility import deal_edit_scope_q
 
 from .calendar import ParsedEvent
-from .matching import Match, Side, initiated_by, match_deal, side_for
+from .matching import Match, Parent, Side, initiated_by, match_deal, side_for, thread_parents
 from .parsing import ParsedMail, parse_message
 from .types import MailRefused, Person
 
@@ -61,18 +61,8 @@ def _notes(subject: str, text: str) -> str:
     return f"{subject}\n\n{text}".strip() if subject else text
 
 
-def _thread_root(deal_id: int, parsed_ids: list[str]) -> int | None:
-    if not parsed_ids:
-        return None
-    parent = (
-        Activity.objects.filter(deal_id=deal_id, message_id__in=parsed_ids)
-        .order_by("occurred_at", "id")
-        .values_list("id", "thread_id")
-        .first()
-    )
-    if parent is None:
-        return None
-    return parent[1] or parent[0]
+def _thread_root(deal_id: int, parents: list[Parent]) -> int | None:
+    return next((p.root_id for p in parents if p.deal_id == deal_id), None)
 
 
 def _log_activity(
@@ -87,7 +77,7 @@ def _log_activity(
     initiator: str,
     senior_present: bool = False,
     auto_reply: bool = False,
-    thread_ids: list[str] | None = None,
+    parents: list[Parent] | None = None,
 ) -> Activity:
     activity = Activity(
         deal_id=deal_id,
@@ -99,7 +89,7 @@ def _log_activity(
         notes=notes,
         senior_present=senior_present,
         auto_reply=auto_reply,
-        thread_id=_thread_root(deal_id, thread_ids or []),
+        thread_id=_thread_root(deal_id, parents or []),
         created_by=user,
     )
     activity.save()
@@ -115,7 +105,7 @@ def _log_activity(
 
 
 def mail_capture(
-    *, raw: bytes, user, channel: str, deal_id: int | None = None
+    *, raw: bytes, user, channel: str, deal_id: int | None = None, cache: dict | None = None
 ) -> list[CaptureResult]:
     """Parse, match and store one raw message (or .ics file) as `user` sees the deals.
 
@@ -128,7 +118,7 @@ def mail_capture(
             _capture_event(parsed=parsed, event=event, user=user, channel=channel, deal_id=deal_id)
             for event in parsed.events
         ]
-    return [_capture_email(parsed=parsed, user=user, channel=channel, deal_id=deal_id)]
+    return [_capture_email(parsed=parsed, user=user, channel=channel, deal_id=deal_id, cache=cache)]
 
 
 def _duplicate(user, message_id: str) -> CaptureResult:
@@ -142,23 +132,26 @@ def _duplicate(user, message_id: str) -> CaptureResult:
     )
 
 
-def _capture_email(*, parsed: ParsedMail, user, channel: str, deal_id: int | None) -> CaptureResult:
-    if CapturedMail.objects.filter(user=user, message_id=parsed.message_id).exists():
-        return _duplicate(user, parsed.message_id)
-    side = side_for(parsed.participants)
+def _capture_email(
+    *, parsed: ParsedMail, user, channel: str, deal_id: int | None, cache: dict | None = None
+) -> CaptureResult:
+    # No "seen it?" query first: a second delivery is rare, and the unique constraints
+    # (user, Message-ID) and (deal, Message-ID) refuse it below.
+    side = side_for(parsed.participants, cache)
+    parents = thread_parents(user=user, thread_ids=[parsed.in_reply_to, *parsed.references])
     match = match_deal(
         user=user,
         participants=parsed.participants,
         side=side,
         deal_id=deal_id,
-        thread_ids=[parsed.in_reply_to, *parsed.references],
+        parents=parents,
     )
     try:
         with transaction.atomic():
-            return _store_email(parsed, user, channel, match, side)
+            return _store_email(parsed, user, channel, match, side, parents)
     except IntegrityError:
-        # The same mail delivered twice at once (BCC and a forward, an SMTP retry), or
-        # already logged on the deal by another user: one activity, not two.
+        # The same mail delivered again or twice at once (BCC and a forward, an SMTP
+        # retry), or already logged on the deal by another user: one activity, not two.
         duplicate = _duplicate(user, parsed.message_id)
         if duplicate.mail is None and match.deal_id is not None:
             duplicate.activity = (
@@ -170,7 +163,9 @@ def _capture_email(*, parsed: ParsedMail, user, channel: str, deal_id: int | Non
         return duplicate
 
 
-def _store_email(parsed: ParsedMail, user, channel: str, match: Match, side: Side) -> CaptureResult:
+def _store_email(
+    parsed: ParsedMail, user, channel: str, match: Match, side: Side, parents: list[Parent]
+) -> CaptureResult:
     activity = None
     if match.deal_id is not None:
         activity = _log_activity(
@@ -183,7 +178,7 @@ def _store_email(parsed: ParsedMail, user, channel: str, match: Match, side: Sid
             notes=_notes(parsed.subject, parsed.text),
             initiator=initiated_by(parsed.sender, side),
             auto_reply=parsed.auto_reply,
-            thread_ids=[parsed.in_reply_to, *parsed.references],
+            parents=parents,
         )
     mail = CapturedMail.objects.create(
         user=user,
@@ -330,7 +325,7 @@ def mail_assign(*, mail: CapturedMail, user, deal: Deal) -> Activity:
             initiator=initiated_by(Person(mail.from_name, mail.from_address), side),
             senior_present=calendar and side.senior_among(people),
             auto_reply=mail.auto_reply,
-            thread_ids=[mail.in_reply_to, *mail.references],
+            parents=thread_parents(user=user, thread_ids=[mail.in_reply_to, *mail.references]),
         )
     mail.activity = activity
     mail.status = Status.ASSIGNED
@@ -462,7 +457,7 @@ def _import_one(raw, channel, user, deal_id, users, errors, number) -> str:
     try:
         # No savepoint of our own: reading and matching write nothing, and each store
         # has its own (mail_capture), so a refused message leaves the batch intact.
-        results = mail_capture(raw=raw, user=owner, channel=channel, deal_id=deal_id)
+        results = mail_capture(raw=raw, user=owner, channel=channel, deal_id=deal_id, cache=users)
     except (MailTooLarge, MailUnreadable, MailRefused) as exc:
         errors.append(f"message {number}: {exc}")
         return "refused"

@@ -83,6 +83,12 @@ class CapturedMail(models.Model):
                 name="captured_mail_inbox",
             ),
             models.Index(fields=["message_id"], name="captured_mail_message_id"),
+            # A mail that arrives after its reply adopts it by this.
+            models.Index(
+                fields=["in_reply_to"],
+                condition=~Q(in_reply_to=""),
+                name="captured_mail_in_reply_to",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -446,6 +446,10 @@ class Activity(TimeStamped):
         indexes = [
             models.Index(fields=["deal", "occurred_at"]),
             models.Index(fields=["deal", "initiated_by", "occurred_at"]),
+            # Threading looks a reply's In-Reply-To/References up by Message-ID.
+            models.Index(
+                fields=["message_id"], condition=~Q(message_id=""), name="activity_message_id"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
