@@ -427,7 +427,12 @@ class Activity(TimeStamped):
     # Message-ID (or "ics:<UID>") so a second delivery is the same activity, the first
     # mail of its thread, and whether it was an auto-reply (never the buyer answering).
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
-    message_id = models.CharField(max_length=500, blank=True, default="")
+    message_id = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="The captured mail's Message-ID (or ics:<UID> of an invite).",
+    )
     thread = models.ForeignKey(
         "self",
         null=True,
