@@ -422,26 +422,114 @@ def mail_import(
     channel: str,
     user=None,
     deal_id: int | None = None,
+    workers: int = 1,
 ) -> ImportSummary:
     """Capture many raw messages. With `user`, all as that user (an upload); without,
-    each as its own sender's CRM user would see it (import_mail)."""
-    from itertools import islice
+    each as its own sender's CRM user would see it (import_mail).
 
+    With `workers` > 1, threads share the work by conversation (a message's first
+    References id, else In-Reply-To, else its own Message-ID), so a thread's mails keep
+    their order in one worker; a reply that still reached the database before its parent
+    is linked by the parent's store, or by the final pass below.
+    """
     counts: dict[str, int] = {}
     errors: list[str] = []
     users: dict[str, object] = {}
-    iterator = iter(messages)
-    number = 0
+    if workers <= 1:
+        _import_sequence(enumerate(messages, 1), channel, user, deal_id, users, errors, counts)
+        return ImportSummary(counts=counts, errors=errors[:100])
+
+    import queue
+    import threading
+
+    from django.db import connection
+
+    queues: list[queue.Queue] = [queue.Queue(maxsize=IMPORT_BATCH_SIZE) for _ in range(workers)]
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work(q: queue.Queue) -> None:
+        mine: dict[str, int] = {}
+        my_errors: list[str] = []
+        try:
+            _import_sequence(iter(q.get, None), channel, user, deal_id, users, my_errors, mine)
+        except BaseException as exc:  # reported after the join, never swallowed
+            failures.append(exc)
+            while q.get() is not None:  # keep draining so the reader never blocks
+                pass
+        finally:
+            connection.close()
+            with lock:
+                for key, value in mine.items():
+                    counts[key] = counts.get(key, 0) + value
+                errors.extend(my_errors)
+
+    threads = [threading.Thread(target=work, args=(q,), daemon=True) for q in queues]
+    for thread in threads:
+        thread.start()
+    try:
+        for number, raw in enumerate(messages, 1):
+            queues[hash(_conversation_key(raw)) % workers].put((number, raw))
+    finally:
+        for q in queues:
+            q.put(None)
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
+    mail_relink_threads()
+    return ImportSummary(counts=counts, errors=errors[:100])
+
+
+def _conversation_key(raw) -> str:
+    if isinstance(raw, Exception):
+        return ""
+    from email.parser import BytesHeaderParser
+
+    from .parsing import _message_ids
+
+    headers = BytesHeaderParser().parsebytes(raw)
+    for name in ("References", "In-Reply-To", "Message-ID"):
+        ids = _message_ids(str(headers.get(name, "")))
+        if ids:
+            return ids[0]
+    return ""
+
+
+def _import_sequence(numbered, channel, user, deal_id, users, errors, counts) -> None:
+    from itertools import islice
+
     while True:
-        batch = list(islice(iterator, IMPORT_BATCH_SIZE))
+        batch = list(islice(numbered, IMPORT_BATCH_SIZE))
         if not batch:
-            break
+            return
         with transaction.atomic():
-            for raw in batch:
-                number += 1
+            for number, raw in batch:
                 outcome = _import_one(raw, channel, user, deal_id, users, errors, number)
                 counts[outcome] = counts.get(outcome, 0) + 1
-    return ImportSummary(counts=counts, errors=errors[:100])
+
+
+def mail_relink_threads() -> int:
+    """Link captured replies whose parent is on the same deal but who have no thread yet
+    (their parent was stored concurrently); returns how many were linked."""
+    linked = 0
+    orphans = (
+        Activity.objects.filter(thread__isnull=True, source=Activity.Source.EMAIL)
+        .exclude(captured_mail__in_reply_to="")
+        .filter(captured_mail__isnull=False)
+        .values_list("id", "deal_id", "captured_mail__in_reply_to")
+    )
+    for activity_id, deal_id, in_reply_to in orphans.iterator():
+        parent = (
+            Activity.objects.filter(deal_id=deal_id, message_id=in_reply_to)
+            .exclude(pk=activity_id)
+            .values_list("id", "thread_id")
+            .first()
+        )
+        if parent is not None:
+            Activity.objects.filter(pk=activity_id).update(thread=parent[1] or parent[0])
+            linked += 1
+    return linked
 
 
 def _import_one(raw, channel, user, deal_id, users, errors, number) -> str:

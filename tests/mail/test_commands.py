@@ -101,3 +101,35 @@ def test_run_mail_drop_command_serves_smtp(world):
         proc.wait(timeout=15)
         connection.close()
     assert proc.returncode == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_mail_with_workers_keeps_every_thread_linked(world, tmp_path):
+    import mailbox
+
+    path = tmp_path / "threads.mbox"
+    box = mailbox.mbox(str(path))
+    for t in range(8):
+        root = f"<t{t}-0@northwind.example>"
+        previous = root
+        for n in range(4):
+            mid = f"<t{t}-{n}@northwind.example>"
+            extra = f"In-Reply-To: {previous}\r\nReferences: {root}\r\n" if n else ""
+            sender, to = (
+                ("ann.lee@acme.example", "rita@northwind.example")
+                if n % 2
+                else ("rita@northwind.example", "ann.lee@acme.example")
+            )
+            box.add(raw_mail(sender=sender, to=to, message_id=mid, extra=extra))
+            previous = mid
+    box.flush()
+    box.close()
+    call_command("import_mail", str(path), "--workers", "3")
+    activities = {a.message_id: a for a in Activity.objects.all()}
+    assert len(activities) == 32
+    for t in range(8):
+        root = activities[f"<t{t}-0@northwind.example>"]
+        assert root.thread_id is None
+        for n in range(1, 4):
+            assert activities[f"<t{t}-{n}@northwind.example>"].thread_id == root.id
+    connection.close()

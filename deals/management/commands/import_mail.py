@@ -18,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument("--user", help="import every message as this username")
         parser.add_argument("--deal", type=int, help="log every message on this deal id")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="threads storing messages in parallel"
+        )
 
-    def handle(self, *args, files: list[str], user: str | None, deal: int | None, **options):
+    def handle(
+        self, *args, files: list[str], user: str | None, deal: int | None, workers: int, **options
+    ):
         owner = None
         if user:
             owner = User.objects.filter(username=user, is_active=True).first()
@@ -32,7 +37,11 @@ class Command(BaseCommand):
             except MailUnreadable as exc:
                 raise CommandError(str(exc)) from exc
             summary = mail_import(
-                messages=raw_messages(path, kind), channel="import", user=owner, deal_id=deal
+                messages=raw_messages(path, kind),
+                channel="import",
+                user=owner,
+                deal_id=deal,
+                workers=workers,
             )
             counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
             self.stdout.write(f"{path}: {summary.total} messages ({counts or 'none'})")
