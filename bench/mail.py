@@ -45,6 +45,9 @@ def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "winwin_crm.settings")
     os.environ.setdefault("MAIL_DROP_ALLOWED_DOMAINS", DOMAIN)
     os.environ.setdefault("MAIL_DROP_SECRET", SECRET)
+    # Production settings: DEBUG on would record every query of every message.
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
     import django
 
     django.setup()
@@ -202,15 +205,37 @@ def _invite(run: str, i: int, organizer: str, attendee: str, name: str, when: st
     ).encode()
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of a process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends on the bench database other than ours (the drop's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _counts(run: str) -> int:
     from deals.models import CapturedMail
 
     return CapturedMail.objects.filter(user__username__startswith=f"mailbench{run}").count()
 
 
-def run_import(n: int, *, recompute_inline: bool = False) -> dict:
+def run_import(n: int, *, workers: int = 1, recompute_inline: bool = False) -> dict:
     """Write `n` messages to an mbox and `import_mail` it; messages per second."""
     from django.core.management import call_command
+    from django.db import connection
 
     from winwin_crm.celery import app as celery_app
 
@@ -227,11 +252,19 @@ def run_import(n: int, *, recompute_inline: bool = False) -> dict:
     size = os.path.getsize(path)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = recompute_inline
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     try:
         t0 = time.perf_counter()
+        cpu0, db0 = time.process_time(), _proc_cpu(backend)
         with open(os.devnull, "w") as devnull:
-            call_command("import_mail", path, stdout=devnull)
+            call_command("import_mail", path, "--workers", str(workers), stdout=devnull)
         elapsed = time.perf_counter() - t0
+        app_cpu = time.process_time() - cpu0
+        # With workers, each thread has its own backend; only ours is measured then.
+        db_cpu = _proc_cpu(backend) - db0 if workers == 1 else None
     finally:
         celery_app.conf.task_always_eager = eager
         os.unlink(path)
@@ -242,6 +275,9 @@ def run_import(n: int, *, recompute_inline: bool = False) -> dict:
         "seconds": elapsed,
         "per_second": n / elapsed,
         "mbox_mb": size / 1e6,
+        "app_cpu_ms": app_cpu * 1000 / n,
+        "db_cpu_ms": db_cpu * 1000 / n if db_cpu is not None else None,
+        "workers": workers,
     }
 
 
@@ -292,12 +328,23 @@ def run_smtp(
                         errors.append(str(exc))
 
         threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
+        # One message first, so the drop's database connections exist to be measured.
+        first_sender, first_raw = messages[0]
+        with smtplib.SMTP("127.0.0.1", port, timeout=120) as smtp:
+            smtp.sendmail(first_sender, [user_drop_address(rep_ids[first_sender])], first_raw)
+        backends = _backend_pids()
         t0 = time.perf_counter()
+        drop0, client0 = _proc_cpu(proc.pid), time.process_time()
+        db0 = sum(_proc_cpu(pid) for pid in backends)
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
+        drop_cpu = _proc_cpu(proc.pid) - drop0
+        client_cpu = time.process_time() - client0
+        backends = sorted(set(backends) | set(_backend_pids()))
+        db_cpu = sum(_proc_cpu(pid) for pid in backends) - db0
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -310,6 +357,9 @@ def run_smtp(
         "per_second": n / elapsed,
         "clients": clients,
         "errors": len(errors),
+        "drop_cpu_ms": drop_cpu * 1000 / n,
+        "db_cpu_ms": db_cpu * 1000 / n,
+        "client_cpu_ms": client_cpu * 1000 / n,
     }
 
 
@@ -318,6 +368,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000, help="messages in the mbox")
     parser.add_argument("--smtp-messages", type=int, default=3_000)
     parser.add_argument("--clients", type=int, default=4, help="concurrent SMTP clients")
+    parser.add_argument("--workers", type=int, default=4, help="import_mail --workers")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--recompute-inline", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
@@ -330,10 +381,13 @@ def main() -> None:
     load_before = os.getloadavg()
     print(f"database: {connection.vendor}; load average {load_before[0]:.2f}")
     if not args.skip_import:
-        r = run_import(args.messages, recompute_inline=args.recompute_inline)
+        r = run_import(args.messages, workers=args.workers, recompute_inline=args.recompute_inline)
+        db = f", PostgreSQL {r['db_cpu_ms']:.1f} ms" if r["db_cpu_ms"] is not None else ""
         print(
-            f"import_mail: {r['messages']:,} messages ({r['mbox_mb']:.1f} MB mbox) in "
-            f"{r['seconds']:.1f} s = {r['per_second']:.0f} msg/s; {r['stored']:,} stored"
+            f"import_mail --workers {r['workers']}: {r['messages']:,} messages "
+            f"({r['mbox_mb']:.1f} MB mbox) in {r['seconds']:.1f} s = {r['per_second']:.0f} "
+            f"msg/s; {r['stored']:,} stored; CPU per message: import {r['app_cpu_ms']:.1f} ms"
+            f"{db}; load average {os.getloadavg()[0]:.2f}"
         )
     if not args.skip_smtp:
         r = run_smtp(
@@ -345,7 +399,9 @@ def main() -> None:
         print(
             f"SMTP drop: {r['messages']:,} messages from {r['clients']} clients in "
             f"{r['seconds']:.1f} s = {r['per_second']:.0f} msg/s; {r['stored']:,} stored, "
-            f"{r['errors']} errors"
+            f"{r['errors']} errors; CPU per message: drop {r['drop_cpu_ms']:.1f} ms, "
+            f"PostgreSQL {r['db_cpu_ms']:.1f} ms, clients {r['client_cpu_ms']:.1f} ms; "
+            f"load average {os.getloadavg()[0]:.2f}"
         )
     print(f"load average after {os.getloadavg()[0]:.2f}")
 

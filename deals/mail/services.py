@@ -8,6 +8,7 @@ is parsed, matched and deduplicated the same way whichever door it came through.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -452,7 +453,13 @@ def mail_import(
         mine: dict[str, int] = {}
         my_errors: list[str] = []
         try:
-            _import_sequence(iter(q.get, None), channel, user, deal_id, users, my_errors, mine)
+            # One transaction per message here: parallel batches would hold row locks
+            # on shared deals (last buyer contact) across many messages and deadlock.
+            for number, raw in iter(q.get, None):
+                outcome = _import_one_retrying(
+                    raw, channel, user, deal_id, users, my_errors, number
+                )
+                mine[outcome] = mine.get(outcome, 0) + 1
         except BaseException as exc:  # reported after the join, never swallowed
             failures.append(exc)
             while q.get() is not None:  # keep draining so the reader never blocks
@@ -507,6 +514,21 @@ def _import_sequence(numbered, channel, user, deal_id, users, errors, counts) ->
             for number, raw in batch:
                 outcome = _import_one(raw, channel, user, deal_id, users, errors, number)
                 counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def _import_one_retrying(raw, channel, user, deal_id, users, errors, number) -> str:
+    from django.db import OperationalError
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _import_one(raw, channel, user, deal_id, users, errors, number)
+        except OperationalError as exc:  # a deadlock or serialisation failure: try again
+            if attempt == 2:
+                errors.append(f"message {number}: {exc}")
+                return "failed"
+            time.sleep(0.05 * (attempt + 1))
+    return "failed"
 
 
 def mail_relink_threads() -> int:
