@@ -61,3 +61,8 @@ def running_drop():
         controller.stop()
         executor.shutdown(wait=True)
         db_settings["CONN_MAX_AGE"] = previous_max_age
+        # Eager tasks run in two threads at once can leave Celery's process-wide "inside
+        # a task" flag set (each restores what it saw); later tests call result.get().
+        from celery._state import _set_task_join_will_block
+
+        _set_task_join_will_block(False)
