@@ -56,7 +56,7 @@ def _deal_from_recipients(raw: bytes) -> int | None:
     from email.utils import getaddresses
 
     headers = BytesHeaderParser().parsebytes(raw)
-    values = []
+    values: list[str] = []
     for name in ("X-Original-To", "Delivered-To", "To", "Cc"):
         values.extend(str(v) for v in headers.get_all(name, []))
     for _name, address in getaddresses(values):

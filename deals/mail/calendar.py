@@ -56,6 +56,11 @@ def _as_datetime(value) -> dt.datetime | None:
     return None
 
 
+def _recurrence_text(value) -> str:
+    moment = _as_datetime(value) if value is not None else None
+    return moment.isoformat() if moment is not None else ""
+
+
 def parse_ics(data: bytes | str) -> tuple[str, list[ParsedEvent]]:
     """(METHOD, events) of an iCalendar stream."""
     from icalendar import Calendar
@@ -91,7 +96,7 @@ def parse_ics(data: bytes | str) -> tuple[str, list[ParsedEvent]]:
                 organizer=_person(component.get("ORGANIZER")),
                 attendees=people,
                 cancelled=method == "CANCEL" or status == "CANCELLED",
-                recurrence_id=_as_datetime(recurrence).isoformat() if recurrence else "",
+                recurrence_id=_recurrence_text(recurrence),
             )
         )
     return method, events

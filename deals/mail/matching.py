@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from deals.models import Activity, Deal
 from deals.visibility import deal_edit_scope_q
@@ -142,7 +142,7 @@ def _cased(addresses: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
-def _editable_deals(user) -> object:
+def _editable_deals(user) -> QuerySet[Deal]:
     return Deal.objects.filter(deal_edit_scope_q(user))
 
 

@@ -283,20 +283,20 @@ def _walk(msg: Message, out: _Walk) -> None:
     if ctype.startswith("multipart/"):
         parts = msg.get_payload()
         for part in parts if isinstance(parts, list) else []:
-            _walk(part, out)
+            _walk(part, out)  # type: ignore[arg-type]
         return
     if ctype == "message/rfc822":
         # Outlook forwards "as attachment": the original rides as message/rfc822.
         inner = msg.get_payload()
         if isinstance(inner, list) and inner:
-            out.forwarded.append(inner[0])
+            out.forwarded.append(inner[0])  # type: ignore[arg-type]
         return
     if ctype == "text/calendar":
-        out.calendars.append(msg.get_payload(decode=True) or b"")
+        out.calendars.append(msg.get_payload(decode=True) or b"")  # type: ignore[arg-type]
         return
     name = _attachment_name(msg)
     if ctype == "application/ics" or (name or "").lower().endswith(".ics"):
-        out.calendars.append(msg.get_payload(decode=True) or b"")
+        out.calendars.append(msg.get_payload(decode=True) or b"")  # type: ignore[arg-type]
         out.attachments.append(name or "invite.ics")
         return
     if name is not None and msg.get_content_disposition() != "inline":

@@ -43,9 +43,10 @@ def raw_messages(path: str | os.PathLike, kind: str) -> Iterator[bytes | Excepti
     box = mailbox.mbox(os.fspath(path), create=False)
     try:
         for key in box.iterkeys():
-            start, stop = box._toc[key]  # the mailbox module's own table of contents
+            # The mailbox module's own table of contents: sizes without reading messages.
+            start, stop = box._toc[key]  # type: ignore[attr-defined]
             if stop - start > MAX_MESSAGE_BYTES:
-                yield MailTooLarge(f"message {key + 1} is over the size cap")
+                yield MailTooLarge(f"message {key + 1} is over the size cap")  # type: ignore[operator]
                 continue
             # mboxrd escapes body lines starting "From " as ">From "; undo one level.
             yield _FROM_ESCAPE.sub(rb"\1", box.get_bytes(key, from_=False))

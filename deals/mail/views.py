@@ -32,14 +32,14 @@ def _own_inbox_mail(request: HttpRequest, pk: int) -> CapturedMail:
 def inbox(request: HttpRequest) -> HttpResponse:
     mails = list(selectors.mail_inbox(user=request.user)[: selectors.INBOX_LIMIT])
     for mail in mails:
-        mail.assign_form = AssignForm(
+        mail.assign_form = AssignForm(  # type: ignore[attr-defined]
             deals=selectors.mail_assignable_deals(user=request.user, mail=mail),
             prefix=f"m{mail.pk}",
         )
     return render(
         request,
         "mail/inbox.html",
-        {"nav": "mail", "mails": mails, "drop_address": user_drop_address(request.user.pk)},
+        {"nav": "mail", "mails": mails, "drop_address": user_drop_address(request.user.pk or 0)},
     )
 
 
@@ -72,7 +72,7 @@ def discard(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def activity_mail(request: HttpRequest, activity_id: int) -> HttpResponse:
     mail = selectors.mail_for_activity(user=request.user, activity_id=activity_id)
-    if mail is None:
+    if mail is None or mail.activity is None:
         raise Http404("No such mail.")
     deal = mail.activity.deal
     return render(
@@ -90,12 +90,12 @@ def activity_mail(request: HttpRequest, activity_id: int) -> HttpResponse:
 @require_POST
 def activity_mail_delete(request: HttpRequest, activity_id: int) -> HttpResponse:
     mail = selectors.mail_for_activity(user=request.user, activity_id=activity_id)
-    if mail is None:
+    if mail is None or mail.activity is None:
         raise Http404("No such mail.")
     deal = mail.activity.deal
     # Visible but not yours answers 403 (the service raises PermissionDenied); the
     # activity's deletion cascades to the captured mail and its text.
-    deal_services.activity_delete(activity=mail.activity, user=request.user)
+    deal_services.activity_delete(activity=mail.activity, user=request.user)  # type: ignore[arg-type]
     messages.success(request, "The mail and its stored text are deleted.")
     return redirect(reverse("deals:deal_detail", args=[deal.pk]) + "#section-activities")
 
@@ -109,7 +109,9 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     form = MailUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("file", ["Upload a file."])))
+        messages.error(
+            request, " ".join(str(e) for e in form.errors.get("file") or ["Upload a file."])
+        )
         return redirect(back)
     upload_file = form.cleaned_data["file"]
     try:
