@@ -301,11 +301,20 @@ class DealEditForm(forms.Form):
         required=False, widget=DateInput(), label="Expected close"
     )
     currency = forms.CharField(max_length=3)
+    language = forms.ChoiceField(
+        choices=[("en", "English"), ("de", "Deutsch")],  # Deal.language's choices
+        required=False,  # left out of a post: the deal keeps its language
+        label="Buyer's language",
+        help_text="The buyer room and its emails use it.",
+    )
     notes_for_delivery = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Notes for delivery"
     )
 
     clean_currency = DealCreateForm.clean_currency
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or self.initial.get("language") or "en"
 
     @classmethod
     def for_deal(cls, deal, data=None):
@@ -314,6 +323,7 @@ class DealEditForm(forms.Form):
             "title": deal.title,
             "expected_close_date": deal.expected_close_date,
             "currency": deal.currency,
+            "language": deal.language,
             "notes_for_delivery": deal.notes_for_delivery,
         }
         return cls(data=data, initial=initial, prefix="deal")

@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("dashboard/", include("deals.dashboard.api_urls")),
     path("", include("deals.imports.api_urls")),
     path("", include("handoff.api_urls")),
+    path("", include("deals.buyer_room.api_urls")),
     path("", include("deals.mail.api_urls")),
 ]
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("dashboard/", include("deals.dashboard.urls")),
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
+    path("", include("deals.buyer_room.urls")),  # /buyer/<token>/ and the rep's share actions
     path("mail/", include("deals.mail.urls")),
 ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deals', '0009_import_sources'),
+        ('deals', '0010_buyer_room_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
