@@ -125,7 +125,9 @@ class BuyerMilestoneAdmin(admin.ModelAdmin):
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
     list_display = ["deal", "kind", "initiated_by", "occurred_at", "close_attempt"]
-    list_filter = ["kind", "initiated_by", "close_attempt", "senior_present", "occurred_at"]
+    list_filter = [
+        "kind", "source", "initiated_by", "close_attempt", "senior_present", "occurred_at",
+    ]  # fmt: skip
     search_fields = ["notes", "deal__title"]
     autocomplete_fields = ["deal", "created_by"]
     list_select_related = ["deal"]
@@ -169,6 +171,7 @@ def _import_area_admin(module: str) -> None:
 
 _import_area_admin("deals.health.admin")
 _import_area_admin("deals.imports.admin")
+_import_area_admin("deals.mail.admin")
 
 
 class MinimalFlagAdmin(admin.ModelAdmin):

@@ -641,7 +641,9 @@ ACTIVITY_FIELDS = (
 def _refresh_last_buyer_contact(deal_id: int) -> None:
     # Denormalised for the deal list and the stale rule: the latest buyer-initiated touch.
     latest = (
-        Activity.objects.filter(deal_id=OuterRef("pk"), initiated_by=Activity.InitiatedBy.BUYER)
+        Activity.objects.filter(
+            deal_id=OuterRef("pk"), initiated_by=Activity.InitiatedBy.BUYER, auto_reply=False
+        )
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )

@@ -202,7 +202,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Autodiscovery finds only <app>.tasks; these live elsewhere (the project, a subpackage).
-CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks", "winwin_crm.notifications.tasks"]
+CELERY_IMPORTS = [
+    "winwin_crm.tasks",
+    "deals.imports.tasks",
+    "deals.mail.tasks",
+    "winwin_crm.notifications.tasks",
+]
 CELERY_BEAT_SCHEDULE = {
     "health-sweep-hourly": {
         "task": "deals.tasks.health_sweep_task",
@@ -216,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "winwin_crm.notifications.tasks.handoff_reminders_task",
         "schedule": crontab(minute="*/15"),
     },
+    "mail-purge-daily": {
+        "task": "deals.mail.tasks.mail_purge_task",
+        "schedule": crontab(minute=23, hour=3),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------
@@ -224,6 +233,20 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 # address people reach the app at.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WinWin CRM <noreply@winwin.local>")
+
+# --- Captured mail (deals/mail/) -------------------------------------------------------
+# Addresses are deal+ID@ and u.<user id>.<signature>@ this domain.
+MAIL_DROP_DOMAIN = env.str("MAIL_DROP_DOMAIN", default="mail.winwin.test")
+# Senders' domains the drop accepts (the company's); empty = the domains of active users.
+MAIL_DROP_ALLOWED_DOMAINS = [d.lower() for d in env.list("MAIL_DROP_ALLOWED_DOMAINS", default=[])]
+# Signs the per-user and per-deal drop addresses (defaults to SECRET_KEY).
+MAIL_DROP_SECRET = env.str("MAIL_DROP_SECRET", default="")
+# A mail provider's inbound webhook posts to /api/v1/mail/ with this in X-Mail-Secret.
+MAIL_WEBHOOK_SECRET = env.str("MAIL_WEBHOOK_SECRET", default="")
+# Unassigned and discarded mail is deleted after this many days.
+MAIL_INBOX_RETENTION_DAYS = env.int("MAIL_INBOX_RETENTION_DAYS", default=30)
+# SMTP AUTH over plain TCP is refused unless this is on (a drop behind TLS termination).
+MAIL_DROP_AUTH_REQUIRE_TLS = env.bool("MAIL_DROP_AUTH_REQUIRE_TLS", default=not DEBUG)
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

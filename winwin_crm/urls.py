@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("deals.imports.api_urls")),
     path("", include("handoff.api_urls")),
     path("", include("deals.buyer_room.api_urls")),
+    path("", include("deals.mail.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("handoffs/", include("handoff.urls")),
     path("", include("deals.buyer_room.urls")),  # /buyer/<token>/ and the rep's share actions
     path("notifications/", include("winwin_crm.notifications.urls")),
+    path("mail/", include("deals.mail.urls")),
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"

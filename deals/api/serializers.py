@@ -541,10 +541,16 @@ class ActivitySerializer(DocumentedModelSerializer):
         fields = [
             "id", "deal", "kind", "initiated_by", "occurred_at", "notes", "close_attempt",
             "senior_present", "created_by", "created_at", "updated_at",
+            "source", "message_id", "thread", "auto_reply",
         ]  # fmt: skip
-        read_only_fields = ["created_by", "created_at", "updated_at"]
+        # Captured mail sets these (deals/mail/); typed activities are "manual".
+        read_only_fields = [
+            "created_by", "created_at", "updated_at", "source", "message_id", "thread",
+            "auto_reply",
+        ]  # fmt: skip
         create_only_fields = ["deal"]
         help_texts = {
+            "source": "manual, email, calendar, buyer_room or import.",
             "kind": "call, email, meeting, note or support request.",
             "initiated_by": "Who started it: the rep or the buyer.",
             "occurred_at": "When it happened.",

@@ -254,6 +254,7 @@ def _buyer_activity(visit: BuyerVisit, notes: str, at: dt.datetime) -> Activity:
     activity = Activity(
         deal=visit.deal,
         kind=Activity.Kind.BUYER_ROOM,
+        source=Activity.Source.BUYER_ROOM,
         initiated_by=Activity.InitiatedBy.BUYER,
         occurred_at=at,
         notes=f"Buyer room — {visit.contact.name}: {notes}",

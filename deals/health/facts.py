@@ -113,6 +113,10 @@ class ActivityFact:
     notes: str
     close_attempt: bool
     senior_present: bool
+    # Captured mail: where it came from, its thread's first activity, an auto-reply.
+    source: str = "manual"
+    thread_id: int | None = None
+    auto_reply: bool = False
 
 
 @dataclass(slots=True)
@@ -311,6 +315,9 @@ def load_facts(
             "notes",
             "close_attempt",
             "senior_present",
+            "source",
+            "thread_id",
+            "auto_reply",
         )
     ):
         facts[deal_id].activities.append(ActivityFact(*values))

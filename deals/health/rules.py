@@ -27,12 +27,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 
 from deals import pricing
 from deals.models import Deal, HealthPolicy, Severity, Side
 
-from .facts import DealFacts, PulseFact
+from .facts import ActivityFact, DealFacts, PulseFact
 
 PRESSURE_PREMATURE_CLOSE = "PRESSURE_PREMATURE_CLOSE"
 PRESSURE_CHASING = "PRESSURE_CHASING"
@@ -167,25 +168,31 @@ def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -
         return None
     since = now - dt.timedelta(days=policy.chasing_window_days)
     in_window = [a for a in facts.activities if since <= a.occurred_at <= now]
-    if any(a.initiated_by == "buyer" for a in in_window):
+    # An out-of-office answer is not the buyer replying (captured mail marks it).
+    if any(a.initiated_by == "buyer" and not a.auto_reply for a in in_window):
         return None
     rep_touches = [a for a in in_window if a.initiated_by == "rep"]
     if len(rep_touches) < policy.chasing_count:
         return None
+    evidence = {
+        "activity_ids": [a.id for a in rep_touches],
+        "first_at": _iso(rep_touches[-1].occurred_at),
+        "last_at": _iso(rep_touches[0].occurred_at),
+        "count": len(rep_touches),
+        "threshold": policy.chasing_count,
+        "window_days": policy.chasing_window_days,
+    }
+    # Captured mail threads that got no reply in the window (manual notes have none).
+    threads = sorted({a.thread_id or a.id for a in rep_touches if a.source == "email"})
+    if threads:
+        evidence["unanswered_thread_ids"] = threads
     return FlagResult(
         PRESSURE_CHASING,
         Severity.WARNING,
         f"{len(rep_touches)} follow-ups in {policy.chasing_window_days} days with no reply "
         "from the buyer; pause the chasing and offer something useful, or ask whether the "
         "timing still suits them.",
-        {
-            "activity_ids": [a.id for a in rep_touches],
-            "first_at": _iso(rep_touches[-1].occurred_at),
-            "last_at": _iso(rep_touches[0].occurred_at),
-            "count": len(rep_touches),
-            "threshold": policy.chasing_count,
-            "window_days": policy.chasing_window_days,
-        },
+        evidence,
     )
 
 
@@ -247,6 +254,10 @@ def pressure_language(
     for a in written:
         if a.occurred_at > now:
             continue
+        if a.source in CAPTURED_SOURCES:
+            # Reversed with the rest below, so a mail's sentences end up in reading order.
+            matches.extend(reversed(_mail_matches(a, pattern)))
+            continue
         found = {" ".join(m.group(0).lower().split()) for m in pattern.finditer(a.notes)}
         matches.extend(
             {"activity_id": a.id, "phrase": phrase, "occurred_at": _iso(a.occurred_at)}
@@ -263,6 +274,34 @@ def pressure_language(
         "buyer time to decide on value rather than urgency.",
         {"matches": matches, "phrases": phrases},
     )
+
+
+CAPTURED_SOURCES = ("email", "calendar")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
+
+
+def _mail_matches(activity: ActivityFact, pattern: re.Pattern) -> list[dict]:
+    """Deadline phrases in a captured mail, each with the sentence it sits in and a link
+    to the mail, so the rep sees what was actually sent."""
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for sentence in _SENTENCE_END.split(activity.notes):
+        sentence = " ".join(sentence.split())
+        for m in pattern.finditer(sentence):
+            phrase = " ".join(m.group(0).lower().split())
+            if (phrase, sentence) in seen:
+                continue
+            seen.add((phrase, sentence))
+            out.append(
+                {
+                    "activity_id": activity.id,
+                    "phrase": phrase,
+                    "occurred_at": _iso(activity.occurred_at),
+                    "sentence": sentence[:300],
+                    "mail_url": reverse("mail:activity_mail", args=[activity.id]),
+                }
+            )
+    return out
 
 
 def pressure_close_date_pulled(
@@ -522,7 +561,11 @@ def relationship_stale(
     if not facts.deal.is_open:
         return None
     last = next(
-        (a for a in facts.activities if a.initiated_by == "buyer" and a.occurred_at <= now),
+        (
+            a
+            for a in facts.activities
+            if a.initiated_by == "buyer" and not a.auto_reply and a.occurred_at <= now
+        ),
         None,
     )
     since = last.occurred_at if last else facts.deal.created_at

@@ -15,6 +15,7 @@ from .health import (
     Side,
 )
 from .imports import ImportJob
+from .mail import CapturedMail
 from .sales import (
     Activity,
     BuyerMilestone,
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_PRESSURE_PHRASES",
     "Activity",
     "BuyerMilestone",
+    "CapturedMail",
     "Commitment",
     "Concession",
     "Contact",

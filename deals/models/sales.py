@@ -423,6 +423,13 @@ class Activity(TimeStamped):
         REP = "rep", "Rep"
         BUYER = "buyer", "Buyer"
 
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Typed by hand"
+        EMAIL = "email", "From mail"
+        CALENDAR = "calendar", "From a calendar invite"
+        BUYER_ROOM = "buyer_room", "From the buyer room"
+        IMPORT = "import", "Imported"
+
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     initiated_by = models.CharField(max_length=5, choices=InitiatedBy.choices)
@@ -441,6 +448,27 @@ class Activity(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Captured mail and calendar (deals/mail/): where the activity came from, the mail's
+    # Message-ID (or "ics:<UID>") so a second delivery is the same activity, the first
+    # mail of its thread, and whether it was an auto-reply (never the buyer answering).
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
+    message_id = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="The captured mail's Message-ID (or ics:<UID> of an invite).",
+    )
+    thread = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="thread_replies",
+        help_text="The first captured mail of this mail's thread (In-Reply-To/References).",
+    )
+    auto_reply = models.BooleanField(
+        default=False, help_text="An out-of-office or other automatic reply."
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -448,6 +476,17 @@ class Activity(TimeStamped):
         indexes = [
             models.Index(fields=["deal", "occurred_at"]),
             models.Index(fields=["deal", "initiated_by", "occurred_at"]),
+            # Threading looks a reply's In-Reply-To/References up by Message-ID.
+            models.Index(
+                fields=["message_id"], condition=~Q(message_id=""), name="activity_message_id"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deal", "message_id"],
+                condition=~Q(message_id=""),
+                name="activity_one_per_message_id",
+            )
         ]
 
     def __str__(self):

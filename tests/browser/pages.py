@@ -39,9 +39,22 @@ def _handoff(**filters) -> int:
     return Handoff.objects.filter(**filters).order_by("pk").values_list("pk", flat=True).first()
 
 
+def _buyer_room() -> str:
+    """A fresh link to the buyer room of a demo deal that has one (a share per visit)."""
+    from deals.buyer_room import services
+    from deals.buyer_room.models import BuyerShare
+
+    share = BuyerShare.objects.select_related("deal__owner", "contact").order_by("pk").first()
+    _, token = services.buyer_share_create(
+        deal=share.deal, contact=share.contact, user=share.deal.owner, send_email=False
+    )
+    return f"/buyer/{token}/"
+
+
 PAGES: dict[str, list[Page]] = {
     "anonymous": [
         Page("login", lambda: "/accounts/login/"),
+        Page("buyer-room", _buyer_room),
     ],
     "rep": [
         Page("my-deals", lambda: "/deals/"),
@@ -57,6 +70,7 @@ PAGES: dict[str, list[Page]] = {
         Page("handoff-draft", lambda: f"/handoffs/{_handoff(rep__username='rita')}/"),
         Page("notifications", lambda: "/notifications/"),
         Page("notification-settings", lambda: "/notifications/settings/"),
+        Page("mail-inbox", lambda: "/mail/"),
         Page("not-found", lambda: "/deals/999999999/"),
     ],
     "manager": [

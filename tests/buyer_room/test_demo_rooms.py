@@ -24,6 +24,7 @@ def test_two_demo_deals_have_rooms_with_buyer_activity(client):
     change = BuyerNeedChange.objects.get(need__deal=oversold)
     assert (change.importance_before, change.importance_after) == (3, 1)
     assert oversold.activities.filter(kind="buyer_room", initiated_by="buyer").count() == 3
+    assert not oversold.activities.filter(kind="buyer_room").exclude(source="buyer_room").exists()
 
     pulse = BuyerPulse.objects.get(deal=pushed)
     assert pulse.felt_pushed

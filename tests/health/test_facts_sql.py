@@ -50,6 +50,19 @@ def rich_deal():
             close_attempt=hours == 1,
             senior_present=True,
         )
+    # Captured mail: its source, thread and auto-reply mark are facts too.
+    first_mail = f.ActivityFactory(
+        deal=deal, kind="email", source="email", message_id="<a@acme.example>"
+    )
+    f.ActivityFactory(
+        deal=deal,
+        kind="email",
+        source="email",
+        initiated_by="buyer",
+        message_id="<b@acme.example>",
+        thread=first_mail,
+        auto_reply=True,
+    )
     f.ConcessionFactory(deal=deal, kind="price_cut", amount=Decimal("1234.56"), in_exchange_for="")
     f.ConcessionFactory(deal=deal)
     f.CommitmentFactory(deal=deal, due_date=None)

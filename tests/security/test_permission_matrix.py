@@ -362,6 +362,20 @@ MATRIX: dict[str, Entry] = {
     "notifications:mark_all_read": Entry(_none, ("POST",), LIST),
     "notifications:open": Entry(_pk("notification"), ("GET",)),
     "notifications:mark_read": Entry(_pk("notification"), ("POST",)),
+    # --- captured mail (deals/mail/) ----------------------------------------------------
+    "mail-capture": Entry(_none, ("POST",), LIST),
+    "mail:inbox": Entry(_none, ("GET",), LIST),
+    "mail:activity_mail": Entry(lambda w: {"activity_id": w.objs["mail_activity"].pk}, ("GET",)),
+    "mail:activity_mail_delete": Entry(
+        lambda w: {"activity_id": w.objs["mail_activity"].pk}, ("POST",)
+    ),
+    "mail:assign": Entry(
+        _pk("inbox_mail"),
+        ("POST",),
+        payload=lambda w: {f"m{w.objs['inbox_mail'].pk}-deal": w.objs["deal"].pk},
+    ),
+    "mail:discard": Entry(_pk("inbox_mail"), ("POST",)),
+    "mail:upload": _deal_page({}),
     "handoff:queue": Entry(_none, ("GET",), LIST),
     "handoff:detail": _handoff_page(("GET",)),
     "handoff:submit": _handoff_page(),

@@ -75,6 +75,19 @@ def build_world() -> World:
     o["line_item"] = f.LineItemFactory(deal=deal, name=f"{MARKER} item", needs=[o["need"]])
     o["milestone"] = f.BuyerMilestoneFactory(deal=deal, title=f"{MARKER} milestone")
     o["activity"] = f.ActivityFactory(deal=deal, notes=f"{MARKER} activity")
+    # Captured mail (deals/mail/): one logged on the deal, one waiting in the inbox.
+    o["mail_activity"] = f.ActivityFactory(
+        deal=deal, kind="email", source="email", message_id="<w@a>", notes=f"{MARKER} mail"
+    )
+    o["captured_mail"] = m.CapturedMail.objects.create(
+        user=owner, activity=o["mail_activity"], status="assigned", channel="api",
+        message_id="<w@a>", subject=f"{MARKER} mail", text=f"{MARKER} mail",
+        sent_at=timezone.now(),
+    )  # fmt: skip
+    o["inbox_mail"] = m.CapturedMail.objects.create(
+        user=owner, status="inbox", channel="api", message_id="<w@b>",
+        subject=f"{MARKER} inbox", text=f"{MARKER} inbox", sent_at=timezone.now(),
+    )  # fmt: skip
     o["concession"] = f.ConcessionFactory(deal=deal, description=f"{MARKER} concession")
     o["commitment"] = f.CommitmentFactory(deal=deal, description=f"{MARKER} commitment")
     o["disclosure"] = f.DisclosureFactory(deal=deal, description=f"{MARKER} disclosure")

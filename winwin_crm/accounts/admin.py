@@ -7,7 +7,8 @@ from .models import Team, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
-    list_filter = ("groups", "is_staff", "is_active", "teams")
+    list_filter = ("groups", "is_staff", "is_active", "teams", "senior")
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Selling", {"fields": ("senior",)}))  # type: ignore[misc]
 
 
 @admin.register(Team)

@@ -6,6 +6,11 @@ from django.db import models
 class User(AbstractUser):
     """A person using WinWin CRM. Roles are the groups `rep`, `manager` and `delivery`."""
 
+    senior = models.BooleanField(
+        default=False,
+        help_text="A senior seller (VP, executive): on a calendar invite, sets senior present.",
+    )
+
     class Meta:
         ordering = ["username"]
 

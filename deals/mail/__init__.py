@@ -1,0 +1,1 @@
+"""Captured email and calendar: the SMTP drop, parsing, matching, inbox and imports."""

@@ -1,0 +1,574 @@
+"""Writes of captured mail: a raw message becomes an activity on its deal, or waits in
+the user's inbox; assign, discard, delete and the retention purge.
+
+Every entry point (SMTP drop, API, upload, import_mail) calls `mail_capture`, so a mail
+is parsed, matched and deduplicated the same way whichever door it came through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from deals.health.queue import health_recompute_on_commit
+from deals.models import Activity, CapturedMail, Deal
+from deals.services import _refresh_last_buyer_contact
+from deals.visibility import deal_edit_scope_q
+
+from .calendar import ParsedEvent
+from .matching import Match, Parent, Side, initiated_by, match_deal, side_for, thread_parents
+from .parsing import ParsedMail, parse_message
+from .types import MailRefused, Person
+
+Status = CapturedMail.Status
+
+
+@dataclass
+class CaptureResult:
+    """What happened to one message (or one event of an invite)."""
+
+    outcome: str  # logged, inbox, duplicate, updated, cancelled
+    mail: CapturedMail | None = None
+    activity: Activity | None = None
+    reason: str = ""
+
+    @property
+    def deal_id(self) -> int | None:
+        return self.activity.deal_id if self.activity else None
+
+
+def _person_list(people: list[Person]) -> list[str]:
+    return [str(p) for p in people][:50]
+
+
+def _people_from(stored: list[str]) -> list[Person]:
+    from email.utils import parseaddr
+
+    out = []
+    for value in stored:
+        name, address = parseaddr(value)
+        if "@" in address:
+            out.append(Person(name, address.lower()))
+    return out
+
+
+def _notes(subject: str, text: str) -> str:
+    # The subject is part of what was said ("Final offer — sign by Friday").
+    return f"{subject}\n\n{text}".strip() if subject else text
+
+
+def _thread_root(deal_id: int, parents: list[Parent]) -> int | None:
+    return next((p.root_id for p in parents if p.deal_id == deal_id), None)
+
+
+def _log_activity(
+    *,
+    deal_id: int,
+    user,
+    kind: str,
+    source: str,
+    message_id: str,
+    occurred_at: dt.datetime,
+    notes: str,
+    initiator: str,
+    senior_present: bool = False,
+    auto_reply: bool = False,
+    parents: list[Parent] | None = None,
+) -> Activity:
+    activity = Activity(
+        deal_id=deal_id,
+        kind=kind,
+        source=source,
+        message_id=message_id,
+        initiated_by=initiator,
+        occurred_at=occurred_at,
+        notes=notes,
+        senior_present=senior_present,
+        auto_reply=auto_reply,
+        thread_id=_thread_root(deal_id, parents or []),
+        created_by=user,
+    )
+    activity.save()
+    if kind == Activity.Kind.EMAIL:
+        # A reply that arrived before the mail it answers: link it now.
+        Activity.objects.filter(
+            deal_id=deal_id, thread__isnull=True, captured_mail__in_reply_to=message_id
+        ).exclude(pk=activity.pk).update(thread=activity.thread_id or activity.pk)
+    if initiator == Activity.InitiatedBy.BUYER and not auto_reply:
+        _refresh_last_buyer_contact(deal_id)
+    health_recompute_on_commit(deal_id=deal_id)
+    return activity
+
+
+def mail_capture(
+    *, raw: bytes, user, channel: str, deal_id: int | None = None, cache: dict | None = None
+) -> list[CaptureResult]:
+    """Parse, match and store one raw message (or .ics file) as `user` sees the deals.
+
+    Raises MailTooLarge / MailUnreadable for what cannot be read, and MailRefused for
+    a deal the user may not log mail on.
+    """
+    parsed = parse_message(raw)
+    if parsed.events:
+        return [
+            _capture_event(parsed=parsed, event=event, user=user, channel=channel, deal_id=deal_id)
+            for event in parsed.events
+        ]
+    return [_capture_email(parsed=parsed, user=user, channel=channel, deal_id=deal_id, cache=cache)]
+
+
+def _duplicate(user, message_id: str) -> CaptureResult:
+    existing = (
+        CapturedMail.objects.filter(user=user, message_id=message_id)
+        .select_related("activity")
+        .first()
+    )
+    return CaptureResult(
+        "duplicate", existing, existing.activity if existing else None, "already captured"
+    )
+
+
+def _capture_email(
+    *, parsed: ParsedMail, user, channel: str, deal_id: int | None, cache: dict | None = None
+) -> CaptureResult:
+    # No "seen it?" query first: a second delivery is rare, and the unique constraints
+    # (user, Message-ID) and (deal, Message-ID) refuse it below.
+    side = side_for(parsed.participants, cache)
+    parents = thread_parents(user=user, thread_ids=[parsed.in_reply_to, *parsed.references])
+    match = match_deal(
+        user=user,
+        participants=parsed.participants,
+        side=side,
+        deal_id=deal_id,
+        parents=parents,
+    )
+    try:
+        with transaction.atomic():
+            return _store_email(parsed, user, channel, match, side, parents)
+    except IntegrityError:
+        # The same mail delivered again or twice at once (BCC and a forward, an SMTP
+        # retry), or already logged on the deal by another user: one activity, not two.
+        duplicate = _duplicate(user, parsed.message_id)
+        if duplicate.mail is None and match.deal_id is not None:
+            duplicate.activity = (
+                Activity.objects.filter(deal_id=match.deal_id, message_id=parsed.message_id)
+                .select_related("captured_mail")
+                .first()
+            )
+            duplicate.reason = "on the deal"
+        return duplicate
+
+
+def _store_email(
+    parsed: ParsedMail, user, channel: str, match: Match, side: Side, parents: list[Parent]
+) -> CaptureResult:
+    activity = None
+    if match.deal_id is not None:
+        activity = _log_activity(
+            deal_id=match.deal_id,
+            user=user,
+            kind=Activity.Kind.EMAIL,
+            source=Activity.Source.EMAIL,
+            message_id=parsed.message_id,
+            occurred_at=parsed.sent_at,
+            notes=_notes(parsed.subject, parsed.text),
+            initiator=initiated_by(parsed.sender, side),
+            auto_reply=parsed.auto_reply,
+            parents=parents,
+        )
+    mail = CapturedMail.objects.create(
+        user=user,
+        activity=activity,
+        status=Status.ASSIGNED if activity else Status.INBOX,
+        kind=CapturedMail.Kind.EMAIL,
+        channel=channel,
+        message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        subject=parsed.subject,
+        from_name=(parsed.sender.name if parsed.sender else "")[:200],
+        from_address=parsed.sender.address if parsed.sender else "",
+        to_addresses=_person_list(parsed.to),
+        cc_addresses=_person_list(parsed.cc),
+        sent_at=parsed.sent_at,
+        text=parsed.text,
+        attachment_names=parsed.attachment_names,
+        auto_reply=parsed.auto_reply,
+        forwarded_by=parsed.forwarded_by.address if parsed.forwarded_by else "",
+        candidate_deal_ids=match.candidate_ids,
+        size_bytes=parsed.size,
+    )
+    return CaptureResult("logged" if activity else "inbox", mail, activity, match.reason)
+
+
+def _capture_event(
+    *, parsed: ParsedMail, event: ParsedEvent, user, channel: str, deal_id: int | None
+) -> CaptureResult:
+    people = [p for p in (event.organizer, *event.attendees) if p is not None]
+    existing = (
+        CapturedMail.objects.filter(user=user, message_id=event.key)
+        .select_related("activity")
+        .first()
+    )
+    if existing is not None:
+        return _update_event(existing, event, people)
+    if event.cancelled:
+        return CaptureResult("cancelled", reason="an event we never logged")
+    side = side_for(people)
+    match = match_deal(user=user, participants=people, side=side, deal_id=deal_id)
+    text = event.description.strip()
+    try:
+        with transaction.atomic():
+            activity = None
+            if match.deal_id is not None:
+                activity = Activity.objects.filter(
+                    deal_id=match.deal_id, message_id=event.key
+                ).first() or _log_activity(
+                    deal_id=match.deal_id,
+                    user=user,
+                    kind=Activity.Kind.MEETING,
+                    source=Activity.Source.CALENDAR,
+                    message_id=event.key,
+                    occurred_at=event.start,
+                    notes=_notes(event.summary, text),
+                    initiator=initiated_by(event.organizer, side),
+                    senior_present=side.senior_among(people),
+                )
+            mail = CapturedMail.objects.create(
+                user=user,
+                activity=activity,
+                status=Status.ASSIGNED if activity else Status.INBOX,
+                kind=CapturedMail.Kind.CALENDAR,
+                channel=channel,
+                message_id=event.key,
+                subject=event.summary,
+                from_name=(event.organizer.name if event.organizer else "")[:200],
+                from_address=event.organizer.address if event.organizer else "",
+                to_addresses=_person_list(event.attendees),
+                sent_at=event.start,
+                text=text[:20_000],
+                calendar_sequence=event.sequence,
+                candidate_deal_ids=match.candidate_ids,
+                size_bytes=parsed.size,
+            )
+    except IntegrityError:
+        return _duplicate(user, event.key)
+    return CaptureResult("logged" if activity else "inbox", mail, activity, match.reason)
+
+
+@transaction.atomic
+def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) -> CaptureResult:
+    """A later invite for a known event: cancel it, or move it (higher SEQUENCE wins)."""
+    activity = mail.activity
+    if event.cancelled:
+        deal_id = activity.deal_id if activity else None
+        # The meeting did not happen: the activity and its stored text go.
+        if activity is not None:
+            activity.delete()
+        else:
+            mail.delete()
+        if deal_id is not None:
+            health_recompute_on_commit(deal_id=deal_id)
+        return CaptureResult("cancelled", reason="the organizer cancelled it")
+    if event.sequence <= mail.calendar_sequence:
+        return CaptureResult("duplicate", mail, activity, "already captured")
+    side = side_for(people)
+    mail.calendar_sequence = event.sequence
+    mail.sent_at = event.start
+    mail.subject = event.summary
+    mail.text = event.description.strip()[:20_000]
+    mail.to_addresses = _person_list(event.attendees)
+    mail.save()
+    if activity is not None:
+        activity.occurred_at = event.start
+        activity.notes = _notes(event.summary, mail.text)
+        activity.senior_present = side.senior_among(people)
+        activity.save(update_fields=["occurred_at", "notes", "senior_present", "updated_at"])
+        health_recompute_on_commit(deal_id=activity.deal_id)
+    return CaptureResult("updated", mail, activity, "a later version of the invite")
+
+
+def _ensure_own(mail: CapturedMail, user) -> None:
+    if mail.user_id != user.pk:
+        raise MailRefused("This mail is not yours.")
+
+
+@transaction.atomic
+def mail_assign(*, mail: CapturedMail, user, deal: Deal) -> Activity:
+    """Log a mail from the inbox on a deal the user chose."""
+    _ensure_own(mail, user)
+    if mail.status != Status.INBOX:
+        raise MailRefused("This mail is no longer in the inbox.")
+    if not Deal.objects.filter(deal_edit_scope_q(user), pk=deal.pk).exists():
+        raise MailRefused("You may not log mail on this deal.")
+    people = [
+        Person(mail.from_name, mail.from_address),
+        *_people_from(mail.to_addresses),
+        *_people_from(mail.cc_addresses),
+    ]
+    side = side_for(people)
+    calendar = mail.kind == CapturedMail.Kind.CALENDAR
+    activity = Activity.objects.filter(deal=deal, message_id=mail.message_id).first()
+    if activity is None:
+        activity = _log_activity(
+            deal_id=deal.pk,
+            user=user,
+            kind=Activity.Kind.MEETING if calendar else Activity.Kind.EMAIL,
+            source=Activity.Source.CALENDAR if calendar else Activity.Source.EMAIL,
+            message_id=mail.message_id,
+            occurred_at=mail.sent_at,
+            notes=_notes(mail.subject, mail.text),
+            initiator=initiated_by(Person(mail.from_name, mail.from_address), side),
+            senior_present=calendar and side.senior_among(people),
+            auto_reply=mail.auto_reply,
+            parents=thread_parents(user=user, thread_ids=[mail.in_reply_to, *mail.references]),
+        )
+    mail.activity = activity
+    mail.status = Status.ASSIGNED
+    mail.save(update_fields=["activity", "status"])
+    return activity
+
+
+@transaction.atomic
+def mail_discard(*, mail: CapturedMail, user) -> None:
+    """Forget an inbox mail's content; its Message-ID stays so a redelivery stays out."""
+    _ensure_own(mail, user)
+    if mail.status != Status.INBOX:
+        raise MailRefused("This mail is no longer in the inbox.")
+    CapturedMail.objects.filter(pk=mail.pk).update(
+        status=Status.DISCARDED,
+        subject="",
+        from_name="",
+        from_address="",
+        to_addresses=[],
+        cc_addresses=[],
+        text="",
+        attachment_names=[],
+        references=[],
+        in_reply_to="",
+        candidate_deal_ids=[],
+    )
+
+
+def mail_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete inbox and discarded mail older than MAIL_INBOX_RETENTION_DAYS."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.MAIL_INBOX_RETENTION_DAYS)
+    deleted, _ = CapturedMail.objects.filter(
+        status__in=[Status.INBOX, Status.DISCARDED], received_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+# --- files: import_mail and the deal page's upload ---------------------------------------
+
+# One transaction per this many messages: recomputes for a deal are coalesced within it,
+# and a failure loses at most a batch's worth of progress (each message has a savepoint).
+IMPORT_BATCH_SIZE = 200
+
+
+@dataclass
+class ImportSummary:
+    counts: dict[str, int]
+    errors: list[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def mail_owner_for_headers(raw: bytes, cache: dict[str, object]):
+    """The CRM user a message belongs to: its From, else the first user among To/Cc."""
+    from email.parser import BytesHeaderParser
+    from email.utils import getaddresses
+
+    from winwin_crm.accounts.models import User
+
+    if raw.lstrip()[:15].upper() == b"BEGIN:VCALENDAR":
+        # A bare invite: its organizer, else its first attendee who is a CRM user.
+        from .calendar import parse_ics
+
+        try:
+            _method, events = parse_ics(raw)
+        except ValueError:
+            return None
+        addresses = [
+            p.address for e in events[:1] for p in (e.organizer, *e.attendees) if p is not None
+        ]
+    else:
+        headers = BytesHeaderParser().parsebytes(raw)
+        addresses = [
+            address
+            for name in ("From", "To", "Cc")
+            for _display, address in getaddresses([str(v) for v in headers.get_all(name, [])])
+        ]
+    for address in addresses:
+        address = address.lower()
+        if "@" not in address:
+            continue
+        if address not in cache:
+            cache[address] = User.objects.filter(is_active=True, email__iexact=address).first()
+        if cache[address] is not None:
+            return cache[address]
+    return None
+
+
+def mail_import(
+    *,
+    messages,
+    channel: str,
+    user=None,
+    deal_id: int | None = None,
+    workers: int = 1,
+) -> ImportSummary:
+    """Capture many raw messages. With `user`, all as that user (an upload); without,
+    each as its own sender's CRM user would see it (import_mail).
+
+    With `workers` > 1, threads share the work by conversation (a message's first
+    References id, else In-Reply-To, else its own Message-ID), so a thread's mails keep
+    their order in one worker; a reply that still reached the database before its parent
+    is linked by the parent's store, or by the final pass below.
+    """
+    counts: dict[str, int] = {}
+    errors: list[str] = []
+    users: dict[str, object] = {}
+    if workers <= 1:
+        _import_sequence(enumerate(messages, 1), channel, user, deal_id, users, errors, counts)
+        return ImportSummary(counts=counts, errors=errors[:100])
+
+    import queue
+    import threading
+
+    from django.db import connection
+
+    queues: list[queue.Queue] = [queue.Queue(maxsize=IMPORT_BATCH_SIZE) for _ in range(workers)]
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work(q: queue.Queue) -> None:
+        mine: dict[str, int] = {}
+        my_errors: list[str] = []
+        try:
+            # One transaction per message here: parallel batches would hold row locks
+            # on shared deals (last buyer contact) across many messages and deadlock.
+            for number, raw in iter(q.get, None):
+                outcome = _import_one_retrying(
+                    raw, channel, user, deal_id, users, my_errors, number
+                )
+                mine[outcome] = mine.get(outcome, 0) + 1
+        except BaseException as exc:  # reported after the join, never swallowed
+            failures.append(exc)
+            while q.get() is not None:  # keep draining so the reader never blocks
+                pass
+        finally:
+            connection.close()
+            with lock:
+                for key, value in mine.items():
+                    counts[key] = counts.get(key, 0) + value
+                errors.extend(my_errors)
+
+    threads = [threading.Thread(target=work, args=(q,), daemon=True) for q in queues]
+    for thread in threads:
+        thread.start()
+    try:
+        for number, raw in enumerate(messages, 1):
+            queues[hash(_conversation_key(raw)) % workers].put((number, raw))
+    finally:
+        for q in queues:
+            q.put(None)
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
+    mail_relink_threads()
+    return ImportSummary(counts=counts, errors=errors[:100])
+
+
+def _conversation_key(raw) -> str:
+    if isinstance(raw, Exception):
+        return ""
+    from email.parser import BytesHeaderParser
+
+    from .parsing import _message_ids
+
+    headers = BytesHeaderParser().parsebytes(raw)
+    for name in ("References", "In-Reply-To", "Message-ID"):
+        ids = _message_ids(str(headers.get(name, "")))
+        if ids:
+            return ids[0]
+    return ""
+
+
+def _import_sequence(numbered, channel, user, deal_id, users, errors, counts) -> None:
+    from itertools import islice
+
+    while True:
+        batch = list(islice(numbered, IMPORT_BATCH_SIZE))
+        if not batch:
+            return
+        with transaction.atomic():
+            for number, raw in batch:
+                outcome = _import_one(raw, channel, user, deal_id, users, errors, number)
+                counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def _import_one_retrying(raw, channel, user, deal_id, users, errors, number) -> str:
+    from django.db import OperationalError
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _import_one(raw, channel, user, deal_id, users, errors, number)
+        except OperationalError as exc:  # a deadlock or serialisation failure: try again
+            if attempt == 2:
+                errors.append(f"message {number}: {exc}")
+                return "failed"
+            time.sleep(0.05 * (attempt + 1))
+    return "failed"
+
+
+def mail_relink_threads() -> int:
+    """Link captured replies whose parent is on the same deal but who have no thread yet
+    (their parent was stored concurrently); returns how many were linked."""
+    linked = 0
+    orphans = (
+        Activity.objects.filter(thread__isnull=True, source=Activity.Source.EMAIL)
+        .exclude(captured_mail__in_reply_to="")
+        .filter(captured_mail__isnull=False)
+        .values_list("id", "deal_id", "captured_mail__in_reply_to")
+    )
+    for activity_id, deal_id, in_reply_to in orphans.iterator():
+        parent = (
+            Activity.objects.filter(deal_id=deal_id, message_id=in_reply_to)
+            .exclude(pk=activity_id)
+            .values_list("id", "thread_id")
+            .first()
+        )
+        if parent is not None:
+            Activity.objects.filter(pk=activity_id).update(thread=parent[1] or parent[0])
+            linked += 1
+    return linked
+
+
+def _import_one(raw, channel, user, deal_id, users, errors, number) -> str:
+    from .types import MailTooLarge, MailUnreadable
+
+    if isinstance(raw, Exception):
+        errors.append(f"message {number}: {raw}")
+        return "refused"
+    owner = user or mail_owner_for_headers(raw, users)
+    if owner is None:
+        errors.append(f"message {number}: no CRM user among its sender and recipients")
+        return "no_user"
+    try:
+        # No savepoint of our own: reading and matching write nothing, and each store
+        # has its own (mail_capture), so a refused message leaves the batch intact.
+        results = mail_capture(raw=raw, user=owner, channel=channel, deal_id=deal_id, cache=users)
+    except (MailTooLarge, MailUnreadable, MailRefused) as exc:
+        errors.append(f"message {number}: {exc}")
+        return "refused"
+    return results[0].outcome if results else "nothing"
