@@ -47,6 +47,7 @@ DEAL_COLUMNS = (
     "list_total",
     "net_total",
     "cost_total",
+    "stage_changed_at",
 )
 
 
@@ -61,6 +62,7 @@ class DealRow:
     list_total: Decimal
     net_total: Decimal
     cost_total: Decimal
+    stage_changed_at: dt.datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -27,6 +27,7 @@ EDITABLE_FIELDS = (
     "weight_warning",
     "weight_critical",
     "win_win_threshold",
+    "stage_stalled_days",
 )
 
 

@@ -23,6 +23,7 @@ from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
 from deals.visibility import managed_team_ids
 from winwin_crm.accounts.roles import is_admin
 
+from .catalog import flag_sort_key
 from .facts import LoadedBatch, fetch_rows, ids_param, load_batch
 from .policy import policies_by_team, policies_for_deal
 from .rules import PRESSURE_CODES, FlagResult, evaluate
@@ -39,7 +40,6 @@ BATCH_SIZE = 1000
 ATTEMPTS = 3
 
 ACTIVE = Flag.ACTIVE_STATUSES
-SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
 @dataclass
@@ -49,6 +49,7 @@ class HealthResult:
     seller_score: int
     balance: str
     computed_at: dt.datetime
+    breakdown: dict = field(default_factory=dict, repr=False)
     _flags: list[Flag] | None = field(default=None, repr=False)
 
     @property
@@ -297,7 +298,7 @@ def _retrying(work: Callable):
 
 
 def sort_flags(flags: list[Flag]) -> list[Flag]:
-    return sorted(flags, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.code))
+    return sorted(flags, key=flag_sort_key)
 
 
 def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthResult | None:
@@ -322,6 +323,7 @@ def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthR
         seller_score=scores.seller_score,
         balance=scores.balance,
         computed_at=now,
+        breakdown=scores.breakdown,
     )
 
 

@@ -8,6 +8,7 @@ from .dashboard import (
 )
 from .health import (
     DEFAULT_PRESSURE_PHRASES,
+    DEFAULT_STAGE_STALLED_DAYS,
     Flag,
     HealthPolicy,
     HealthSnapshot,
@@ -27,10 +28,12 @@ from .sales import (
     LineItem,
     Need,
     Prospect,
+    StageHistory,
 )
 
 __all__ = [
     "DEFAULT_PRESSURE_PHRASES",
+    "DEFAULT_STAGE_STALLED_DAYS",
     "Activity",
     "BuyerMilestone",
     "Commitment",
@@ -52,4 +55,5 @@ __all__ = [
     "Prospect",
     "Severity",
     "Side",
+    "StageHistory",
 ]
