@@ -325,6 +325,13 @@ class StageForm(forms.Form):
     lost_reason = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why was it lost?"
     )
+    confirm = forms.BooleanField(required=False, label="I have read this and mean it")
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why? (delivery will read this)",
+    )
 
     def clean(self):
         data = super().clean()

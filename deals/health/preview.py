@@ -14,9 +14,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
-from deals.models import Deal, Flag
+from deals.models import Deal, Flag, HealthPolicy
 
 from .catalog import (
     BUYER_UNDISCLOSED,
@@ -26,6 +27,7 @@ from .catalog import (
     flag_sort_key,
 )
 from .facts import DealFacts, load_facts_for_deal
+from .policy import policies_for_deal
 from .rules import FlagResult, evaluate
 from .scoring import Scores, score
 
@@ -125,17 +127,30 @@ def preview_facts(
 
 
 def health_preview(
-    *, deal_id: int, stages: Iterable[str], now: dt.datetime | None = None
+    *,
+    deal_id: int,
+    stages: Iterable[str],
+    policy: HealthPolicy | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Preview]:
-    """Previews of moving the deal to each of `stages`, from one load of its facts."""
-    facts = load_facts_for_deal(deal_id)
+    """Previews of moving the deal to each of `stages`, from one load of its facts (one
+    statement on PostgreSQL, without locking the deal: nothing is written)."""
+    if connection.vendor == "postgresql":
+        from .facts_sql import load_batch_sql
+
+        policies = {None: policy} if policy is not None else policies_for_deal(deal_id)
+        batch = load_batch_sql([deal_id], policies, skip_locked=False, lock=False)
+        facts = batch.facts.get(deal_id)
+        active = set(batch.flags.get(deal_id, {}))
+    else:
+        facts = load_facts_for_deal(deal_id, policy)
+        active = set(
+            Flag.objects.filter(deal_id=deal_id, status__in=Flag.ACTIVE_STATUSES).values_list(
+                "code", flat=True
+            )
+        )
     if facts is None:
         return {}
-    active = set(
-        Flag.objects.filter(deal_id=deal_id, status__in=Flag.ACTIVE_STATUSES).values_list(
-            "code", flat=True
-        )
-    )
     return {stage: preview_facts(facts, stage, active_codes=active, now=now) for stage in stages}
 
 
