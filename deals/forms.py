@@ -68,6 +68,9 @@ class DealFilterForm(forms.Form):
         "-contact": ("-last_buyer_contact_at", "-id"),
         "stage": ("stage", "id"),
         "-stage": ("-stage", "-id"),
+        # Days in stage: fewest first is the latest stage change first.
+        "days": ("-stage_changed_at", "id"),
+        "-days": ("stage_changed_at", "-id"),
     }
     PAGE_SIZES = (10, 25, 50, 100)
 

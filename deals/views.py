@@ -77,6 +77,7 @@ LIST_COLUMNS = [
     ("net", "Net total", True),
     ("close", "Expected close", False),
     (None, "Balance", False),
+    ("days", "Days in stage", True),
     ("flags", "Open flags", True),
     ("contact", "Last buyer contact", False),
 ]

@@ -7,7 +7,8 @@ when their deal is, via `deal_scope_q(user, prefix="deal__")`.
 - admin (superuser): everything.
 - rep: the deals they own; they may change them.
 - manager: every deal of the teams they manage or belong to as manager; read, acknowledge.
-- delivery: closed-won deals handed off to one of their delivery teams; read-only.
+- delivery: closed-won deals handed off to one of their delivery teams, and deals whose
+  handoff they already have (submitted or later) even once reopened; read-only.
 """
 
 from django.db.models import Q, QuerySet
@@ -23,6 +24,8 @@ from winwin_crm.accounts.roles import (
 )
 
 NOTHING = Q(pk__in=[])
+# Handoff statuses past draft: delivery has the package.
+SENT_HANDOFF_STATUSES = ("submitted", "claimed", "needs_info", "accepted")
 
 
 def managed_team_ids(user) -> list[int]:
@@ -63,11 +66,11 @@ def deal_scope_q(user, prefix: str = "") -> Q:
         q |= Q(**{f"{prefix}team_id__in": team_ids})
     delivery_ids = delivery_team_ids(user)
     if delivery_ids:
-        q |= Q(
-            **{
-                f"{prefix}stage": "closed_won",
-                f"{prefix}handoff__delivery_team_id__in": delivery_ids,
-            }
+        team = {f"{prefix}handoff__delivery_team_id__in": delivery_ids}
+        # A handoff delivery already has stays theirs when the deal is reopened (the page
+        # shows why), rather than turning into a 404 under their feet.
+        q |= Q(**{f"{prefix}stage": "closed_won"}, **team) | Q(
+            **{f"{prefix}handoff__status__in": SENT_HANDOFF_STATUSES}, **team
         )
     return q
 
