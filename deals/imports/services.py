@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from deals.models import Concession, Contact, Deal, ImportJob, LineItem, Prospect
+from deals.models import Concession, Contact, Deal, ImportJob, LineItem, Prospect, StageHistory
 from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
@@ -513,6 +513,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
                     "closed_at": now if v["stage"] in Deal.CLOSED_STAGES else None,
                     "created_by_id": job.created_by_id,
                     "created_at": now,
+                    "stage_changed_at": now,
                     # One "Imported value" item at list = list_total and price = net_total and
                     # no concessions: these totals are exactly what the pricing formulas give.
                     "list_total": pricing.get("list_total", ZERO),
@@ -523,6 +524,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         for deal, pk in zip(deals, insert_dicts(Deal, deals, batch_size=BATCH_SIZE), strict=True):
             deal["id"] = pk
         insert_history(Deal, deals, **history)
+        _stage_rows(deals, now, job.created_by_id)
         items = [
             _imported_item(deal["id"], r.values["pricing"])
             for deal, r in zip(deals, batch, strict=True)
@@ -538,12 +540,17 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         deals = Deal.objects.in_bulk([r.existing_id for r in batch])
         fields = {"updated_at", "version"}
         repriced = []
+        moved = []
         for r in batch:
             deal = deals[r.existing_id]
             for name, value in r.changes.items():
                 if name == "pricing":
                     repriced.append((deal.id, value))
                     continue
+                if name == "stage" and value != deal.stage:
+                    moved.append({"id": deal.id, "from_stage": deal.stage, "stage": value})
+                    deal.stage_changed_at = now
+                    fields.add("stage_changed_at")
                 setattr(deal, name, value)
                 fields.add(name)
                 if name == "stage" and value in Deal.CLOSED_STAGES:
@@ -559,6 +566,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
             default_user=job.created_by,
             default_change_reason=CHANGE_REASON,
         )
+        _stage_rows(moved, now, job.created_by_id)
         if repriced:
             LineItem.objects.filter(
                 deal_id__in=[d for d, _ in repriced], name=IMPORTED_ITEM_NAME
@@ -574,6 +582,26 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
     _queue_health(touched)
     return _result(
         plan, prospects_created=prospects_created, contacts_created=len(plan.contacts_to_create)
+    )
+
+
+def _stage_rows(deals: list[dict], now, user_id: int | None) -> None:
+    """A StageHistory row per imported (or re-staged) deal, as every stage change has."""
+    insert_dicts(
+        StageHistory,
+        [
+            {
+                "deal_id": d["id"],
+                "from_stage": d.get("from_stage", ""),
+                "to_stage": d["stage"],
+                "changed_at": now,
+                "changed_by_id": user_id,
+                "reason": CHANGE_REASON,
+                "concerns": [],
+            }
+            for d in deals
+        ],
+        batch_size=BATCH_SIZE,
     )
 
 
