@@ -167,3 +167,22 @@ def test_the_deal_shows_when_it_entered_its_stage_and_lists_sort_by_it(api_as, r
     body = client.get(f"{URL}?ordering=stage_changed_at").json()
     assert [d["id"] for d in body["results"]][:2] == [old.pk, new.pk]
     assert client.get(f"{URL}{old.pk}/").json()["stage_changed_at"]
+
+
+def test_a_manager_sets_the_stage_days_of_the_team_policy(api_as, manager_user, team):
+    client = api_as(manager_user)
+    response = client.post(
+        "/api/v1/health-policies/",
+        {"team": team.pk, "stage_stalled_days": {"negotiation": 10}},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["stage_stalled_days"] == {"negotiation": 10}
+    policy_id = response.json()["id"]
+    bad = client.patch(
+        f"/api/v1/health-policies/{policy_id}/",
+        {"stage_stalled_days": {"closed_won": 3}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert "stage_stalled_days" in bad.json()
