@@ -166,10 +166,10 @@ def _record_parts(lookups: _Lookups, key: str, rows: Iterable[Any]) -> list[Part
         elif key == "line_items":
             parts.append(Part(f"“{row.get('name')}”", lookups.url(f"item-{row.get('id')}")))
         elif key == "commitments":
-            due = _when(row.get("due_date"))
+            due_text = _when(row.get("due_date"))
             parts.append(
                 Part(
-                    f"“{row.get('description')}”" + (f" due {due}" if due else ""),
+                    f"“{row.get('description')}”" + (f" due {due_text}" if due_text else ""),
                     lookups.url(f"commitment-{row.get('id')}"),
                 )
             )

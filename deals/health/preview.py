@@ -138,7 +138,9 @@ def health_preview(
     if connection.vendor == "postgresql":
         from .facts_sql import load_batch_sql
 
-        policies = {None: policy} if policy is not None else policies_for_deal(deal_id)
+        policies: dict[int | None, HealthPolicy] = (
+            {None: policy} if policy is not None else policies_for_deal(deal_id)
+        )
         batch = load_batch_sql([deal_id], policies, skip_locked=False, lock=False)
         facts = batch.facts.get(deal_id)
         active = set(batch.flags.get(deal_id, {}))

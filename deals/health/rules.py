@@ -14,7 +14,9 @@ Which rules apply when:
   so they apply to open deals only;
 - the terms of the deal (BUYER_*, SELLER_*) apply at every stage from the one named;
 - HANDOFF_* apply to closed-won deals with a handoff; COMMITMENT_OVERDUE to every deal
-  except a lost one.
+  except a lost one; STAGE_STALLED to open deals, from the time they entered their stage.
+
+Codes, sides, labels and advice live in catalog.py, the one home pages read them from.
 """
 
 from __future__ import annotations

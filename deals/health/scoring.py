@@ -71,7 +71,7 @@ def score(flags: Iterable[_Scored], policy: _Weights) -> Scores:
     ordered = sorted(flags, key=flag_sort_key)
     sides: dict[str, dict[str, Any]] = {}
     for side in (Side.BUYER, Side.SELLER):
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "code": f.code,
                 "label": flag_label(f.code),
@@ -81,7 +81,7 @@ def score(flags: Iterable[_Scored], policy: _Weights) -> Scores:
             for f in ordered
             if _against(side, f.side)
         ]
-        total = max(FULL_SCORE + sum(item["points"] for item in items), 0)
+        total = max(FULL_SCORE + sum(int(item["points"]) for item in items), 0)
         critical = [item["code"] for item in items if item["severity"] == "critical"]
         sides[str(side)] = {
             "start": FULL_SCORE,
