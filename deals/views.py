@@ -643,7 +643,13 @@ def _summary_context(request, deal, stage_form=None, confirm_close=None) -> dict
     return {
         "deal": deal,
         "can_edit": can_edit,
-        "can_reopen": can_edit or deal.team_id in managed_team_ids(request.user),
+        # A handed-off deal also reopens for a manager of its team (deal_reopen decides).
+        "can_reopen": can_edit
+        or (
+            handoff is not None
+            and handoff.status != "draft"
+            and deal.team_id in managed_team_ids(request.user)
+        ),
         "flags": flags,
         "breakdown": score(flags, policy).breakdown if deal.health_computed_at else None,
         "buyer_level": _score_level(deal.buyer_score, policy.win_win_threshold),
