@@ -117,7 +117,7 @@ def rescore_verdicts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("deals", "0009_stage_history_and_verdict")]
+    dependencies = [("deals", "0010_stage_history_and_verdict")]
 
     operations = [
         migrations.RunPython(backfill_stage_history, migrations.RunPython.noop),

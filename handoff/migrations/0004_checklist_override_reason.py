@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('handoff', '0002_dashboard_covering_indexes'),
+        ('handoff', '0003_imported_status'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deals', '0008_deal_list_indexes'),
+        ('deals', '0009_import_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
