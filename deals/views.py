@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -22,7 +21,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals import forms as f
-from deals import selectors, services
+from deals import selectors, services, visibility
 from deals.health.policy import policy_for_team
 from deals.health.present import days_between, present_flags
 from deals.health.preview import health_preview
@@ -34,13 +33,11 @@ from deals.models import (
     Commitment,
     Concession,
     Deal,
-    Flag,
     HealthPolicy,
     LineItem,
     Need,
 )
-from deals.visibility import managed_team_ids, user_can_edit_deal
-from winwin_crm.accounts.roles import REP, is_admin, roles_of
+from deals.selectors import DealPage
 
 # ---------------------------------------------------------------------------------------
 # My deals
@@ -49,7 +46,7 @@ from winwin_crm.accounts.roles import REP, is_admin, roles_of
 @require_GET
 def deal_list(request):
     form = f.DealFilterForm(request.GET or None)
-    deals = form.apply(selectors.deal_list(user=request.user))
+    deals = selectors.deal_list(user=request.user, filters=form.filters()).order_by(*form.ordering)
     page = Paginator(deals, form.page_size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -64,7 +61,7 @@ def deal_list(request):
         "sort": form.current_sort,
         "query_string": params.urlencode(),
         "sort_query_string": sort_params.urlencode(),
-        "can_create": is_admin(request.user) or REP in roles_of(request.user),
+        "can_create": visibility.user_can_create_deal(request.user),
         "filtered": any(request.GET.get(k) for k in ("q", "stage", "balance")),
     }
     template = "deals/_deal_table.html" if request.htmx else "deals/deal_list.html"
@@ -104,40 +101,37 @@ def _list_columns(current_sort: str, base_query: str) -> list[dict]:
 
 @require_http_methods(["GET", "POST"])
 def deal_create(request):
-    if not (is_admin(request.user) or REP in roles_of(request.user)):
+    if not visibility.user_can_create_deal(request.user):
         raise PermissionDenied("Only sales reps own deals.")
     form = f.DealCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        contact = None
+        if data["contact_name"]:
+            contact = {
+                "name": data["contact_name"],
+                "title": data["contact_title"],
+                "email": data["contact_email"],
+                "buying_role": data["contact_role"] or "champion",
+            }
         try:
-            # Prospect, contact and deal are written together or not at all.
-            with transaction.atomic():
-                prospect = data["prospect"] or services.prospect_create(
-                    user=request.user,
-                    name=data["prospect_name"].strip(),
-                    industry=data["prospect_industry"],
-                    size=data["prospect_size"],
-                )
-                if data["contact_name"]:
-                    services.contact_create(
-                        user=request.user,
-                        prospect=prospect,
-                        name=data["contact_name"],
-                        title=data["contact_title"],
-                        email=data["contact_email"],
-                        buying_role=data["contact_role"] or "champion",
-                    )
-                deal = services.deal_create(
-                    user=request.user,
-                    prospect=prospect,
-                    title=data["title"],
-                    expected_close_date=data["expected_close_date"],
-                    currency=data["currency"],
-                )
+            deal = services.deal_create_with_prospect(
+                user=request.user,
+                prospect=data["prospect"],
+                new_prospect={
+                    "name": data["prospect_name"].strip(),
+                    "industry": data["prospect_industry"],
+                    "size": data["prospect_size"],
+                },
+                contact=contact,
+                title=data["title"],
+                expected_close_date=data["expected_close_date"],
+                currency=data["currency"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc, rename={"name": "prospect_name", "team": "prospect"})
         else:
-            messages.success(request, f"Deal “{deal.title}” created for {prospect.name}.")
+            messages.success(request, f"Deal “{deal.title}” created for {deal.prospect.name}.")
             if request.POST.get("then") == "discovery":
                 return redirect("deals:discovery_call_create", pk=deal.pk)
             return redirect("deals:deal_detail", pk=deal.pk)
@@ -151,7 +145,8 @@ def deal_create(request):
 
 @require_http_methods(["GET", "POST"])
 def discovery_call_create(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     data = request.POST if request.method == "POST" else None
     form = f.DiscoveryCallForm(data, deal=deal)
     attendees = f.NewAttendeeFormSet(data, prefix="attendees")
@@ -188,28 +183,20 @@ def discovery_call_create(request, pk):
 
 
 def _log_discovery_call(user, deal, form, attendees, needs, milestones):
-    # New contacts and the call with its rows commit together: an error anywhere saves nothing.
-    with transaction.atomic():
-        attendee_ids = [c.pk for c in form.cleaned_data["attendees"]]
-        for row in f.changed_rows(attendees):
-            contact = services.contact_create(
-                user=user,
-                prospect=deal.prospect,
-                name=row["name"],
-                title=row["title"],
-                buying_role=row["buying_role"],
-            )
-            attendee_ids.append(contact.pk)
-        return services.discovery_call_create(
-            deal=deal,
-            user=user,
-            held_at=form.cleaned_data["held_at"],
-            summary=form.cleaned_data["summary"],
-            next_step=form.cleaned_data["next_step"],
-            attendee_ids=attendee_ids,
-            needs=f.changed_rows(needs),
-            milestones=f.changed_rows(milestones),
-        )
+    return services.discovery_call_log(
+        deal=deal,
+        user=user,
+        new_attendees=[
+            {"name": row["name"], "title": row["title"], "buying_role": row["buying_role"]}
+            for row in f.changed_rows(attendees)
+        ],
+        attendee_ids=[c.pk for c in form.cleaned_data["attendees"]],
+        held_at=form.cleaned_data["held_at"],
+        summary=form.cleaned_data["summary"],
+        next_step=form.cleaned_data["next_step"],
+        needs=f.changed_rows(needs),
+        milestones=f.changed_rows(milestones),
+    )
 
 
 def _apply_call_errors(exc, form, needs, milestones):
@@ -236,30 +223,31 @@ def _apply_call_errors(exc, form, needs, milestones):
 
 @require_GET
 def deal_detail(request, pk):
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
-    return render(request, "deals/deal_detail.html", _detail_context(request, deal))
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    return render(request, "deals/deal_detail.html", _detail_context(request, page))
 
 
 @require_GET
 def deal_summary(request, pk):
     """The header with pricing, stage actions and health: reloaded after every change."""
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
-    return render(request, "deals/_summary.html", _summary_context(request, deal))
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    return render(request, "deals/_summary.html", _summary_context(request, page))
 
 
 @require_GET
 def deal_section(request, pk, section):
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    page = selectors.deal_page(user=request.user, deal_id=pk)
     if section == "edit-closed":  # "Cancel" on the inline deal edit form
-        return render(request, "deals/_deal_edit.html", {"deal": deal, "closed": True})
+        return render(request, "deals/_deal_edit.html", {"deal": page.deal, "closed": True})
     if section not in SECTIONS:
         raise Http404("No such section.")
-    return _section_response(request, deal, section)
+    return _section_response(request, page, section)
 
 
 @require_http_methods(["GET", "POST"])
 def deal_edit(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.DealEditForm.for_deal(deal, request.POST if request.method == "POST" else None)
     conflict = None
     status = 200
@@ -275,7 +263,7 @@ def deal_edit(request, pk):
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
-                return _written(request, deal, None, f"Saved “{deal.title}”.")
+                return _written(request, page, None, f"Saved “{deal.title}”.")
     context = {"deal": deal, "form": form, "conflict": conflict, "nav": "deals"}
     if request.htmx:
         return render(request, "deals/_deal_edit.html", context, status=status)
@@ -284,7 +272,8 @@ def deal_edit(request, pk):
 
 @require_POST
 def deal_stage(request, pk):
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    deal = page.deal
     form = f.StageForm(request.POST)
     confirm_close = None
     if form.is_valid():
@@ -297,7 +286,7 @@ def deal_stage(request, pk):
                 )
                 message = f"Reopened in {deal.get_stage_display()}."
             else:
-                if not user_can_edit_deal(request.user, deal):
+                if not page.can_edit:
                     raise PermissionDenied("You can view this deal but not change it.")
                 target = {"close_won": "closed_won", "close_lost": "closed_lost"}.get(action, stage)
                 services.deal_change_stage(
@@ -324,12 +313,12 @@ def deal_stage(request, pk):
 
                 confirm_close = close_concerns(deal_id=deal.pk)
         else:
-            return _written(request, deal, "summary", message)
-    deal.refresh_from_db()
-    context = _summary_context(request, deal, stage_form=form, confirm_close=confirm_close)
+            return _written(request, page, "summary", message)
+    deal.refresh_from_db()  # the refused change may have touched the instance
+    context = _summary_context(request, page, stage_form=form, confirm_close=confirm_close)
     if request.htmx:
         return render(request, "deals/_summary.html", context, status=400)
-    context = _detail_context(request, deal, stage_form=form, confirm_close=confirm_close)
+    context = _detail_context(request, page, stage_form=form, confirm_close=confirm_close)
     return render(request, "deals/deal_detail.html", context, status=400)
 
 
@@ -355,10 +344,11 @@ def _child(deal, model, child_id):
 
 @require_POST
 def need_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.NeedForm(request.POST, prefix="need")
     return _save_form(
-        request, deal, "needs", form, "need_form",
+        request, page, "needs", form, "need_form",
         lambda d: services.need_create(user=request.user, deal=deal, **d),
         "Need added.",
     )  # fmt: skip
@@ -366,14 +356,15 @@ def need_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def need_edit(request, pk, need_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     need = _child(deal, Need, need_id)
     data = request.POST if request.method == "POST" else None
     form = f.NeedForm(data, instance=need, prefix=f"need-{need.pk}")
     if request.method == "GET":
-        return _section_response(request, deal, "needs", edit_need=(need.pk, form))
+        return _section_response(request, page, "needs", edit_need=(need.pk, form))
     return _save_form(
-        request, deal, "needs", form, None,
+        request, page, "needs", form, None,
         lambda d: services.need_update(need=need, user=request.user, **d),
         "Need updated.",
         edit_need=(need.pk, form),
@@ -382,24 +373,26 @@ def need_edit(request, pk, need_id):
 
 @require_POST
 def line_item_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.LineItemForm(request.POST, deal=deal, prefix="item")
 
     def create(data):
         need_ids = [n.pk for n in data.pop("needs")]
         return services.line_item_create(deal=deal, user=request.user, need_ids=need_ids, **data)
 
-    return _save_form(request, deal, "needs", form, "item_form", create, "Proposal item added.")
+    return _save_form(request, page, "needs", form, "item_form", create, "Proposal item added.")
 
 
 @require_http_methods(["GET", "POST"])
 def line_item_edit(request, pk, item_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     item = _child(deal, LineItem, item_id)
     data = request.POST if request.method == "POST" else None
     form = f.LineItemForm(data, deal=deal, instance=item, prefix=f"item-{item.pk}")
     if request.method == "GET":
-        return _section_response(request, deal, "needs", edit_item=(item.pk, form))
+        return _section_response(request, page, "needs", edit_item=(item.pk, form))
 
     def update(data):
         need_ids = [n.pk for n in data.pop("needs")]
@@ -408,29 +401,31 @@ def line_item_edit(request, pk, item_id):
         )
 
     return _save_form(
-        request, deal, "needs", form, None, update, "Proposal item updated.",
+        request, page, "needs", form, None, update, "Proposal item updated.",
         edit_item=(item.pk, form),
     )  # fmt: skip
 
 
 @require_POST
 def line_item_delete(request, pk, item_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     item = _child(deal, LineItem, item_id)
     name = item.name
     try:
         services.line_item_delete(line_item=item, user=request.user)
     except ValidationError as exc:
-        return _refused(request, deal, "needs", exc)
-    return _written(request, deal, "needs", f"Removed “{name}”.")
+        return _refused(request, page, "needs", exc)
+    return _written(request, page, "needs", f"Removed “{name}”.")
 
 
 @require_POST
 def milestone_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.MilestoneForm(request.POST, prefix="milestone")
     return _save_form(
-        request, deal, "plan", form, "milestone_form",
+        request, page, "plan", form, "milestone_form",
         lambda d: services.milestone_create(deal=deal, user=request.user, **d),
         "Milestone added to the plan.",
     )  # fmt: skip
@@ -438,21 +433,23 @@ def milestone_add(request, pk):
 
 @require_POST
 def milestone_toggle(request, pk, milestone_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     milestone = _child(deal, BuyerMilestone, milestone_id)
     form = f.MilestoneToggleForm(request.POST)
     completed = form.is_valid() and form.cleaned_data["completed"]
     services.milestone_set_completed(milestone=milestone, user=request.user, completed=completed)
     verb = "done" if completed else "open again"
-    return _written(request, deal, "plan", f"“{milestone.title}” marked {verb}.")
+    return _written(request, page, "plan", f"“{milestone.title}” marked {verb}.")
 
 
 @require_POST
 def activity_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.ActivityForm(request.POST, prefix="activity")
     return _save_form(
-        request, deal, "activities", form, "activity_form",
+        request, page, "activities", form, "activity_form",
         lambda d: services.activity_log(deal=deal, user=request.user, **d),
         "Activity logged.",
     )  # fmt: skip
@@ -460,7 +457,8 @@ def activity_add(request, pk):
 
 @require_POST
 def concession_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.ConcessionForm(request.POST, prefix="concession")
 
     def add(data):
@@ -468,16 +466,17 @@ def concession_add(request, pk):
         return services.concession_add(deal=deal, user=request.user, **data)
 
     return _save_form(
-        request, deal, "concessions", form, "concession_form", add, "Concession recorded."
+        request, page, "concessions", form, "concession_form", add, "Concession recorded."
     )
 
 
 @require_POST
 def commitment_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.CommitmentForm(request.POST, prefix="commitment")
     return _save_form(
-        request, deal, "commitments", form, "commitment_form",
+        request, page, "commitments", form, "commitment_form",
         lambda d: services.commitment_add(deal=deal, user=request.user, **d),
         "Commitment recorded; it will travel into the handoff.",
     )  # fmt: skip
@@ -485,23 +484,25 @@ def commitment_add(request, pk):
 
 @require_POST
 def commitment_status(request, pk, commitment_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     commitment = _child(deal, Commitment, commitment_id)
     form = f.CommitmentStatusForm(request.POST)
     if not form.is_valid():
-        return _refused(request, deal, "commitments", ValidationError("Pick a valid status."))
+        return _refused(request, page, "commitments", ValidationError("Pick a valid status."))
     status = form.cleaned_data["status"]
     services.commitment_set_status(commitment=commitment, user=request.user, status=status)
     label = Commitment.Status(status).label.lower()
-    return _written(request, deal, "commitments", f"Commitment marked {label}.")
+    return _written(request, page, "commitments", f"Commitment marked {label}.")
 
 
 @require_POST
 def disclosure_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.DisclosureForm(request.POST, prefix="disclosure")
     return _save_form(
-        request, deal, "disclosures", form, "disclosure_form",
+        request, page, "disclosures", form, "disclosure_form",
         lambda d: services.disclosure_add(deal=deal, user=request.user, **d),
         "Disclosure recorded.",
     )  # fmt: skip
@@ -511,12 +512,12 @@ def disclosure_add(request, pk):
 # Helpers shared by the deal page's views
 
 
-def _editable_deal(request, pk) -> Deal:
-    """The deal if the user may change it: invisible answers 404, read-only answers 403."""
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
-    if not user_can_edit_deal(request.user, deal):
+def _editable_page(request, pk) -> DealPage:
+    """The deal's page if the user may change it: invisible answers 404, read-only 403."""
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    if not page.can_edit:
         raise PermissionDenied("You can view this deal but not change it.")
-    return deal
+    return page
 
 
 def _apply_errors(form, exc: ValidationError, rename: dict | None = None) -> None:
@@ -531,7 +532,7 @@ def _apply_errors(form, exc: ValidationError, rename: dict | None = None) -> Non
             form.add_error(None, message)
 
 
-def _save_form(request, deal, section, form, form_key, write, message, **section_kwargs):
+def _save_form(request, page, section, form, form_key, write, message, **section_kwargs):
     """Validate `form`, call the service through `write`, answer with the section."""
     if form.is_valid():
         try:
@@ -539,35 +540,42 @@ def _save_form(request, deal, section, form, form_key, write, message, **section
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            return _written(request, deal, section, message)
+            return _written(request, page, section, message)
     if form_key:
         section_kwargs[form_key] = form
     if request.htmx:
-        return _section_response(request, deal, section, status=400, **section_kwargs)
-    context = _detail_context(request, deal, **section_kwargs)
+        return _section_response(request, page, section, status=400, **section_kwargs)
+    context = _detail_context(request, page, **section_kwargs)
     return render(request, "deals/deal_detail.html", context, status=400)
 
 
-def _written(request, deal, section, message):
-    """After a successful write: the fresh section (htmx) or a redirect back to the deal."""
+def _written(request, page, section, message):
+    """After a successful write: the fresh section (htmx) or a redirect back to the deal.
+
+    The services keep the deal instance current (fields, version, totals) and the page
+    reads its parts only now, after the write, so nothing is fetched twice; only a stage
+    change re-reads the deal, whose scores and handoff the write's recompute just changed.
+    """
     # The rep sees the verdict of what they just saved: recomputing one deal here costs a
     # few ms, where the queued recompute may still be waiting for a worker when the health
     # panel reloads. The queued task still runs (the other paths rely on it) and finds
     # the same answer.
-    health_recompute(deal_id=deal.pk)
+    health_recompute(deal_id=page.deal.pk)
     if not request.htmx:
         messages.success(request, message)
         anchor = f"#section-{section}" if section and section != "summary" else ""
-        return redirect(reverse("deals:deal_detail", args=[deal.pk]) + anchor)
-    deal = selectors.deal_get(user=request.user, deal_id=deal.pk)
+        return redirect(reverse("deals:deal_detail", args=[page.deal.pk]) + anchor)
     if section == "summary":
-        html = render_to_string("deals/_summary.html", _summary_context(request, deal), request)
+        page = selectors.deal_page(user=request.user, deal_id=page.deal.pk)
+        html = render_to_string("deals/_summary.html", _summary_context(request, page), request)
         trigger = "historyChanged"
     elif section is None:  # the deal edit form closes; the header reloads itself
-        html = render_to_string("deals/_deal_edit.html", {"deal": deal, "closed": True}, request)
+        html = render_to_string(
+            "deals/_deal_edit.html", {"deal": page.deal, "closed": True}, request
+        )
         trigger = "dealChanged"
     else:
-        html = _render_section(request, deal, section)
+        html = _render_section(request, page, section)
         trigger = "dealChanged"
     html += render_to_string("deals/_flash.html", {"message": message, "oob": True}, request)
     response = HttpResponse(html)
@@ -575,12 +583,12 @@ def _written(request, deal, section, message):
     return response
 
 
-def _refused(request, deal, section, exc: ValidationError):
+def _refused(request, page, section, exc: ValidationError):
     message = " ".join(exc.messages)
     if not request.htmx:
         messages.error(request, message)
-        return redirect(reverse("deals:deal_detail", args=[deal.pk]) + f"#section-{section}")
-    html = _render_section(request, deal, section)
+        return redirect(reverse("deals:deal_detail", args=[page.deal.pk]) + f"#section-{section}")
+    html = _render_section(request, page, section)
     html += render_to_string(
         "deals/_flash.html", {"message": message, "level": "error", "oob": True}, request
     )
@@ -604,7 +612,7 @@ def _policy(deal: Deal) -> HealthPolicy:
     """The deal's health policy, read once per request however many parts of the page ask."""
     cached = getattr(deal, "_health_policy", None)
     if cached is None:
-        cached = deal._health_policy = policy_for_team(deal.team_id)
+        cached = deal._health_policy = policy_for_team(deal.team_id)  # type: ignore[attr-defined]
     return cached
 
 
@@ -614,13 +622,11 @@ def _score_level(value, threshold: int) -> str:
     return "low" if value < 50 else "mid" if value < threshold else "high"
 
 
-def _summary_context(request, deal, stage_form=None, confirm_close=None) -> dict:
-    flags = present_flags(
-        sort_flags(list(Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES))),
-        deal=deal,
-    )
+def _summary_context(request, page: DealPage, stage_form=None, confirm_close=None) -> dict:
+    deal = page.deal
+    flags = present_flags(sort_flags(list(page.flags)), deal=deal)
     policy = _policy(deal)
-    can_edit = user_can_edit_deal(request.user, deal)
+    can_edit = page.can_edit
     # A missing reverse one-to-one raises an AttributeError subclass, so getattr's default works.
     handoff = getattr(deal, "handoff", None)
     open_stages = [(s, label) for s, label in Deal.Stage.choices if s in Deal.OPEN_STAGES]
@@ -648,7 +654,7 @@ def _summary_context(request, deal, stage_form=None, confirm_close=None) -> dict
         or (
             handoff is not None
             and handoff.status != "draft"
-            and deal.team_id in managed_team_ids(request.user)
+            and visibility.user_can_reopen_handed_off_deal(request.user, deal)
         ),
         "flags": flags,
         "breakdown": score(flags, policy).breakdown if deal.health_computed_at else None,
@@ -674,15 +680,11 @@ def _next_stage(deal):
     return nxt, Deal.Stage(nxt).label
 
 
-def _section_context(request, deal, section, **kw) -> dict:
-    ctx = {
-        "deal": deal,
-        "can_edit": user_can_edit_deal(request.user, deal),
-        "today": timezone.localdate(),
-    }
+def _section_context(request, page, section, **kw) -> dict:
+    deal = page.deal
+    ctx = {"deal": deal, "can_edit": page.can_edit, "today": timezone.localdate()}
     if section == "needs":
-        needs = list(deal.needs.prefetch_related("line_items"))
-        items = list(deal.line_items.prefetch_related("needs"))
+        needs, items = page.needs, page.items
         min_importance = _policy(deal).unmet_need_min_importance
         for need in needs:
             need.unmet = need.importance >= min_importance and not need.line_items.all()
@@ -699,33 +701,33 @@ def _section_context(request, deal, section, **kw) -> dict:
         )
     elif section == "plan":
         ctx.update(
-            milestones=list(deal.milestones.all()),
+            milestones=page.milestones,
             milestone_form=kw.get("milestone_form") or f.MilestoneForm(prefix="milestone"),
         )
     elif section == "activities":
         ctx.update(
-            activities=list(deal.activities.all()[:50]),
-            calls=list(deal.discovery_calls.prefetch_related("attendees")),
+            activities=page.activities,
+            calls=page.calls,
             activity_form=kw.get("activity_form") or f.ActivityForm(prefix="activity"),
         )
     elif section == "concessions":
         ctx.update(
-            concessions=list(deal.concessions.all()),
+            concessions=page.concessions,
             concession_form=kw.get("concession_form") or f.ConcessionForm(prefix="concession"),
             price_kind=Concession.Kind.PRICE,
         )
     elif section == "commitments":
         ctx.update(
-            commitments=list(deal.commitments.all()),
+            commitments=page.commitments,
             commitment_form=kw.get("commitment_form") or f.CommitmentForm(prefix="commitment"),
         )
     elif section == "disclosures":
         ctx.update(
-            disclosures=list(deal.disclosures.all()),
+            disclosures=page.disclosures,
             disclosure_form=kw.get("disclosure_form") or f.DisclosureForm(prefix="disclosure"),
         )
     elif section == "history":
-        ctx.update(history=_history(deal))
+        ctx.update(history=_history(page.history))
     return ctx
 
 
@@ -735,8 +737,8 @@ def _render_section(request, deal, section, **kw) -> str:
     )
 
 
-def _section_response(request, deal, section, status=200, **kw):
-    return HttpResponse(_render_section(request, deal, section, **kw), status=status)
+def _section_response(request, page, section, status=200, **kw):
+    return HttpResponse(_render_section(request, page, section, **kw), status=status)
 
 
 HISTORY_MODELS = {
@@ -747,9 +749,8 @@ HISTORY_MODELS = {
 }
 
 
-def _history(deal, limit=20) -> list[dict]:
+def _history(entries: list[dict]) -> list[dict]:
     """Recent changes to the deal, its items, concessions and commitments, ready to show."""
-    entries = selectors.deal_history(deal=deal)[:limit]
     for entry in entries:
         entry["model_label"] = HISTORY_MODELS.get(entry["model"], entry["model"])
         entry["changes"] = [
@@ -774,13 +775,13 @@ def _history_value(field, value):
     return "—" if value in (None, "") else value
 
 
-def _detail_context(request, deal, stage_form=None, confirm_close=None, **section_kwargs) -> dict:
-    context = _summary_context(request, deal, stage_form=stage_form, confirm_close=confirm_close)
+def _detail_context(request, page, stage_form=None, confirm_close=None, **section_kwargs) -> dict:
+    context = _summary_context(request, page, stage_form=stage_form, confirm_close=confirm_close)
     context["nav"] = "deals"
     context["sections"] = {}
     for section in SECTIONS:
         own = {k: v for k, v in section_kwargs.items() if k in _SECTION_KWARGS[section]}
-        context["sections"][section] = _render_section(request, deal, section, **own)
+        context["sections"][section] = _render_section(request, page, section, **own)
     return context
 
 

@@ -28,6 +28,7 @@ from deals.models import (
     Need,
     StageHistory,
 )
+from deals.pricing import line_total
 
 # 2: needs list the items serving them; the flags open at submit with their advice; the
 # checklist overrides and the reason the rep gave for closing over open concerns.
@@ -114,7 +115,7 @@ def package_build(
             "quantity": _money(item.quantity),
             "unit_list_price": _money(item.unit_list_price),
             "unit_price": _money(item.unit_price),
-            "total": _money((item.quantity * item.unit_price).quantize(Decimal("0.01"))),
+            "total": _money(line_total(item.quantity, item.unit_price)),
             "needs": [{"id": n.id, "statement": n.statement} for n in item.needs.all()],
         }
         for item in deal.line_items.all()

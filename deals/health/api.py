@@ -8,7 +8,7 @@ policy) is a 403.
 from __future__ import annotations
 
 import django_filters as df
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,14 +18,17 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from deals import visibility
 from deals.api.filters import MAX_ID, IdFilter
 from deals.models import Deal, Flag, HealthPolicy, Severity, Side
-from deals.visibility import deal_scope_q, managed_team_ids
+from deals.visibility import deal_scope_q
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import MANAGER, is_admin, roles_of
+from winwin_crm.accounts.roles import authenticated_user
 from winwin_crm.api.exceptions import Conflict
 
 from .catalog import flag_advice, flag_label
@@ -33,7 +36,7 @@ from .policy import EDITABLE_FIELDS, health_policy_create, health_policy_update,
 from .preview import health_preview
 from .rules import ALL_CODES
 from .scoring import score
-from .store import FlagNotActive, flag_acknowledge, health_recompute, sort_flags
+from .store import FlagNotActive, HealthResult, flag_acknowledge, health_recompute, sort_flags
 
 # --- Serializers -------------------------------------------------------------------------
 
@@ -71,7 +74,11 @@ class DealFlagSerializer(FlagSerializer):
     """A flag inside a deal's health: the deal is already known. A previewed flag is not
     stored: its id and timestamps are null."""
 
-    label = serializers.SerializerMethodField(help_text="The flag's name in words.")
+    # A field named `label` shadows Field.label in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    label = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="The flag's name in words."
+    )
     advice = serializers.SerializerMethodField(help_text="What to do about it.")
 
     class Meta(FlagSerializer.Meta):
@@ -101,7 +108,7 @@ class DealFlagSerializer(FlagSerializer):
 
 class BreakdownItemSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # see DealFlagSerializer
     severity = serializers.CharField()
     points = serializers.IntegerField(help_text="Negative: the points this flag costs.")
 
@@ -169,7 +176,7 @@ class HealthPolicySerializer(serializers.ModelSerializer):
         fields = ["id", "team", *EDITABLE_FIELDS, "updated_at", "updated_by"]
         read_only_fields = ["id", "updated_at", "updated_by"]
 
-    def validate_team(self, team):
+    def validate_team(self, team: Team | None) -> Team | None:
         if self.instance is not None and team != self.instance.team:
             raise serializers.ValidationError("A policy's team cannot change.")
         return team
@@ -178,11 +185,11 @@ class HealthPolicySerializer(serializers.ModelSerializer):
 # --- Deal health -------------------------------------------------------------------------
 
 
-def _visible_deal(request, pk) -> Deal:
+def _visible_deal(request: Request, pk: int) -> Deal:
     return get_object_or_404(Deal.objects.filter(deal_scope_q(request.user)), pk=pk)
 
 
-def _health_body(deal: Deal, result=None) -> dict:
+def _health_body(deal: Deal, result: HealthResult | None = None) -> dict:
     if result is not None:
         return {
             "deal": deal.id,
@@ -236,7 +243,7 @@ class DealHealthView(APIView):
             )
         ],
     )
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         deal = _visible_deal(request, pk)
         stage = request.query_params.get("preview")
         if stage is not None:
@@ -257,7 +264,7 @@ class DealHealthRecomputeView(APIView):
     serializer_class = HealthSerializer
 
     @extend_schema(request=None, summary="Recompute a deal's health now and return it")
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         deal = _visible_deal(request, pk)
         result = health_recompute(deal_id=deal.id)
         return Response(HealthSerializer(_health_body(deal, result)).data)
@@ -286,7 +293,7 @@ class FlagFilter(df.FilterSet):
         model = Flag
         fields = ["code", "side", "severity", "status", "owner", "deal", "team"]
 
-    def filter_status(self, queryset, name, value):
+    def filter_status(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
         if value == "active":
             return queryset.filter(status__in=Flag.ACTIVE_STATUSES)
         return queryset.filter(status=value)
@@ -300,9 +307,9 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
     ordering_fields = ["last_seen_at", "first_seen_at", "severity", "code"]
-    search_fields = []
+    search_fields: list[str] = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Flag]:
         return (
             Flag.objects.filter(deal_scope_q(self.request.user, prefix="deal__"))
             .select_related("deal")
@@ -319,12 +326,14 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         summary="Acknowledge a flag with a note (managers)",
     )
     @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer)
-    def acknowledge(self, request, pk=None):
+    def acknowledge(self, request: Request, pk: int | None = None) -> Response:
         flag = self.get_object()
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            flag = flag_acknowledge(flag=flag, user=request.user, note=body.validated_data["note"])
+            flag = flag_acknowledge(
+                flag=flag, user=authenticated_user(request), note=body.validated_data["note"]
+            )
         except FlagNotActive as exc:
             raise Conflict(str(exc)) from exc
         return Response(FlagSerializer(flag).data)
@@ -336,9 +345,8 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class IsManagerOrAdmin(permissions.BasePermission):
     message = "Only managers and admins work with health policies."
 
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user.is_authenticated and (is_admin(user) or MANAGER in roles_of(user)))
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return visibility.user_can_work_with_policies(request.user)
 
 
 @extend_schema_view(
@@ -359,28 +367,24 @@ class HealthPolicyViewSet(
     permission_classes = [permissions.IsAuthenticated, IsManagerOrAdmin]
     filterset_fields = ["team"]
 
-    def get_queryset(self):
-        user = self.request.user
+    def get_queryset(self) -> QuerySet[HealthPolicy]:
         qs = HealthPolicy.objects.select_related("team").order_by("team_id", "id")
-        if is_admin(user):
-            return qs
-        # Managers read the global policy (what applies when their team has none).
-        return qs.filter(Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user)))
+        return qs.filter(visibility.policy_scope_q(self.request.user))
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: BaseSerializer[HealthPolicy]) -> None:
         data = dict(serializer.validated_data)
         team = data.pop("team", None)
         if team is None:
             raise serializers.ValidationError({"team": ["Name the sales team this policy is for."]})
-        if HealthPolicy.objects.filter(team=team).exists():
-            raise serializers.ValidationError(
-                {"team": ["This team already has a policy; change that one instead."]}
-            )
-        serializer.instance = health_policy_create(user=self.request.user, team=team, **data)
+        serializer.instance = health_policy_create(
+            user=authenticated_user(self.request), team=team, **data
+        )
 
-    def perform_update(self, serializer):
+    def perform_update(self, serializer: BaseSerializer[HealthPolicy]) -> None:
         data = dict(serializer.validated_data)
         data.pop("team", None)
+        policy = serializer.instance
+        assert policy is not None  # an update always has the object it updates
         serializer.instance = health_policy_update(
-            policy=serializer.instance, user=self.request.user, **data
+            policy=policy, user=authenticated_user(self.request), **data
         )

@@ -8,6 +8,7 @@ so a page can never drift from the rules (or show a code where a person needs wo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from deals.models import Side
 
@@ -201,6 +202,13 @@ def severity_rank(severity: str) -> int:
     return SEVERITY_ORDER.get(severity, len(SEVERITY_ORDER))
 
 
-def flag_sort_key(flag) -> tuple[int, str]:
+class _Ranked(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+
+
+def flag_sort_key(flag: _Ranked) -> tuple[int, str]:
     """Worst first, then by code: for anything with `severity` and `code`."""
     return (severity_rank(flag.severity), flag.code)

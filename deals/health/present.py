@@ -119,7 +119,8 @@ class _Lookups:
             for m in evidence.get("open_milestones") or ():
                 if isinstance(m, dict) and isinstance(m.get("id"), int):
                     milestone_ids.add(m["id"])
-        deal_id = deal.pk if deal is not None else None
+        # Without the deal nothing is linked: evidence only ever names the deal's own rows.
+        deal_id = deal.pk if deal is not None else 0
         self.activities = (
             {a.pk: a for a in Activity.objects.filter(pk__in=activity_ids, deal_id=deal_id)}
             if activity_ids
@@ -152,7 +153,8 @@ def _record_parts(lookups: _Lookups, key: str, rows: Iterable[Any]) -> list[Part
             parts.append(Part(str(row)))
             continue
         if key == "open_milestones":
-            m = lookups.milestones.get(row.get("id"))
+            row_id = row.get("id")
+            m = lookups.milestones.get(row_id) if isinstance(row_id, int) else None
             due = f" (due {date_format(m.due_date, 'j M Y')})" if m and m.due_date else ""
             anchor = f"milestone-{row.get('id')}"
             parts.append(Part(f"“{row.get('title')}”{due}", lookups.url(anchor)))

@@ -29,9 +29,13 @@ class _Weights(Protocol):
 
 
 class _Scored(Protocol):
-    code: str
-    side: str
-    severity: str
+    # Read-only members, so frozen dataclasses (FlagResult) match as well as Flag rows.
+    @property
+    def code(self) -> str: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
 
 
 @dataclass(slots=True, frozen=True)

@@ -1,6 +1,7 @@
 """The sales side: prospects, contacts, needs, discovery calls, deals and their facts."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,10 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from deals import pricing
 from winwin_crm.accounts.models import Team
 
 ZERO = Decimal("0")
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(ZERO)]
 
 
@@ -172,7 +174,7 @@ class Deal(TimeStamped):
         related_name="+",
     )
 
-    # Pricing, denormalised from line items and concessions (see deals.services.pricing).
+    # Pricing, denormalised from line items and concessions (see deals.pricing).
     list_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
     net_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
     cost_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
@@ -248,16 +250,12 @@ class Deal(TimeStamped):
     @property
     def discount_pct(self) -> Decimal | None:
         """1 − net/list, as a percent with two decimals; None when nothing is priced."""
-        if not self.list_total:
-            return None
-        return ((1 - self.net_total / self.list_total) * 100).quantize(Decimal("0.01"))
+        return pricing.percent(pricing.discount_pct(self.list_total, self.net_total))
 
     @property
     def margin_pct(self) -> Decimal | None:
         """(net − cost) / net, as a percent with two decimals; None when net is zero."""
-        if not self.net_total:
-            return None
-        return ((self.net_total - self.cost_total) / self.net_total * 100).quantize(Decimal("0.01"))
+        return pricing.percent(pricing.margin_pct(self.net_total, self.cost_total))
 
     def stage_index(self) -> int:
         return self.STAGE_ORDER[self.stage]

@@ -201,7 +201,6 @@ STORY_FLAGS = {
 }
 
 
-@pytest.mark.skipif(demo._health_engine() is None, reason="health engine not there yet")
 def test_each_story_raises_exactly_its_flags():
     demo.demo_seed(deals=0)
     raised = {
@@ -214,7 +213,6 @@ def test_each_story_raises_exactly_its_flags():
     assert _story("oversold").balance == "buyer_loses"
 
 
-@pytest.mark.skipif(demo._health_engine() is None, reason="health engine not there yet")
 def test_demo_writes_twelve_weeks_of_health_history():
     demo.demo_seed(deals=10)
     deal = _story("win-win")  # created 30 days ago: four weekly rows
