@@ -52,6 +52,7 @@ from deals.models import (
     LineItem,
     Need,
     Prospect,
+    StageHistory,
 )
 from handoff.models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
 from winwin_crm.accounts.models import Team, User
@@ -509,6 +510,7 @@ class _Rows:
         Prospect,
         Contact,
         Deal,
+        StageHistory,
         DiscoveryCall,
         Need,
         LineItem,
@@ -688,6 +690,16 @@ class DealDraft:
     handoff: Handoff | None = None
 
 
+def _stage_entered(stage: str, created_at, closed_at, now) -> dt.datetime:
+    """When a demo deal entered its stage: a closed deal at its close; an open one after
+    the earlier stages took their share of its age (a deal in negotiation spent three
+    quarters of its life getting there), so only the oldest deals sit past the policy."""
+    if closed_at is not None:
+        return closed_at
+    index = Deal.STAGE_ORDER[stage]
+    return created_at + (now - created_at) * index / (index + 1)
+
+
 class DealWriter:
     """Primitives that add one deal's rows to a chunk; stories and the generator share them."""
 
@@ -742,6 +754,7 @@ class DealWriter:
         lost_reason="",
         notes_for_delivery="",
     ) -> DealDraft:
+        entered = _stage_entered(stage, created_at, closed_at, self.world.now)
         deal = self.rows.add(
             Deal(
                 prospect=prospect,
@@ -758,8 +771,19 @@ class DealWriter:
                 created_by=owner,
                 created_at=created_at,
                 updated_at=created_at,
+                stage_changed_at=entered,
             )
         )
+        order = list(Deal.Stage.values)
+        previous = "" if stage == Deal.Stage.DISCOVERY else order[max(order.index(stage) - 1, 0)]
+        if stage == Deal.Stage.CLOSED_LOST:
+            previous = Deal.Stage.NEGOTIATION
+        self.rows.add(
+            StageHistory(
+                deal=deal, from_stage=previous, to_stage=stage, changed_at=entered,
+                changed_by=owner, reason="", concerns=[],
+            )
+        )  # fmt: skip
         self.rows.deal_history.append((deal, created_at, "+", expected_close_date))
         return DealDraft(deal=deal, contacts=list(contacts))
 

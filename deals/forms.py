@@ -67,6 +67,9 @@ class DealFilterForm(forms.Form):
         "-contact": ("-last_buyer_contact_at", "-id"),
         "stage": ("stage", "id"),
         "-stage": ("-stage", "-id"),
+        # Days in stage: fewest first is the latest stage change first.
+        "days": ("-stage_changed_at", "id"),
+        "-days": ("stage_changed_at", "-id"),
     }
     PAGE_SIZES = (10, 25, 50, 100)
 
@@ -340,6 +343,13 @@ class StageForm(forms.Form):
     )
     lost_reason = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why was it lost?"
+    )
+    confirm = forms.BooleanField(required=False, label="I have read this and mean it")
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why? (delivery will read this)",
     )
 
     def clean(self):

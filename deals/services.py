@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ from deals.models import (
     LineItem,
     Need,
     Prospect,
+    StageHistory,
 )
 from deals.pricing import DealTotals, pricing_refresh_bulk
 from winwin_crm.accounts.models import Team, User
@@ -205,9 +207,31 @@ def deal_create(*, user: User, prospect: Prospect, title: str, **fields: Any) ->
     _set_fields(deal, fields, DEAL_FIELDS)
     if deal.currency:
         deal.currency = deal.currency.upper()
+    deal.stage_changed_at = timezone.now()
     _save(deal, user)
+    stage_history_record(deal=deal, from_stage="", user=user)
     _recompute(deal.id)
     return deal
+
+
+def stage_history_record(
+    *,
+    deal: Deal,
+    from_stage: str,
+    user: User | None,
+    reason: str = "",
+    concerns: Sequence[str] = (),
+) -> StageHistory:
+    """The row of one stage change; the deal's `stage_changed_at` is its time."""
+    return StageHistory.objects.create(
+        deal=deal,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        changed_at=deal.stage_changed_at,
+        changed_by=user if getattr(user, "is_authenticated", False) else None,
+        reason=reason,
+        concerns=list(concerns),
+    )
 
 
 def _deal_save_locked(deal: Deal, user: User, expected_version: int | None) -> Deal:
@@ -233,8 +257,27 @@ def _deal_save_locked(deal: Deal, user: User, expected_version: int | None) -> D
     return deal
 
 
-def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
-    """Check the stage rules and set the new stage; True when the deal was just won."""
+@dataclass(frozen=True, slots=True)
+class StageMove:
+    """What _apply_stage decided: where the deal came from and what the rep confirmed."""
+
+    from_stage: str
+    moved: bool
+    won: bool
+    reason: str = ""
+    concerns: tuple[str, ...] = ()
+
+
+# The message of a close the rep must confirm; pages show the concerns beside it.
+CONFIRM_CLOSE = (
+    "Closing as won asks you to confirm: {concerns} Send confirm with a reason, or fix it first."
+)
+
+
+def _apply_stage(
+    deal: Deal, stage: str, lost_reason: str, *, confirm: bool = False, reason: str = ""
+) -> StageMove:
+    """Check the stage rules and set the new stage."""
     if stage not in Deal.Stage.values:
         raise ValidationError({"stage": f"“{stage}” is not a stage."})
     current = deal.stage
@@ -250,15 +293,53 @@ def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
             )
         deal.lost_reason = lost_reason
     if stage == current:
-        return False
+        return StageMove(from_stage=current, moved=False, won=False)
     if stage == Deal.Stage.CLOSED_WON and not deal.line_items.exists():
         raise ValidationError(
             {"stage": "Add at least one proposal item before closing the deal as won."}
         )
+    reason = (reason or "").strip()
+    concerns: tuple[str, ...] = ()
+    if stage == Deal.Stage.CLOSED_WON:
+        from deals.health.preview import close_concerns
+
+        found = close_concerns(deal_id=deal.pk)
+        concerns = tuple(c.message for c in found)
+        if found and not confirm:
+            raise CloseNeedsConfirmation(found)
+        if found and not reason:
+            raise ValidationError({"reason": ["Say why you close despite: " + " ".join(concerns)]})
     deal.stage = stage
+    deal.stage_changed_at = timezone.now()
     if stage in Deal.CLOSED_STAGES:
-        deal.closed_at = timezone.now()
-    return stage == Deal.Stage.CLOSED_WON
+        deal.closed_at = deal.stage_changed_at
+    return StageMove(
+        from_stage=current,
+        moved=True,
+        won=stage == Deal.Stage.CLOSED_WON,
+        reason=reason or (lost_reason if stage == Deal.Stage.CLOSED_LOST else ""),
+        concerns=concerns,
+    )
+
+
+class CloseNeedsConfirmation(ValidationError):
+    """Closing as won over open concerns: a 400 naming them, unless confirmed with a reason."""
+
+    def __init__(self, concerns: Sequence[Any]):
+        self.concerns = list(concerns)
+        text = " ".join(c.message for c in self.concerns)
+        super().__init__({"confirm": [CONFIRM_CLOSE.format(concerns=text)]})
+
+
+def _record_move(deal: Deal, move: StageMove, user: User | None) -> None:
+    if move.moved:
+        stage_history_record(
+            deal=deal,
+            from_stage=move.from_stage,
+            user=user,
+            reason=move.reason,
+            concerns=move.concerns,
+        )
 
 
 def _after_won(deal: Deal, user: User) -> None:
@@ -294,48 +375,110 @@ def deal_update(*, deal: Deal, user: User, version: int | None = None, **fields:
     lost_reason = fields.pop("lost_reason", None)
     if "currency" in fields and fields["currency"]:
         fields["currency"] = fields["currency"].upper()
+    confirm = bool(fields.pop("confirm", False))
+    reason = fields.pop("reason", "") or ""
     _set_fields(deal, fields, DEAL_FIELDS)
-    won = False
+    move = StageMove(from_stage=deal.stage, moved=False, won=False)
     if stage is not None:
-        won = _apply_stage(deal, stage, lost_reason or "")
+        move = _apply_stage(deal, stage, lost_reason or "", confirm=confirm, reason=reason)
     elif lost_reason is not None:
         if deal.stage == Deal.Stage.CLOSED_LOST and not lost_reason.strip():
             raise ValidationError({"lost_reason": "A deal closed as lost keeps its reason."})
         deal.lost_reason = lost_reason
     _deal_save_locked(deal, user, version)
-    if won:
+    _record_move(deal, move, user)
+    if move.won:
         _after_won(deal, user)
     return deal
 
 
 @transaction.atomic
 def deal_change_stage(
-    *, deal: Deal, user: User, stage: str, lost_reason: str = "", version: int | None = None
+    *,
+    deal: Deal,
+    user: User,
+    stage: str,
+    lost_reason: str = "",
+    version: int | None = None,
+    confirm: bool = False,
+    reason: str = "",
 ) -> Deal:
-    """Move a deal to `stage`: lost needs a reason, won needs a proposal item, and a closed
-    deal only moves again through deal_reopen. Winning creates the draft handoff."""
+    """Move a deal to `stage`: lost needs a reason, won needs a proposal item (and, over
+    open concerns, `confirm` with a `reason`), and a closed deal only moves again through
+    deal_reopen. Winning creates the draft handoff. Every move is a StageHistory row."""
     _ensure_can_edit_deal(user, deal)
-    won = _apply_stage(deal, stage, lost_reason)
+    move = _apply_stage(deal, stage, lost_reason, confirm=confirm, reason=reason)
     _deal_save_locked(deal, user, version)
-    if won:
+    _record_move(deal, move, user)
+    if move.won:
         _after_won(deal, user)
     return deal
 
 
 @transaction.atomic
 def deal_reopen(
-    *, deal: Deal, user: User, stage: str = Deal.Stage.NEGOTIATION, version: int | None = None
+    *,
+    deal: Deal,
+    user: User,
+    stage: str = Deal.Stage.NEGOTIATION,
+    version: int | None = None,
+    reason: str = "",
+    confirm: bool = False,
 ) -> Deal:
-    """Bring a closed deal back to an open stage (the buyer is back at the table)."""
-    _ensure_can_edit_deal(user, deal)
+    """Bring a closed deal back to an open stage (the buyer is back at the table).
+
+    Someone must mean it: `confirm` and a `reason`, kept on the stage history. A won deal
+    whose handoff delivery already has (submitted, claimed, accepted) reopens only for its
+    rep or a manager of its team; the handoff stays with delivery, showing why.
+    """
+    handed_off = _handed_off(deal)
+    if handed_off:
+        if not visibility.user_can_reopen_handed_off_deal(user, deal):
+            raise PermissionDenied(
+                "Delivery already has this deal's handoff: only its rep or a manager of the "
+                "team can reopen it."
+            )
+    else:
+        _ensure_can_edit_deal(user, deal)
     if deal.stage not in Deal.CLOSED_STAGES:
         raise ValidationError({"stage": "Only a closed deal can be reopened."})
     if stage not in Deal.OPEN_STAGES:
         raise ValidationError({"stage": "Reopen the deal into an open stage."})
+    reason = (reason or "").strip()
+    errors = {}
+    if not confirm:
+        errors["confirm"] = [
+            "Reopening a closed deal needs confirm: true"
+            + (f" (its handoff is {handed_off} by delivery)." if handed_off else ".")
+        ]
+    if not reason:
+        errors["reason"] = ["Say why the deal is reopened; delivery and the team will see it."]
+    if errors:
+        raise ValidationError(errors)
+    from_stage = deal.stage
     deal.stage = stage
+    deal.stage_changed_at = timezone.now()
     deal.closed_at = None
     deal.lost_reason = ""
-    return _deal_save_locked(deal, user, version)
+    _deal_save_locked(deal, user, version)
+    stage_history_record(deal=deal, from_stage=from_stage, user=user, reason=reason)
+    return deal
+
+
+def _handoff_status(deal: Deal) -> str | None:
+    from handoff.models import Handoff
+
+    return Handoff.objects.filter(deal_id=deal.pk).values_list("status", flat=True).first()
+
+
+def _handed_off(deal: Deal) -> str:
+    """The handoff's status label when delivery has it (past draft), else ""."""
+    status = _handoff_status(deal)
+    if status is None or status == "draft":
+        return ""
+    from handoff.models import Handoff
+
+    return str(Handoff.Status(status).label).lower()
 
 
 # --- needs and discovery calls -------------------------------------------------------------
@@ -704,6 +847,17 @@ def activity_delete(*, activity: Activity, user: User) -> None:
 CONCESSION_FIELDS = ("kind", "description", "amount", "cost_to_seller", "in_exchange_for")
 
 
+def _ensure_price_open(deal: Deal) -> None:
+    """The price is settled once the deal is closed or delivery has its package, like the
+    proposal items: a later price cut would silently disagree with the handoff."""
+    if deal.stage in Deal.CLOSED_STAGES:
+        raise ValidationError({"kind": "This deal is closed; reopen it to change the price."})
+    if _handed_off(deal):
+        raise ValidationError(
+            {"kind": "The handoff was submitted to delivery; the price can no longer be cut."}
+        )
+
+
 @transaction.atomic
 def concession_add(
     *,
@@ -716,6 +870,8 @@ def concession_add(
     in_exchange_for: str = "",
 ) -> Concession:
     _ensure_can_edit_deal(user, deal)
+    if kind == Concession.Kind.PRICE:
+        _ensure_price_open(deal)
     concession = Concession(
         deal=deal,
         kind=kind,
@@ -733,6 +889,8 @@ def concession_add(
 @transaction.atomic
 def concession_update(*, concession: Concession, user: User, **fields: Any) -> Concession:
     _ensure_can_edit_deal(user, concession.deal)
+    if Concession.Kind.PRICE in (concession.kind, fields.get("kind")):
+        _ensure_price_open(concession.deal)
     _set_fields(concession, fields, CONCESSION_FIELDS)
     _save(concession, user)
     _refresh_deal_totals(concession.deal)
@@ -743,6 +901,8 @@ def concession_update(*, concession: Concession, user: User, **fields: Any) -> C
 def concession_delete(*, concession: Concession, user: User) -> None:
     deal = concession.deal
     _ensure_can_edit_deal(user, deal)
+    if concession.kind == Concession.Kind.PRICE:
+        _ensure_price_open(deal)
     _history_by(concession, user)
     concession.delete()
     _refresh_deal_totals(deal)

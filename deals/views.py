@@ -22,11 +22,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deals import forms as f
 from deals import selectors, services, visibility
+from deals.health.policy import policy_for_team
+from deals.health.present import days_between, present_flags
+from deals.health.preview import health_preview
+from deals.health.rules import stage_days_limit
+from deals.health.scoring import score
+from deals.health.store import health_recompute, sort_flags
 from deals.models import (
     BuyerMilestone,
     Commitment,
     Concession,
     Deal,
+    HealthPolicy,
     LineItem,
     Need,
 )
@@ -67,6 +74,7 @@ LIST_COLUMNS = [
     ("net", "Net total", True),
     ("close", "Expected close", False),
     (None, "Balance", False),
+    ("days", "Days in stage", True),
     ("flags", "Open flags", True),
     ("contact", "Last buyer contact", False),
 ]
@@ -264,36 +272,67 @@ def deal_edit(request, pk):
 
 @require_POST
 def deal_stage(request, pk):
-    page = _editable_page(request, pk)
+    page = selectors.deal_page(user=request.user, deal_id=pk)
     deal = page.deal
     form = f.StageForm(request.POST)
+    confirm_close = None
     if form.is_valid():
         action, stage = form.cleaned_data["action"], form.cleaned_data["stage"]
+        confirm, reason = form.cleaned_data["confirm"], form.cleaned_data["reason"]
         try:
             if action == "reopen":
-                services.deal_reopen(deal=deal, user=request.user, stage=stage)
+                services.deal_reopen(
+                    deal=deal, user=request.user, stage=stage, confirm=confirm, reason=reason
+                )
                 message = f"Reopened in {deal.get_stage_display()}."
             else:
+                if not page.can_edit:
+                    raise PermissionDenied("You can view this deal but not change it.")
                 target = {"close_won": "closed_won", "close_lost": "closed_lost"}.get(action, stage)
                 services.deal_change_stage(
                     deal=deal,
                     user=request.user,
                     stage=target,
                     lost_reason=form.cleaned_data["lost_reason"],
+                    confirm=confirm,
+                    reason=reason,
                 )
                 message = f"Moved to {deal.get_stage_display()}."
                 if target == "closed_won":
-                    message = "Closed won. The handoff to delivery is drafted — complete it next."
+                    message = _closed_won_message(deal)
+        except services.CloseNeedsConfirmation as exc:
+            confirm_close = exc.concerns
         except ValidationError as exc:
             _apply_errors(form, exc)
+            if "reason" in getattr(exc, "message_dict", {}) and form.cleaned_data["action"] in (
+                "close_won",
+                "advance",
+            ):
+                # Confirmed without a reason: ask again, with the concerns beside the field.
+                from deals.health.preview import close_concerns
+
+                confirm_close = close_concerns(deal_id=deal.pk)
         else:
             return _written(request, page, "summary", message)
     deal.refresh_from_db()  # the refused change may have touched the instance
-    context = _summary_context(request, page, stage_form=form)
+    context = _summary_context(request, page, stage_form=form, confirm_close=confirm_close)
     if request.htmx:
         return render(request, "deals/_summary.html", context, status=400)
-    context = _detail_context(request, page, stage_form=form)
+    context = _detail_context(request, page, stage_form=form, confirm_close=confirm_close)
     return render(request, "deals/deal_detail.html", context, status=400)
+
+
+def _closed_won_message(deal: Deal) -> str:
+    """Closing again says where the handoff really is, not that it was just drafted."""
+    from handoff.models import Handoff
+
+    handoff = Handoff.objects.filter(deal_id=deal.pk).first()
+    if handoff is None or handoff.status == Handoff.Status.DRAFT:
+        return "Closed won. The handoff to delivery is drafted — complete it next."
+    return (
+        f"Closed won again. The handoff is already {handoff.get_status_display().lower()} "
+        "by delivery; they see the reopening and this close on it."
+    )
 
 
 # --- inline writes: one small view per action, all answering the same way -------------------
@@ -517,6 +556,11 @@ def _written(request, page, section, message):
     reads its parts only now, after the write, so nothing is fetched twice; only a stage
     change re-reads the deal, whose scores and handoff the write's recompute just changed.
     """
+    # The rep sees the verdict of what they just saved: recomputing one deal here costs a
+    # few ms, where the queued recompute may still be waiting for a worker when the health
+    # panel reloads. The queued task still runs (the other paths rely on it) and finds
+    # the same answer.
+    health_recompute(deal_id=page.deal.pk)
     if not request.htmx:
         messages.success(request, message)
         anchor = f"#section-{section}" if section and section != "summary" else ""
@@ -563,95 +607,68 @@ SECTIONS = {
     "history": "deals/sections/_history.html",
 }
 
-# What a rep can do about each flag: the "what to do" line of the health panel.
-FLAG_ADVICE = {
-    "PRESSURE_PREMATURE_CLOSE": "Stop asking for the decision. Help the buyer finish the "
-    "milestones their own process requires, then ask.",
-    "PRESSURE_CHASING": "Pause the follow-ups. Send one useful message and wait for the buyer "
-    "to answer before the next touch.",
-    "PRESSURE_ESCALATION": "Leave seniors off the next calls unless the buyer asked for them.",
-    "PRESSURE_LANGUAGE": "Drop deadline language. Give the buyer the time their decision "
-    "process needs.",
-    "PRESSURE_CLOSE_DATE_PULLED": "Move the expected close back, or agree an earlier date "
-    "with the buyer and tick off the milestone that justifies it.",
-    "BUYER_OVERSELL": "Link the item to the need it serves, or take it out of the proposal.",
-    "BUYER_UNMET_NEED": "Add a proposal item that serves this need, or tell the buyer openly "
-    "that you can't (record it as a disclosure).",
-    "BUYER_NO_DISCOVERY": "Log a discovery call and have the buyer confirm their needs in "
-    "their own words.",
-    "BUYER_UNDISCLOSED": "Record the limitations, risks or cheaper alternatives you discussed "
-    "with the buyer.",
-    "SELLER_DISCOUNT_OVER_POLICY": "Trade value instead of price: replace part of the discount "
-    "with a value add, or ask for something in return.",
-    "SELLER_MARGIN_BELOW_FLOOR": "Review the prices and costs of the items; a deal without "
-    "margin is not a win for us.",
-    "SELLER_UNTRADED_PRICE_CUT": "Ask what the buyer gives in exchange (a longer term, a case "
-    "study), or turn the price cut into a value add.",
-    "RELATIONSHIP_STALE": "Reach out with something useful to the buyer, not a chase.",
-    "HANDOFF_OVERDUE": "Ask the delivery team's manager to pick up the handoff.",
-    "HANDOFF_LEAK": "Point the customer to their delivery contact and tell delivery what they "
-    "asked.",
-    "COMMITMENT_OVERDUE": "Keep the promise or tell the buyer the new date now.",
-}
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+def _policy(deal: Deal) -> HealthPolicy:
+    """The deal's health policy, read once per request however many parts of the page ask."""
+    cached = getattr(deal, "_health_policy", None)
+    if cached is None:
+        cached = deal._health_policy = policy_for_team(deal.team_id)  # type: ignore[attr-defined]
+    return cached
 
 
-def _evidence_items(evidence) -> list[tuple[str, str]]:
-    """A flag's evidence as (label, readable value) pairs; empty values are left out."""
-    if not isinstance(evidence, dict):
-        return [("", str(evidence))] if evidence else []
-    items = []
-    for key, value in evidence.items():
-        if value in (None, "", [], {}):
-            continue
-        if isinstance(value, list | tuple):
-            value = ", ".join(_evidence_value(v) for v in value)
-        else:
-            value = _evidence_value(value)
-        items.append((key.replace("_", " ").capitalize(), value))
-    return items
-
-
-def _evidence_value(value) -> str:
-    if isinstance(value, dict):
-        # Name a record by what a person recognises it by, not by its id.
-        for key in ("title", "statement", "name", "phrase", "description"):
-            if value.get(key):
-                return f"“{value[key]}”"
-        return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
-    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
-        moment = parse_datetime(value)
-        if moment is not None:
-            return date_format(timezone.localtime(moment), "j M Y H:i")
-    return str(value)
-
-
-def _score_level(score) -> str:
-    if score is None:
+def _score_level(value, threshold: int) -> str:
+    if value is None:
         return ""
-    return "low" if score < 50 else "mid" if score < 70 else "high"
+    return "low" if value < 50 else "mid" if value < threshold else "high"
 
 
-def _summary_context(request, page: DealPage, stage_form=None) -> dict:
+def _summary_context(request, page: DealPage, stage_form=None, confirm_close=None) -> dict:
     deal = page.deal
-    flags = sorted(page.flags, key=lambda fl: (SEVERITY_ORDER.get(fl.severity, 9), fl.code))
-    for flag in flags:
-        # Read by the template only.
-        flag.advice = FLAG_ADVICE.get(flag.code, "")  # type: ignore[attr-defined]
-        flag.evidence_items = _evidence_items(flag.evidence)  # type: ignore[attr-defined]
+    flags = present_flags(sort_flags(list(page.flags)), deal=deal)
+    policy = _policy(deal)
+    can_edit = page.can_edit
     # A missing reverse one-to-one raises an AttributeError subclass, so getattr's default works.
-    handoff = getattr(deal, "handoff", None) if deal.stage == Deal.Stage.CLOSED_WON else None
+    handoff = getattr(deal, "handoff", None)
     open_stages = [(s, label) for s, label in Deal.Stage.choices if s in Deal.OPEN_STAGES]
+    next_stage = _next_stage(deal)
+    previews = []
+    if can_edit and deal.is_open:
+        # What the next stage and the close would raise, while it can still be fixed.
+        stages = [s for s in (next_stage[0] if next_stage else None, "closed_won") if s]
+        previewed = health_preview(deal_id=deal.pk, stages=stages, policy=policy)
+        for stage, preview in previewed.items():
+            present_flags(preview.flags, deal=deal)
+            previews.append(
+                {
+                    "stage": stage,
+                    "label": Deal.Stage(stage).label,
+                    "preview": preview,
+                    "new_flags": [fl for fl in preview.flags if fl.code in preview.new_codes],
+                }
+            )
     return {
         "deal": deal,
-        "can_edit": page.can_edit,
+        "can_edit": can_edit,
+        # A handed-off deal also reopens for a manager of its team (deal_reopen decides).
+        "can_reopen": can_edit
+        or (
+            handoff is not None
+            and handoff.status != "draft"
+            and visibility.user_can_reopen_handed_off_deal(request.user, deal)
+        ),
         "flags": flags,
-        "buyer_level": _score_level(deal.buyer_score),
-        "seller_level": _score_level(deal.seller_score),
+        "breakdown": score(flags, policy).breakdown if deal.health_computed_at else None,
+        "buyer_level": _score_level(deal.buyer_score, policy.win_win_threshold),
+        "seller_level": _score_level(deal.seller_score, policy.win_win_threshold),
         "stage_form": stage_form or f.StageForm(),
         "open_stages": open_stages,
-        "next_stage": _next_stage(deal),
-        "handoff": handoff,
+        "next_stage": next_stage,
+        "handoff": handoff if deal.stage == Deal.Stage.CLOSED_WON else None,
+        "reopened_handoff": handoff if deal.stage != Deal.Stage.CLOSED_WON else None,
+        "previews": previews,
+        "confirm_close": confirm_close,
+        "days_in_stage": days_between(deal.stage_changed_at),
+        "stage_limit": stage_days_limit(policy, deal.stage) if deal.is_open else None,
     }
 
 
@@ -668,8 +685,9 @@ def _section_context(request, page, section, **kw) -> dict:
     ctx = {"deal": deal, "can_edit": page.can_edit, "today": timezone.localdate()}
     if section == "needs":
         needs, items = page.needs, page.items
+        min_importance = _policy(deal).unmet_need_min_importance
         for need in needs:
-            need.unmet = need.importance >= 4 and not need.line_items.all()
+            need.unmet = need.importance >= min_importance and not need.line_items.all()
         for item in items:
             item.oversell = not item.needs.all()
             item.total = item.quantity * item.unit_price
@@ -757,8 +775,8 @@ def _history_value(field, value):
     return "—" if value in (None, "") else value
 
 
-def _detail_context(request, page, stage_form=None, **section_kwargs) -> dict:
-    context = _summary_context(request, page, stage_form=stage_form)
+def _detail_context(request, page, stage_form=None, confirm_close=None, **section_kwargs) -> dict:
+    context = _summary_context(request, page, stage_form=stage_form, confirm_close=confirm_close)
     context["nav"] = "deals"
     context["sections"] = {}
     for section in SECTIONS:

@@ -8,7 +8,8 @@ are visible exactly when their deal is, via `deal_scope_q(user, prefix="deal__")
 - rep: the deals they own; they may change them. Prospects and contacts of their team.
 - manager: every deal of the teams they manage or belong to as manager; read, acknowledge
   flags, set their teams' health policies, import into their teams, see their dashboard.
-- delivery: closed-won deals handed off to one of their delivery teams; read-only, except
+- delivery: closed-won deals handed off to one of their delivery teams, and deals whose
+  handoff they already have (submitted or later) even once reopened; read-only, except
   the commitments of a handoff they accepted.
 
 Sections: teams · deals · prospects and contacts · commitments · health (flags, policies)
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 Viewer: TypeAlias = User | AnonymousUser
 
 NOTHING = Q(pk__in=[])
+# Handoff statuses past draft: delivery has the package.
+SENT_HANDOFF_STATUSES = ("submitted", "claimed", "needs_info", "accepted")
 
 
 # --- teams ---------------------------------------------------------------------------------
@@ -94,11 +97,11 @@ def deal_scope_q(user: Viewer, prefix: str = "") -> Q:
         q |= Q(**{f"{prefix}team_id__in": team_ids})
     delivery_ids = delivery_team_ids(user)
     if delivery_ids:
-        q |= Q(
-            **{
-                f"{prefix}stage": "closed_won",
-                f"{prefix}handoff__delivery_team_id__in": delivery_ids,
-            }
+        team = {f"{prefix}handoff__delivery_team_id__in": delivery_ids}
+        # A handoff delivery already has stays theirs when the deal is reopened (the page
+        # shows why), rather than turning into a 404 under their feet.
+        q |= Q(**{f"{prefix}stage": "closed_won"}, **team) | Q(
+            **{f"{prefix}handoff__status__in": SENT_HANDOFF_STATUSES}, **team
         )
     return q
 
@@ -127,6 +130,11 @@ def user_can_edit_deal(user: Viewer, deal: Deal) -> bool:
     if is_admin(user):
         return True
     return REP in roles_of(user) and deal.owner_id == user.pk
+
+
+def user_can_reopen_handed_off_deal(user: Viewer, deal: Deal) -> bool:
+    """A won deal whose handoff delivery already has reopens for its rep or a team manager."""
+    return user_can_edit_deal(user, deal) or deal.team_id in managed_team_ids(user)
 
 
 # --- prospects and contacts ----------------------------------------------------------------

@@ -258,6 +258,7 @@ class ChecklistItemViewSet(
             item=item,
             user=request.user,
             checked=body.validated_data["checked"],
+            override_reason=body.validated_data["override_reason"],
         )
         return Response(ChecklistItemSerializer(item).data)
 

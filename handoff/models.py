@@ -110,6 +110,10 @@ class HandoffChecklistItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    override_reason = models.TextField(
+        blank=True,
+        help_text="Why the rep ticked it though the deal's data disagrees; delivery sees it.",
+    )
 
     class Meta:
         ordering = ["position", "id"]

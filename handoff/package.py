@@ -14,6 +14,8 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from deals.health.catalog import flag_advice, flag_label
+from deals.health.store import sort_flags
 from deals.models import (
     BuyerMilestone,
     Commitment,
@@ -21,12 +23,16 @@ from deals.models import (
     Contact,
     Deal,
     Disclosure,
+    Flag,
     LineItem,
     Need,
+    StageHistory,
 )
 from deals.pricing import line_total
 
-PACKAGE_VERSION = 1
+# 2: needs list the items serving them; the flags open at submit with their advice; the
+# checklist overrides and the reason the rep gave for closing over open concerns.
+PACKAGE_VERSION = 2
 
 # Sections that are lists of records keyed by id, and the field that names a record.
 LIST_SECTIONS = {
@@ -87,6 +93,10 @@ def package_build(
     )
     contacts = Contact.objects.filter(prospect_id=deal.prospect_id).order_by("name", "id")
 
+    served_by: dict[int, list[dict[str, Any]]] = {}
+    for item in deal.line_items.all():
+        for need in item.needs.all():
+            served_by.setdefault(need.id, []).append({"id": item.id, "name": item.name})
     needs = [
         {
             "id": need.id,
@@ -94,6 +104,7 @@ def package_build(
             "importance": need.importance,
             "statement": need.statement,
             "confirmed": need.confirmed_by_buyer,
+            "served_by": served_by.get(need.id, []),
         }
         for need in deal.needs.all()
     ]
@@ -183,6 +194,9 @@ def package_build(
         "contacts": contact_rows,
         "milestones": milestones,
         "notes_for_delivery": notes_for_delivery,
+        "flags": _open_flags(deal),
+        "checklist_overrides": _checklist_overrides(deal),
+        "close": _close_record(deal),
         "pricing": {
             "currency": deal.currency,
             "list_total": _money(deal.list_total),
@@ -191,6 +205,52 @@ def package_build(
             "discount_pct": _money(deal.discount_pct),
             "margin_pct": _money(deal.margin_pct),
         },
+    }
+
+
+def _open_flags(deal: Deal) -> list[dict[str, Any]]:
+    """The flags open when the package is taken, worst first, with what to do about them."""
+    flags = sort_flags(list(Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES)))
+    return [
+        {
+            "code": f.code,
+            "label": flag_label(f.code),
+            "side": f.side,
+            "severity": f.severity,
+            "message": f.message,
+            "advice": flag_advice(f.code),
+            "status": f.status,
+        }
+        for f in flags
+    ]
+
+
+def _checklist_overrides(deal: Deal) -> list[dict[str, Any]]:
+    from .models import HandoffChecklistItem
+
+    return [
+        {"key": key, "label": label, "reason": reason}
+        for key, label, reason in HandoffChecklistItem.objects.filter(handoff__deal=deal)
+        .exclude(override_reason="")
+        .order_by("position", "id")
+        .values_list("key", "label", "override_reason")
+    ]
+
+
+def _close_record(deal: Deal) -> dict[str, Any] | None:
+    """The latest close as won: when, by whom and, if the rep confirmed past concerns, why."""
+    row = (
+        StageHistory.objects.filter(deal=deal, to_stage=Deal.Stage.CLOSED_WON)
+        .select_related("changed_by")
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        "at": row.changed_at.isoformat(),
+        "by": str(row.changed_by) if row.changed_by else "",
+        "reason": row.reason,
+        "concerns": list(row.concerns or []),
     }
 
 

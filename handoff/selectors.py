@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from deals.models import Activity, Commitment
+from deals.models import Activity, Commitment, Deal, StageHistory
 from deals.visibility import Viewer
 from winwin_crm.accounts.roles import DELIVERY as DELIVERY_ROLE
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
@@ -173,6 +173,18 @@ def handoff_leak_activities(*, handoff: Handoff) -> QuerySet[Activity]:
         initiated_by=Activity.InitiatedBy.BUYER,
         occurred_at__gt=handoff.accepted_at,
     ).order_by("-occurred_at")
+
+
+def handoff_reopened(*, handoff: Handoff) -> StageHistory | None:
+    """The reopening of a deal whose handoff delivery already has: the banner's when and why
+    (None while the deal is closed won, or before the handoff was submitted)."""
+    if handoff.deal.stage == Deal.Stage.CLOSED_WON or handoff.status == Status.DRAFT:
+        return None
+    return (
+        StageHistory.objects.filter(deal_id=handoff.deal_id, from_stage=Deal.Stage.CLOSED_WON)
+        .select_related("changed_by")
+        .first()
+    )
 
 
 def handoff_changes_since_snapshot(*, handoff: Handoff) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
             "checked",
             "checked_at",
             "checked_by",
+            "override_reason",
         ]
         read_only_fields = fields
 
@@ -37,6 +38,17 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 class ChecklistItemSetSerializer(serializers.Serializer):
     checked = serializers.BooleanField(help_text="Tick (true) or untick (false) the item.")
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text=(
+            "Needed to tick an item whose data condition fails (limitations disclosed: a "
+            "limitation, risk or alternative disclosure; needs reviewed with buyer: a need "
+            "confirmed; commitments listed: every open commitment dated). Delivery sees it."
+        ),
+    )
 
 
 class HandoffMessageSerializer(serializers.ModelSerializer):

@@ -23,6 +23,7 @@ from deals.services import commitment_set_status
 from winwin_crm.accounts.models import Team, User
 
 from . import emails
+from .checklist import checklist_condition_problem
 from .models import (
     CheckIn,
     ChecklistTemplateItem,
@@ -168,18 +169,29 @@ def _checklist_seed(handoff: Handoff) -> None:
 
 @transaction.atomic
 def checklist_item_set(
-    *, item: HandoffChecklistItem, user: User, checked: bool
+    *, item: HandoffChecklistItem, user: User, checked: bool, override_reason: str = ""
 ) -> HandoffChecklistItem:
-    """Tick or untick one checklist item of a draft handoff (the deal's rep only)."""
+    """Tick or untick one checklist item of a draft handoff (the deal's rep only).
+
+    An item with a data condition (handoff.checklist) is ticked only when the deal's data
+    agrees, or with an `override_reason` that the package shows to delivery."""
     handoff = _lock(item.handoff_id)
     _require(is_deal_rep(user, handoff), "Only the deal's rep completes the handoff checklist.")
     _require_status(handoff, (Status.DRAFT,), "change the checklist of")
     item = HandoffChecklistItem.objects.get(pk=item.pk)
-    if checked and item.checked_at is None:
-        item.checked_at, item.checked_by = timezone.now(), user
-    elif not checked:
-        item.checked_at, item.checked_by = None, None
-    item.save(update_fields=["checked_at", "checked_by"])
+    override_reason = (override_reason or "").strip()
+    if checked:
+        problem = checklist_condition_problem(key=item.key, deal=handoff.deal)
+        if problem and not override_reason:
+            raise ValidationError(
+                {"override_reason": [f"{problem} Or tick it with a reason delivery will read."]}
+            )
+        if item.checked_at is None:
+            item.checked_at, item.checked_by = timezone.now(), user
+        item.override_reason = override_reason if problem else ""
+    else:
+        item.checked_at, item.checked_by, item.override_reason = None, None, ""
+    item.save(update_fields=["checked_at", "checked_by", "override_reason"])
     return item
 
 
@@ -202,6 +214,10 @@ def handoff_submit(
     handoff = _lock(handoff.pk)
     _require(is_deal_rep(user, handoff), "Only the deal's rep can submit its handoff.")
     _require_status(handoff, (Status.DRAFT,), "submit")
+    if handoff.deal.stage != Deal.Stage.CLOSED_WON:
+        raise HandoffTransitionError(
+            "The deal was reopened: a handoff can only be submitted while its deal is closed won."
+        )
     if handoff.delivery_team_id is None:
         raise ValidationError(
             {

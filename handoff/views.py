@@ -19,6 +19,7 @@ from deals.models import Commitment
 from winwin_crm.accounts.roles import DELIVERY, REP, roles_of
 
 from . import permissions, selectors, services
+from .checklist import checklist_condition_problem
 from .forms import AnswerForm, AskForm, CheckInForm, CommitmentStatusForm, NotesForm
 from .models import CheckIn, Handoff, HandoffChecklistItem
 from .package import package_build
@@ -105,7 +106,11 @@ def _render_detail(request, handoff: Handoff, *, forms=None, status: int = 200):
         deal=handoff.deal, notes_for_delivery=handoff.notes_for_delivery
     )
     checklist = parts["checklist"]
+    if is_rep and handoff.status == Status.DRAFT:
+        for item in checklist:
+            item.problem = checklist_condition_problem(key=item.key, deal=handoff.deal)
     context = {
+        "reopened": selectors.handoff_reopened(handoff=handoff),
         "nav": "handoffs",
         "handoff": handoff,
         "deal": handoff.deal,
@@ -284,13 +289,21 @@ def checklist_toggle(request, pk: int, item_id: int):
     handoff = selectors.handoff_get(user=request.user, handoff_id=pk)
     item = get_object_or_404(HandoffChecklistItem, pk=item_id, handoff=handoff)
     checked = request.POST.get("checked") in ("on", "true", "1")
+    refused = None
     try:
-        item = services.checklist_item_set(item=item, user=request.user, checked=checked)
+        item = services.checklist_item_set(
+            item=item,
+            user=request.user,
+            checked=checked,
+            override_reason=request.POST.get("override_reason", ""),
+        )
     except services.HandoffTransitionError as exc:
         messages.error(request, str(exc))
         return _back(handoff)
+    except ValidationError as exc:
+        refused = (item.pk, " ".join(exc.messages))
     if request.htmx:
-        checklist = list(HandoffChecklistItem.objects.filter(handoff=handoff))
+        checklist = _checklist_with_conditions(handoff, editable=True)
         return render(
             request,
             "handoff/_checklist.html",
@@ -299,11 +312,30 @@ def checklist_toggle(request, pk: int, item_id: int):
                 "checklist": checklist,
                 "can_edit_draft": True,
                 "unchecked_required": [i for i in checklist if i.required and not i.checked_at],
-                "saved_item": item,
+                "saved_item": None if refused else item,
+                "refused": refused,
             },
+            status=400 if refused else 200,
         )
-    messages.success(request, f"“{item.label}” {'ticked' if item.checked_at else 'unticked'}.")
+    if refused:
+        messages.error(request, refused[1])
+    else:
+        messages.success(request, f"“{item.label}” {'ticked' if item.checked_at else 'unticked'}.")
     return _back(handoff)
+
+
+def _checklist_with_conditions(handoff, *, editable: bool) -> list[HandoffChecklistItem]:
+    """The checklist, each item carrying what the deal's data says against it (drafts)."""
+    checklist = list(
+        HandoffChecklistItem.objects.filter(handoff=handoff).select_related("checked_by")
+    )
+    if editable:
+        for item in checklist:
+            # Read by the template only.
+            item.problem = checklist_condition_problem(  # type: ignore[attr-defined]
+                key=item.key, deal=handoff.deal
+            )
+    return checklist
 
 
 @require_POST

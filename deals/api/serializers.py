@@ -292,6 +292,23 @@ class PercentField(serializers.DecimalField):
         super().__init__(max_digits=None, decimal_places=2, read_only=True, **kwargs)
 
 
+def _confirm_field(help_text: str) -> serializers.BooleanField:
+    return serializers.BooleanField(required=False, default=False, help_text=help_text)
+
+
+def _reason_field(help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="", help_text=help_text
+    )
+
+
+CONFIRM_HELP = (
+    "Closing as won with a required buyer milestone open, an important need nothing serves "
+    "or nothing disclosed is a 400 naming it unless this is true and `reason` says why."
+)
+REASON_HELP = "Why the rep closes despite the concerns; kept on the stage history for delivery."
+
+
 class DealSerializer(DocumentedModelSerializer):
     scoped_fields = {"prospect": selectors.prospect_list}
     version = serializers.IntegerField(
@@ -321,6 +338,16 @@ class DealSerializer(DocumentedModelSerializer):
         read_only=True,
         help_text="win_win, buyer_loses, seller_loses or lose_lose; empty until computed.",
     )
+    confirm = serializers.BooleanField(
+        write_only=True, required=False, default=False, help_text=CONFIRM_HELP
+    )
+    reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=2000, default="",
+        help_text=REASON_HELP,
+    )  # fmt: skip
+    stage_changed_at = serializers.DateTimeField(
+        read_only=True, help_text="When the deal entered its current stage."
+    )
 
     class Meta:
         model = Deal
@@ -330,7 +357,8 @@ class DealSerializer(DocumentedModelSerializer):
             "notes_for_delivery", "external_id", "version",
             "list_total", "net_total", "cost_total", "discount_pct", "margin_pct",
             "buyer_score", "seller_score", "balance", "open_flag_count", "health_computed_at",
-            "last_buyer_contact_at", "created_at", "updated_at",
+            "last_buyer_contact_at", "created_at", "updated_at", "stage_changed_at",
+            "confirm", "reason",
         ]  # fmt: skip
         read_only_fields = [
             "owner", "team", "closed_at", "list_total", "net_total", "cost_total",
@@ -379,7 +407,7 @@ class DealListSerializer(serializers.BaseSerializer):
         "expected_close_date", "lost_reason", "closed_at", "notes_for_delivery",
         "external_id", "version", "list_total", "net_total", "cost_total", "buyer_score",
         "seller_score", "balance", "open_flag_count", "health_computed_at",
-        "last_buyer_contact_at", "created_at", "updated_at",
+        "last_buyer_contact_at", "created_at", "updated_at", "stage_changed_at",
     )  # fmt: skip
 
     @classmethod
@@ -440,6 +468,7 @@ class DealListSerializer(serializers.BaseSerializer):
             "last_buyer_contact_at": when(row["last_buyer_contact_at"]),
             "created_at": when(row["created_at"]),
             "updated_at": when(row["updated_at"]),
+            "stage_changed_at": when(row["stage_changed_at"]),
         }
 
 
@@ -456,6 +485,8 @@ class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you read; stale gets 409."
     )
+    confirm = _confirm_field(CONFIRM_HELP)
+    reason = _reason_field(REASON_HELP)
 
 
 class DealReopenSerializer(DocumentedSerializerMixin, serializers.Serializer):
@@ -467,6 +498,8 @@ class DealReopenSerializer(DocumentedSerializerMixin, serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you read; stale gets 409."
     )
+    confirm = _confirm_field("Must be true: reopening a closed deal is meant, not a slip.")
+    reason = _reason_field("Why the deal is reopened (required); delivery sees it.")
 
 
 class ConflictSerializer(serializers.Serializer):

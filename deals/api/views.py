@@ -195,6 +195,7 @@ class DealViewSet(DomainViewSet):
     ordering_fields = [
         "updated_at", "created_at", "expected_close_date", "title", "stage", "net_total",
         "list_total", "buyer_score", "seller_score", "last_buyer_contact_at", "id",
+        "stage_changed_at",
     ]  # fmt: skip
     ordering = ["-updated_at", "-id"]
     search_fields = ["title", "prospect__name"]
@@ -212,6 +213,8 @@ class DealViewSet(DomainViewSet):
     def create_object(self, data):
         data.pop("version", None)
         data.pop("lost_reason", None)
+        data.pop("confirm", None)
+        data.pop("reason", None)
         return services.deal_create(user=self.request.user, **data)
 
     def update_object(self, instance, data):

@@ -13,7 +13,6 @@ from .selectors import (
     STAGE_OPEN,
     DashboardFilters,
     FlagFilters,
-    pressure_codes,
 )
 
 SORT_CHOICES = [(key, key) for key in REP_SORT_KEYS] + [(f"-{key}", key) for key in REP_SORT_KEYS]
@@ -39,24 +38,11 @@ class DashboardFilterForm(forms.Form):
         return self.cleaned_data.get("sort") or "name"
 
 
-def code_choices():
-    from deals import health
+def code_choices() -> list[tuple[str, str]]:
+    """Every code the catalog knows, named in words (the code is what the filter sends)."""
+    from deals.health.catalog import CATALOG
 
-    codes = getattr(health, "ALL_CODES", None) or (
-        *pressure_codes(),
-        "BUYER_OVERSELL",
-        "BUYER_UNMET_NEED",
-        "BUYER_NO_DISCOVERY",
-        "BUYER_UNDISCLOSED",
-        "SELLER_DISCOUNT_OVER_POLICY",
-        "SELLER_MARGIN_BELOW_FLOOR",
-        "SELLER_UNTRADED_PRICE_CUT",
-        "RELATIONSHIP_STALE",
-        "HANDOFF_OVERDUE",
-        "HANDOFF_LEAK",
-        "COMMITMENT_OVERDUE",
-    )
-    return [("", "Any code"), *((c, c) for c in codes)]
+    return [("", "Any flag"), *((code, info.label) for code, info in CATALOG.items())]
 
 
 class FlagFilterForm(forms.Form):

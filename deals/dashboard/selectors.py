@@ -80,20 +80,11 @@ PERIOD_CHOICES = [
 ]
 PERIOD_DAYS = {"30d": 30, "90d": 90, "180d": 180, "365d": 365}
 
-# The contract's pressure codes (DESIGN.md); deals.health re-exports the same tuple.
-_PRESSURE_CODES_FALLBACK = (
-    "PRESSURE_PREMATURE_CLOSE",
-    "PRESSURE_CHASING",
-    "PRESSURE_ESCALATION",
-    "PRESSURE_LANGUAGE",
-    "PRESSURE_CLOSE_DATE_PULLED",
-)
-
 
 def pressure_codes() -> tuple[str, ...]:
-    from deals import health
+    from deals.health import PRESSURE_CODES
 
-    return tuple(getattr(health, "PRESSURE_CODES", _PRESSURE_CODES_FALLBACK))
+    return tuple(PRESSURE_CODES)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from deals import visibility
+from deals.health.catalog import flag_info
 from deals.models import Deal
 
 from . import selectors
@@ -28,14 +29,6 @@ QUADRANTS = [
     (Deal.Balance.SELLER_LOSES, "Seller loses", "Price or margin given away"),
     (Deal.Balance.LOSE_LOSE, "Lose-lose", "Both sides are losing"),
 ]
-
-CODE_LABELS = {
-    "PRESSURE_PREMATURE_CLOSE": "Premature close",
-    "PRESSURE_CHASING": "Chasing",
-    "PRESSURE_ESCALATION": "Escalation",
-    "PRESSURE_LANGUAGE": "Language",
-    "PRESSURE_CLOSE_DATE_PULLED": "Date pulled",
-}
 
 
 def _require_dashboard(request):
@@ -151,7 +144,8 @@ def rep_table(request):
         row.code_links = [
             {
                 "code": code,
-                "label": CODE_LABELS.get(code, code),
+                "label": flag_info(code).short,
+                "title": flag_info(code).label,
                 "count": row.pressure_flags.get(code, 0),
                 "url": _flags_url(flag_base, rep=row.rep_id, code=code),
             }

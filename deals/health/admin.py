@@ -42,6 +42,7 @@ class HealthPolicyAdmin(admin.ModelAdmin):
                     "handoff_sla_hours",
                     "unmet_need_min_importance",
                     "pressure_phrases",
+                    "stage_stalled_days",
                 ]
             },
         ),

@@ -10,7 +10,12 @@ from __future__ import annotations
 import django_filters as df
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -26,8 +31,11 @@ from winwin_crm.accounts.models import Team
 from winwin_crm.accounts.roles import authenticated_user
 from winwin_crm.api.exceptions import Conflict
 
-from .policy import EDITABLE_FIELDS, health_policy_create, health_policy_update
+from .catalog import flag_advice, flag_label
+from .policy import EDITABLE_FIELDS, health_policy_create, health_policy_update, policy_for_team
+from .preview import health_preview
 from .rules import ALL_CODES
+from .scoring import score
 from .store import FlagNotActive, HealthResult, flag_acknowledge, health_recompute, sort_flags
 
 # --- Serializers -------------------------------------------------------------------------
@@ -63,12 +71,22 @@ class FlagSerializer(serializers.ModelSerializer):
 
 
 class DealFlagSerializer(FlagSerializer):
-    """A flag inside a deal's health: the deal is already known."""
+    """A flag inside a deal's health: the deal is already known. A previewed flag is not
+    stored: its id and timestamps are null."""
+
+    # A field named `label` shadows Field.label in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    label = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="The flag's name in words."
+    )
+    advice = serializers.SerializerMethodField(help_text="What to do about it.")
 
     class Meta(FlagSerializer.Meta):
         fields = [
             "id",
             "code",
+            "label",
+            "advice",
             "side",
             "severity",
             "message",
@@ -81,6 +99,35 @@ class DealFlagSerializer(FlagSerializer):
         ]
         read_only_fields = fields
 
+    def get_label(self, flag: Flag) -> str:
+        return flag_label(flag.code)
+
+    def get_advice(self, flag: Flag) -> str:
+        return flag_advice(flag.code)
+
+
+class BreakdownItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # see DealFlagSerializer
+    severity = serializers.CharField()
+    points = serializers.IntegerField(help_text="Negative: the points this flag costs.")
+
+
+class SideBreakdownSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Every side starts at 100.")
+    items = BreakdownItemSerializer(many=True)
+    score = serializers.IntegerField(help_text="start + Σ points, never below 0.")
+    threshold = serializers.IntegerField()
+    critical = serializers.ListField(
+        child=serializers.CharField(), help_text="Critical flags against this side."
+    )
+    wins = serializers.BooleanField(help_text="score ≥ threshold and no critical flag.")
+
+
+class BreakdownSerializer(serializers.Serializer):
+    buyer = SideBreakdownSerializer()
+    seller = SideBreakdownSerializer()
+
 
 class HealthSerializer(serializers.Serializer):
     deal = serializers.IntegerField()
@@ -88,7 +135,21 @@ class HealthSerializer(serializers.Serializer):
     seller_score = serializers.IntegerField(allow_null=True)
     balance = serializers.CharField(allow_blank=True)
     computed_at = serializers.DateTimeField(allow_null=True)
+    breakdown = BreakdownSerializer(allow_null=True)
     flags = DealFlagSerializer(many=True)
+    preview = serializers.CharField(
+        required=False, help_text="With ?preview=STAGE: the stage this answer imagines."
+    )
+    new_codes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="With ?preview: the codes the move would raise that are not active now.",
+    )
+    confirm_needed = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="With ?preview=closed_won: what closing asks the rep to confirm.",
+    )
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -136,25 +197,61 @@ def _health_body(deal: Deal, result: HealthResult | None = None) -> dict:
             "seller_score": result.seller_score,
             "balance": result.balance,
             "computed_at": result.computed_at,
+            "breakdown": result.breakdown,
             "flags": result.flags,
         }
-    flags = Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES)
+    flags = sort_flags(list(Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES)))
+    # The stored scores are this sum; rebuilt from the active flags and the deal's policy.
+    breakdown = score(flags, policy_for_team(deal.team_id)).breakdown
     return {
         "deal": deal.id,
         "buyer_score": deal.buyer_score,
         "seller_score": deal.seller_score,
         "balance": deal.balance,
         "computed_at": deal.health_computed_at,
-        "flags": sort_flags(list(flags)),
+        "breakdown": breakdown,
+        "flags": flags,
+    }
+
+
+def _preview_body(deal: Deal, stage: str) -> dict:
+    preview = health_preview(deal_id=deal.id, stages=[stage])[stage]
+    return {
+        "deal": deal.id,
+        "buyer_score": preview.scores.buyer_score,
+        "seller_score": preview.scores.seller_score,
+        "balance": preview.scores.balance,
+        "computed_at": None,
+        "breakdown": preview.scores.breakdown,
+        "flags": preview.flags,
+        "preview": stage,
+        "new_codes": preview.new_codes,
+        "confirm_needed": [c.message for c in preview.concerns],
     }
 
 
 class DealHealthView(APIView):
     serializer_class = HealthSerializer
 
-    @extend_schema(summary="A deal's health: scores, balance and active flags with evidence")
+    @extend_schema(
+        summary="A deal's health: scores, their breakdown, balance and active flags",
+        parameters=[
+            OpenApiParameter(
+                "preview",
+                enum=list(Deal.Stage.values),
+                description="Answer as if the deal were in this stage; nothing is stored.",
+            )
+        ],
+    )
     def get(self, request: Request, pk: int) -> Response:
         deal = _visible_deal(request, pk)
+        stage = request.query_params.get("preview")
+        if stage is not None:
+            if stage not in Deal.Stage.values:
+                raise serializers.ValidationError(
+                    {"preview": [f"Choose a stage: {', '.join(Deal.Stage.values)}."]}
+                )
+            return Response(HealthSerializer(_preview_body(deal, stage)).data)
         if deal.health_computed_at is None:
             # Never computed (e.g. rows loaded in bulk): compute once rather than show blanks.
             return Response(

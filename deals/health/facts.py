@@ -50,6 +50,7 @@ DEAL_COLUMNS = (
     "net_total",
     "cost_total",
     "imported_from",
+    "stage_changed_at",
 )
 
 
@@ -66,6 +67,7 @@ class DealRow:
     cost_total: Decimal
     # The CRM an import brought the deal from ("" for deals made here).
     imported_from: str = ""
+    stage_changed_at: dt.datetime | None = None
 
     @property
     def is_open(self) -> bool:

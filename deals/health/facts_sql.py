@@ -225,12 +225,19 @@ def _rows(raw: list | None, converters: list[Callable | None]) -> list[list]:
 
 
 def load_batch_sql(
-    ids: list[int], policies: dict[int | None, HealthPolicy], *, skip_locked: bool
+    ids: list[int],
+    policies: dict[int | None, HealthPolicy],
+    *,
+    skip_locked: bool,
+    lock: bool = True,
 ) -> LoadedBatch:
     """Lock `ids` (skipping deals locked elsewhere when `skip_locked`) and load their facts
-    and active flags in one statement. Call inside a transaction."""
+    and active flags in one statement. Call inside a transaction. `lock=False` reads
+    without locking (a preview, which stores nothing)."""
     sql, children, converters = _statement()
-    if skip_locked:
+    if not lock:
+        sql = sql.removesuffix(" FOR UPDATE OF d")
+    elif skip_locked:
         sql += " SKIP LOCKED"
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(ids)])

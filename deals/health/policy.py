@@ -29,6 +29,7 @@ EDITABLE_FIELDS = (
     "weight_critical",
     "win_win_threshold",
     "buyer_room_link_days",
+    "stage_stalled_days",
 )
 
 

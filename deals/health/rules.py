@@ -14,7 +14,9 @@ Which rules apply when:
   so they apply to open deals only;
 - the terms of the deal (BUYER_*, SELLER_*) apply at every stage from the one named;
 - HANDOFF_* apply to closed-won deals with a handoff; COMMITMENT_OVERDUE to every deal
-  except a lost one.
+  except a lost one; STAGE_STALLED to open deals, from the time they entered their stage.
+
+Codes, sides, labels and advice live in catalog.py, the one home pages read them from.
 """
 
 from __future__ import annotations
@@ -31,27 +33,30 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals import pricing
-from deals.models import Deal, HealthPolicy, Severity, Side
+from deals.models import DEFAULT_STAGE_STALLED_DAYS, Deal, HealthPolicy, Severity
 
+from .catalog import (
+    BUYER_NO_DISCOVERY,
+    BUYER_OVERSELL,
+    BUYER_REPORTED_PRESSURE,
+    BUYER_UNDISCLOSED,
+    BUYER_UNMET_NEED,
+    COMMITMENT_OVERDUE,
+    HANDOFF_LEAK,
+    HANDOFF_OVERDUE,
+    PRESSURE_CHASING,
+    PRESSURE_CLOSE_DATE_PULLED,
+    PRESSURE_ESCALATION,
+    PRESSURE_LANGUAGE,
+    PRESSURE_PREMATURE_CLOSE,
+    RELATIONSHIP_STALE,
+    SELLER_DISCOUNT_OVER_POLICY,
+    SELLER_MARGIN_BELOW_FLOOR,
+    SELLER_UNTRADED_PRICE_CUT,
+    SIDE_OF,
+    STAGE_STALLED,
+)
 from .facts import ActivityFact, DealFacts, PulseFact
-
-PRESSURE_PREMATURE_CLOSE = "PRESSURE_PREMATURE_CLOSE"
-PRESSURE_CHASING = "PRESSURE_CHASING"
-PRESSURE_ESCALATION = "PRESSURE_ESCALATION"
-PRESSURE_LANGUAGE = "PRESSURE_LANGUAGE"
-PRESSURE_CLOSE_DATE_PULLED = "PRESSURE_CLOSE_DATE_PULLED"
-BUYER_OVERSELL = "BUYER_OVERSELL"
-BUYER_UNMET_NEED = "BUYER_UNMET_NEED"
-BUYER_NO_DISCOVERY = "BUYER_NO_DISCOVERY"
-BUYER_UNDISCLOSED = "BUYER_UNDISCLOSED"
-SELLER_DISCOUNT_OVER_POLICY = "SELLER_DISCOUNT_OVER_POLICY"
-SELLER_MARGIN_BELOW_FLOOR = "SELLER_MARGIN_BELOW_FLOOR"
-SELLER_UNTRADED_PRICE_CUT = "SELLER_UNTRADED_PRICE_CUT"
-RELATIONSHIP_STALE = "RELATIONSHIP_STALE"
-HANDOFF_OVERDUE = "HANDOFF_OVERDUE"
-HANDOFF_LEAK = "HANDOFF_LEAK"
-COMMITMENT_OVERDUE = "COMMITMENT_OVERDUE"
-BUYER_REPORTED_PRESSURE = "BUYER_REPORTED_PRESSURE"
 
 PRESSURE_CODES = (
     PRESSURE_PREMATURE_CLOSE,
@@ -74,24 +79,8 @@ ALL_CODES = (
     HANDOFF_LEAK,
     COMMITMENT_OVERDUE,
     BUYER_REPORTED_PRESSURE,
+    STAGE_STALLED,
 )
-
-SIDE_OF = {
-    **dict.fromkeys(PRESSURE_CODES, Side.RELATIONSHIP),
-    BUYER_OVERSELL: Side.BUYER,
-    BUYER_UNMET_NEED: Side.BUYER,
-    BUYER_NO_DISCOVERY: Side.BUYER,
-    BUYER_UNDISCLOSED: Side.BUYER,
-    SELLER_DISCOUNT_OVER_POLICY: Side.SELLER,
-    SELLER_MARGIN_BELOW_FLOOR: Side.SELLER,
-    SELLER_UNTRADED_PRICE_CUT: Side.SELLER,
-    RELATIONSHIP_STALE: Side.RELATIONSHIP,
-    HANDOFF_OVERDUE: Side.RELATIONSHIP,
-    HANDOFF_LEAK: Side.RELATIONSHIP,
-    COMMITMENT_OVERDUE: Side.BUYER,
-    BUYER_REPORTED_PRESSURE: Side.RELATIONSHIP,
-}
-
 PROPOSAL = Deal.STAGE_ORDER[Deal.Stage.PROPOSAL]
 NEGOTIATION = Deal.STAGE_ORDER[Deal.Stage.NEGOTIATION]
 # Disclosures that tell the buyer something against the seller's interest; a price
@@ -678,6 +667,34 @@ def buyer_reported_pressure(
     )
 
 
+def stage_stalled(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
+    """The deal has sat in its open stage longer than the policy allows for that stage."""
+    deal = facts.deal
+    if not deal.is_open or deal.stage_changed_at is None:
+        return None
+    limit = stage_days_limit(policy, deal.stage)
+    if limit is None:
+        return None
+    days = (now - deal.stage_changed_at).days
+    if days <= limit:
+        return None
+    stage = Deal.Stage(deal.stage).label.lower()
+    return FlagResult(
+        STAGE_STALLED,
+        Severity.WARNING,
+        f"The deal has been in {stage} for {days} days (the policy allows {limit}); ask the "
+        "buyer what stands between them and the next step, or move the close date.",
+        # The day count grows daily: it lives in the message, the entry date in the evidence.
+        {"stage": deal.stage, "since": _iso(deal.stage_changed_at), "limit_days": limit},
+    )
+
+
+def stage_days_limit(policy: HealthPolicy, stage: str) -> int | None:
+    """The policy's days for `stage` (its default when the policy does not name it)."""
+    value = (policy.stage_stalled_days or {}).get(stage, DEFAULT_STAGE_STALLED_DAYS.get(stage))
+    return int(value) if value is not None else None
+
+
 RULES: dict[str, Rule] = {
     PRESSURE_PREMATURE_CLOSE: pressure_premature_close,
     PRESSURE_CHASING: pressure_chasing,
@@ -696,6 +713,7 @@ RULES: dict[str, Rule] = {
     HANDOFF_LEAK: handoff_leak,
     COMMITMENT_OVERDUE: commitment_overdue,
     BUYER_REPORTED_PRESSURE: buyer_reported_pressure,
+    STAGE_STALLED: stage_stalled,
 }
 assert tuple(RULES) == ALL_CODES
 

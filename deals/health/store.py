@@ -26,6 +26,7 @@ from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
 from winwin_crm.accounts.models import User
 from winwin_crm.notifications.wiring import flags_opened_on_commit
 
+from .catalog import flag_sort_key
 from .facts import DealRow, LoadedBatch, fetch_rows, ids_param, load_batch
 from .policy import policies_by_team, policies_for_deal
 from .rules import PRESSURE_CODES, FlagResult, evaluate
@@ -44,7 +45,6 @@ BATCH_SIZE = 1000
 ATTEMPTS = 3
 
 ACTIVE = Flag.ACTIVE_STATUSES
-SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
 @dataclass
@@ -54,6 +54,7 @@ class HealthResult:
     seller_score: int
     balance: str
     computed_at: dt.datetime
+    breakdown: dict = field(default_factory=dict, repr=False)
     _flags: list[Flag] | None = field(default=None, repr=False)
 
     @property
@@ -311,7 +312,7 @@ def _retrying(work: Callable[[], T]) -> T | None:
 
 
 def sort_flags(flags: list[Flag]) -> list[Flag]:
-    return sorted(flags, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.code))
+    return sorted(flags, key=flag_sort_key)
 
 
 def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthResult | None:
@@ -336,6 +337,7 @@ def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthR
         seller_score=scores.seller_score,
         balance=scores.balance,
         computed_at=now,
+        breakdown=scores.breakdown,
     )
 
 

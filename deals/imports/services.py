@@ -24,7 +24,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from deals import visibility
-from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
+from deals.models import Contact, Deal, ImportJob, LineItem, Prospect, StageHistory
 from deals.pricing import pricing_refresh_bulk
 from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
@@ -561,6 +561,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
                     "imported_from": v.get("imported_from") or "csv",
                     "created_by_id": job.created_by_id,
                     "created_at": now,
+                    "stage_changed_at": now,
                     # One "Imported value" item at list = list_total and price = net_total and
                     # no concessions: these totals are exactly what the pricing formulas give.
                     "list_total": pricing.get("list_total", ZERO),
@@ -571,6 +572,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         for deal, pk in zip(deals, insert_dicts(Deal, deals, batch_size=BATCH_SIZE), strict=True):
             deal["id"] = pk
         insert_history(Deal, deals, **history)
+        _stage_rows(deals, now, job.created_by_id)
         items = [
             _imported_item(deal["id"], r.values["pricing"])
             for deal, r in zip(deals, batch, strict=True)
@@ -587,12 +589,17 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         by_id = Deal.objects.in_bulk([r.existing_id for r in batch])
         fields = {"updated_at", "version"}
         repriced = []
+        moved = []
         for r in batch:
             existing = by_id[r.existing_id]
             for name, value in r.changes.items():
                 if name == "pricing":
                     repriced.append((existing.id, value))
                     continue
+                if name == "stage" and value != existing.stage:
+                    moved.append({"id": existing.id, "from_stage": existing.stage, "stage": value})
+                    existing.stage_changed_at = now
+                    fields.add("stage_changed_at")
                 setattr(existing, name, value)
                 fields.add(name)
                 if name == "stage" and value in Deal.CLOSED_STAGES:
@@ -608,6 +615,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
             default_user=job.created_by,
             default_change_reason=CHANGE_REASON,
         )
+        _stage_rows(moved, now, job.created_by_id)
         if repriced:
             LineItem.objects.filter(deal_id__in=[d for d, _ in repriced], imported=True).delete()
             items = [_imported_item(d, pr) for d, pr in repriced]
@@ -621,6 +629,26 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
     _queue_health(touched)
     return _result(
         plan, prospects_created=prospects_created, contacts_created=len(plan.contacts_to_create)
+    )
+
+
+def _stage_rows(deals: list[dict], now, user_id: int | None) -> None:
+    """A StageHistory row per imported (or re-staged) deal, as every stage change has."""
+    insert_dicts(
+        StageHistory,
+        [
+            {
+                "deal_id": d["id"],
+                "from_stage": d.get("from_stage", ""),
+                "to_stage": d["stage"],
+                "changed_at": now,
+                "changed_by_id": user_id,
+                "reason": CHANGE_REASON,
+                "concerns": [],
+            }
+            for d in deals
+        ],
+        batch_size=BATCH_SIZE,
     )
 
 

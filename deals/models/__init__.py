@@ -8,6 +8,7 @@ from .dashboard import (
 )
 from .health import (
     DEFAULT_PRESSURE_PHRASES,
+    DEFAULT_STAGE_STALLED_DAYS,
     Flag,
     HealthPolicy,
     HealthSnapshot,
@@ -28,10 +29,12 @@ from .sales import (
     LineItem,
     Need,
     Prospect,
+    StageHistory,
 )
 
 __all__ = [
     "DEFAULT_PRESSURE_PHRASES",
+    "DEFAULT_STAGE_STALLED_DAYS",
     "Activity",
     "BuyerMilestone",
     "CapturedMail",
@@ -54,4 +57,5 @@ __all__ = [
     "Prospect",
     "Severity",
     "Side",
+    "StageHistory",
 ]

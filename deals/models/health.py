@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
@@ -28,6 +29,19 @@ DEFAULT_PRESSURE_PHRASES = [
 
 def default_pressure_phrases():
     return list(DEFAULT_PRESSURE_PHRASES)
+
+
+# STAGE_STALLED: days a deal may sit in each open stage (DESIGN.md's defaults).
+DEFAULT_STAGE_STALLED_DAYS = {
+    "discovery": 21,
+    "qualification": 30,
+    "proposal": 30,
+    "negotiation": 21,
+}
+
+
+def default_stage_stalled_days():
+    return dict(DEFAULT_STAGE_STALLED_DAYS)
 
 
 class Side(models.TextChoices):
@@ -115,8 +129,10 @@ class HealthPolicy(models.Model):
     weight_info = models.PositiveSmallIntegerField(
         default=5, help_text="Points lost per info flag."
     )
+    # 20, not 15: two warnings of pressure (chasing plus deadline language) on an
+    # otherwise clean deal must take it below the 70 threshold (DESIGN.md's verdict).
     weight_warning = models.PositiveSmallIntegerField(
-        default=15, help_text="Points lost per warning flag."
+        default=20, help_text="Points lost per warning flag."
     )
     weight_critical = models.PositiveSmallIntegerField(
         default=30, help_text="Points lost per critical flag."
@@ -124,7 +140,12 @@ class HealthPolicy(models.Model):
     win_win_threshold = models.PositiveSmallIntegerField(
         default=70,
         validators=[MaxValueValidator(100)],
-        help_text="Both scores at or above this make the deal win-win.",
+        help_text="A side wins at or above this score with no critical flag against it.",
+    )
+    stage_stalled_days = models.JSONField(
+        default=default_stage_stalled_days,
+        blank=True,
+        help_text='STAGE_STALLED: days per open stage, e.g. {"discovery": 21, "negotiation": 21}.',
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -146,6 +167,25 @@ class HealthPolicy(models.Model):
 
     def __str__(self):
         return f"Health policy for {self.team}" if self.team_id else "Global health policy"
+
+    def clean(self) -> None:
+        days = self.stage_stalled_days
+        if not isinstance(days, dict):
+            raise ValidationError({"stage_stalled_days": "Give the days per stage as an object."})
+        open_stages = [str(s) for s in Deal.OPEN_STAGES]
+        wrong = [k for k in days if k not in open_stages]
+        if wrong:
+            raise ValidationError(
+                {
+                    "stage_stalled_days": f"{wrong[0]!r} is not an open stage "
+                    f"({', '.join(open_stages)})."
+                }
+            )
+        bad = [k for k, v in days.items() if not isinstance(v, int) or isinstance(v, bool) or v < 1]
+        if bad:
+            raise ValidationError(
+                {"stage_stalled_days": f"Days for {bad[0]} must be a whole number ≥ 1."}
+            )
 
 
 class Flag(models.Model):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from deals import pricing
@@ -155,6 +156,9 @@ class Deal(TimeStamped):
     )
     lost_reason = models.TextField(blank=True, help_text="Required when the deal is closed lost.")
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the deal entered its current stage: the latest StageHistory row's time, kept on
+    # the deal so STAGE_STALLED and the deal list's "days in stage" sort read one table.
+    stage_changed_at = models.DateTimeField(default=timezone.now, editable=False)
     notes_for_delivery = models.TextField(
         blank=True, help_text="Free text the rep wants the delivery team to read."
     )
@@ -200,6 +204,7 @@ class Deal(TimeStamped):
             "open_flag_count",
             "health_computed_at",
             "last_buyer_contact_at",
+            "stage_changed_at",
             "updated_at",
         ]
     )
@@ -260,6 +265,40 @@ class Deal(TimeStamped):
 
     def stage_index(self) -> int:
         return self.STAGE_ORDER[self.stage]
+
+    @property
+    def days_in_stage(self) -> int:
+        return max((timezone.now() - self.stage_changed_at).days, 0)
+
+
+class StageHistory(models.Model):
+    """One stage change of a deal: from, to, when, by whom and, where the rep had to
+    confirm a close over open concerns (or reopened a closed deal), why."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_history")
+    from_stage = models.CharField(
+        max_length=20, choices=Deal.Stage.choices, blank=True, help_text="Empty: created."
+    )
+    to_stage = models.CharField(max_length=20, choices=Deal.Stage.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(blank=True)
+    # What the rep confirmed past (labels of the concerns), shown to delivery with the reason.
+    concerns = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name_plural = "stage history"
+        indexes = [models.Index(fields=["deal", "-changed_at", "-id"])]
+
+    def __str__(self):
+        return f"{self.deal_id}: {self.from_stage or 'new'} → {self.to_stage}"
 
 
 class DiscoveryCall(TimeStamped):

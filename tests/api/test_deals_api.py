@@ -142,7 +142,10 @@ def test_closing_won_without_items_is_refused_then_allowed(rep, rep_user, deal):
     assert response.status_code == 400 and "stage" in response.json()
     f.LineItemFactory(deal=deal)
     with mock.patch("handoff.services.handoff_create_for_deal") as create:
-        response = rep.post(f"{URL}{deal.id}/stage/", {"stage": "closed_won", "version": 1})
+        response = rep.post(
+            f"{URL}{deal.id}/stage/",
+            {"stage": "closed_won", "version": 1, "confirm": True, "reason": "Signed"},
+        )
     assert response.status_code == 200, response.json()
     assert response.json()["version"] == 2
     assert create.call_count == 1
@@ -151,10 +154,13 @@ def test_closing_won_without_items_is_refused_then_allowed(rep, rep_user, deal):
 def test_reopen_is_the_way_back_from_closed(rep, deal):
     rep.post(f"{URL}{deal.id}/stage/", {"stage": "closed_lost", "lost_reason": "Budget"})
     assert rep.patch(f"{URL}{deal.id}/", {"stage": "proposal"}).status_code == 400
-    response = rep.post(f"{URL}{deal.id}/reopen/", {"stage": "proposal"})
+    response = rep.post(
+        f"{URL}{deal.id}/reopen/", {"stage": "proposal", "confirm": True, "reason": "Back"}
+    )
     assert response.status_code == 200
     assert (response.json()["stage"], response.json()["lost_reason"]) == ("proposal", "")
-    assert rep.post(f"{URL}{deal.id}/reopen/", {}).status_code == 400  # already open
+    already_open = rep.post(f"{URL}{deal.id}/reopen/", {"confirm": True, "reason": "Again"})
+    assert already_open.status_code == 400
 
 
 def test_stage_endpoint_with_stale_version_is_409(rep, deal):

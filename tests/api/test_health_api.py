@@ -56,7 +56,7 @@ def test_owner_reads_deal_health_with_scores_and_explained_flags(api_as, rep_use
     assert response.status_code == 200
     body = response.json()
     assert body["deal"] == rita_deal.id
-    assert (body["buyer_score"], body["seller_score"], body["balance"]) == (85, 70, "win_win")
+    assert (body["buyer_score"], body["seller_score"], body["balance"]) == (80, 60, "seller_loses")
     assert body["computed_at"]
     flags = {fl["code"]: fl for fl in body["flags"]}
     assert set(flags) == {"PRESSURE_LANGUAGE", "SELLER_DISCOUNT_OVER_POLICY"}
@@ -87,7 +87,7 @@ def test_health_of_a_deal_never_computed_is_computed_on_first_read(api_as, rep_u
 
     body = api_as(rep_user).get(f"/api/v1/deals/{deal.id}/health/").json()
 
-    assert body["seller_score"] == 85
+    assert body["seller_score"] == 80
     deal.refresh_from_db()
     assert deal.health_computed_at is not None
 
@@ -100,7 +100,7 @@ def test_recompute_returns_health_reflecting_the_latest_facts(api_as, rep_user, 
     assert response.status_code == 200
     body = response.json()
     assert [fl["code"] for fl in body["flags"]] == ["PRESSURE_LANGUAGE"]
-    assert body["seller_score"] == 85
+    assert body["seller_score"] == 80
 
 
 def test_manager_of_the_team_reads_health_in_a_fixed_number_of_queries(

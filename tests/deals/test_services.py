@@ -152,7 +152,9 @@ def test_closing_won_needs_a_line_item_and_creates_the_handoff(deal, rep_user):
     ]
     _item(deal, rep_user)
     with mock.patch("handoff.services.handoff_create_for_deal") as create:
-        services.deal_change_stage(deal=deal, user=rep_user, stage="closed_won")
+        services.deal_change_stage(
+            deal=deal, user=rep_user, stage="closed_won", confirm=True, reason="Signed today"
+        )
     create.assert_called_once_with(deal=deal, user=rep_user)
     deal.refresh_from_db()
     assert deal.stage == "closed_won"
@@ -166,7 +168,7 @@ def test_a_closed_deal_moves_again_only_through_reopen(deal, rep_user):
     with pytest.raises(ValidationError):
         services.deal_update(deal=deal, user=rep_user, stage="proposal")
 
-    services.deal_reopen(deal=deal, user=rep_user)
+    services.deal_reopen(deal=deal, user=rep_user, confirm=True, reason="Buyer is back")
     deal.refresh_from_db()
     assert (deal.stage, deal.closed_at, deal.lost_reason) == ("negotiation", None, "")
 

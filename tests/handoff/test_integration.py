@@ -32,8 +32,9 @@ def test_closing_won_twice_through_the_deal_services_keeps_one_handoff(
     deal = f.DealFactory(team=team, owner=rep_user, stage=Deal.Stage.NEGOTIATION)
     f.LineItemFactory(deal=deal)
 
+    f.DisclosureFactory(deal=deal, kind="limitation")  # nothing left to confirm on close
     deal_services.deal_change_stage(deal=deal, user=rep_user, stage=Deal.Stage.CLOSED_WON)
-    deal_services.deal_reopen(deal=deal, user=rep_user)
+    deal_services.deal_reopen(deal=deal, user=rep_user, confirm=True, reason="New scope")
     deal_services.deal_change_stage(deal=deal, user=rep_user, stage=Deal.Stage.CLOSED_WON)
 
     handoff = Handoff.objects.get(deal=deal)

@@ -134,7 +134,7 @@ def test_submit_freezes_the_full_package(draft, rep_user, won_deal):
     )
     package = Handoff.objects.get(pk=handoff.pk).package
 
-    assert package["version"] == 1 and handoff.package_version == 1
+    assert package["version"] == 2 and handoff.package_version == 2
     assert package["deal"]["title"] == "Acme onboarding platform"
     assert [
         (n["kind"], n["importance"], n["statement"], n["confirmed"]) for n in package["needs"]

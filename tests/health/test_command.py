@@ -20,7 +20,7 @@ def test_recompute_one_deal_prints_its_scores_and_flags():
     call_command("recompute_health", "--deal", str(deal.id), stdout=out)
 
     assert out.getvalue().strip() == (
-        f"Deal {deal.id}: buyer 100, seller 70, win_win (SELLER_DISCOUNT_OVER_POLICY)"
+        f"Deal {deal.id}: buyer 100, seller 70, seller_loses (SELLER_DISCOUNT_OVER_POLICY)"
     )
     assert Flag.objects.filter(deal=deal, status="open").count() == 1
 

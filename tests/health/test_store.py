@@ -45,8 +45,8 @@ def test_recompute_stores_flags_and_scores_without_touching_version_or_history()
 
     deal.refresh_from_db()
     assert [fl.code for fl in result.flags] == ["SELLER_DISCOUNT_OVER_POLICY"]
-    assert (result.buyer_score, result.seller_score, result.balance) == (100, 85, "win_win")
-    assert (deal.buyer_score, deal.seller_score, deal.balance) == (100, 85, "win_win")
+    assert (result.buyer_score, result.seller_score, result.balance) == (100, 80, "win_win")
+    assert (deal.buyer_score, deal.seller_score, deal.balance) == (100, 80, "win_win")
     assert deal.open_flag_count == 1
     assert deal.health_computed_at == result.computed_at
     assert deal.version == 1
@@ -114,7 +114,7 @@ def test_acknowledged_flags_still_count_against_the_score(manager_user, team):
 
     result = health_recompute(deal_id=deal.id)
 
-    assert result.seller_score == 85
+    assert result.seller_score == 80
     assert [fl.status for fl in result.flags] == ["acknowledged"]
 
 
@@ -224,9 +224,9 @@ def test_one_snapshot_per_deal_per_day_holds_the_latest_scores():
         timezone.localdate(yesterday),
         timezone.localdate(),
     ]
-    assert snapshots[0].seller_score == 85
+    assert snapshots[0].seller_score == 80
     # 50 % discount (critical, 30) and 60 % margin is fine.
-    assert (snapshots[1].seller_score, snapshots[1].balance) == (70, "win_win")
+    assert (snapshots[1].seller_score, snapshots[1].balance) == (70, "seller_loses")
     assert snapshots[1].net_total == Decimal("5000.00")
     assert snapshots[1].team_id == deal.team_id
 
@@ -255,7 +255,7 @@ def test_edit_committed_with_on_commit_queues_one_recompute(django_capture_on_co
     assert [type(cb).__name__ for cb in callbacks][:1] == ["_RecomputeBatch"]
     assert sum(type(cb).__name__ == "_RecomputeBatch" for cb in callbacks) == 1
     deal.refresh_from_db()
-    assert deal.seller_score == 85
+    assert deal.seller_score == 80
     assert [fl.code for fl in active(deal)] == ["SELLER_DISCOUNT_OVER_POLICY"]
 
 

@@ -56,5 +56,5 @@ def test_discounted_line_item_reaches_a_worker_and_becomes_a_stored_flag():
     assert flag.status == "open"
     assert flag.evidence["discount_pct"] == "30.00"
     deal = Deal.objects.get(pk=deal.pk)
-    assert deal.seller_score == 85
+    assert deal.seller_score == 80
     assert deal.health_computed_at is not None

@@ -338,12 +338,23 @@ def test_close_won_without_proposal_is_refused_with_the_reason(rep_client, deal,
 
 def test_reopening_a_lost_deal(rep_client, deal, htmx):
     Deal.objects.filter(pk=deal.pk).update(stage="closed_lost", lost_reason="Budget")
-    response = rep_client.post(
+    refused = rep_client.post(
         u("deal_stage", deal), {"action": "reopen", "stage": "negotiation"}, **htmx
+    )
+    assert refused.status_code == 400
+    assert "Say why the deal is reopened" in refused.content.decode()
+    deal.refresh_from_db()
+    assert deal.stage == "closed_lost"
+
+    response = rep_client.post(
+        u("deal_stage", deal),
+        {"action": "reopen", "stage": "negotiation", "confirm": "on", "reason": "New budget"},
+        **htmx,
     )
     assert response.status_code == 200
     deal.refresh_from_db()
     assert deal.stage == "negotiation"
+    assert deal.stage_history.first().reason == "New budget"
 
 
 # --- deal edit with optimistic locking --------------------------------------------------------
