@@ -33,6 +33,7 @@ from deals.models import (
     Need,
 )
 from deals.visibility import user_can_edit_deal
+from handoff.outcomes import deal_outcome
 from winwin_crm.accounts.roles import REP, is_admin, roles_of
 
 # ---------------------------------------------------------------------------------------
@@ -229,7 +230,9 @@ def _apply_call_errors(exc, form, needs, milestones):
 @require_GET
 def deal_detail(request, pk):
     deal = selectors.deal_get(user=request.user, deal_id=pk)
-    return render(request, "deals/deal_detail.html", _detail_context(request, deal))
+    context = _detail_context(request, deal)
+    context["outcome"] = deal_outcome(deal=deal)  # None unless closed won and checked in on
+    return render(request, "deals/deal_detail.html", context)
 
 
 @require_GET

@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from deals.models import Activity, Commitment
+from deals.models import Activity, Commitment, Need
 from deals.visibility import deal_scope_q
 
 from .models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
@@ -106,7 +106,17 @@ def handoff_detail_parts(*, handoff: Handoff) -> dict[str, Any]:
         ),
         "messages": list(HandoffMessage.objects.filter(handoff=handoff).select_related("author")),
         "events": list(HandoffEvent.objects.filter(handoff=handoff).select_related("actor")),
-        "check_ins": list(CheckIn.objects.filter(handoff=handoff).select_related("recorded_by")),
+        "check_ins": list(
+            CheckIn.objects.filter(handoff=handoff)
+            .select_related("recorded_by")
+            .prefetch_related("need_values", "promises")
+        ),
+        # The needs the deal sold (served by a proposal item): each is rated at a check-in.
+        "needs_sold": list(
+            Need.objects.filter(deal_id=handoff.deal_id, line_items__isnull=False)
+            .distinct()
+            .order_by("-importance", "id")
+        ),
         "commitments": list(
             Commitment.objects.filter(deal_id=handoff.deal_id)
             .select_related("owner")
@@ -143,6 +153,7 @@ def check_in_list(*, user) -> QuerySet[CheckIn]:
     return (
         CheckIn.objects.filter(deal_scope_q(user, prefix="handoff__deal__"))
         .select_related("handoff", "handoff__deal", "recorded_by")
+        .prefetch_related("need_values", "promises")
         .order_by("due_date", "id")
     )
 

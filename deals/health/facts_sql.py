@@ -65,6 +65,7 @@ class _Child:
     order_by: str  # SQL over the child's alias `c`
     where: str = ""  # extra SQL condition over `c`
     fk: str = "deal"
+    computed: tuple[str, ...] = ()  # SQL columns over `c` after `fields` (no conversion)
 
     def column(self, name: str) -> str:
         field = self.model._meta.get_field(name)
@@ -84,12 +85,12 @@ class _Child:
                 out.append(dt.date.fromisoformat)
             else:
                 out.append(None)
-        return out
+        return out + [None] * len(self.computed)
 
     def subquery(self) -> str:
         table = self.model._meta.db_table
         fk_column = self.model._meta.get_field(self.fk).column
-        columns = ", ".join(self.column(name) for name in self.fields)
+        columns = ", ".join([*(self.column(name) for name in self.fields), *self.computed])
         where = f" AND {self.where}" if self.where else ""
         return (
             f"(SELECT json_agg(json_build_array({columns}) ORDER BY {self.order_by}) "
@@ -98,7 +99,7 @@ class _Child:
 
 
 def _children() -> list[_Child]:
-    from handoff.models import Handoff
+    from handoff.models import CheckInPromise, Handoff
 
     active = ", ".join(f"'{status}'" for status in Flag.ACTIVE_STATUSES)
     return [
@@ -135,7 +136,16 @@ def _children() -> list[_Child]:
             ("id", "kind", "description", "amount", "in_exchange_for"),
             "c.id",
         ),
-        _Child("commitments", Commitment, ("id", "description", "due_date", "status"), "c.id"),
+        _Child(
+            "commitments",
+            Commitment,
+            ("id", "description", "due_date", "status"),
+            "c.id",
+            computed=(
+                f"EXISTS (SELECT 1 FROM {CheckInPromise._meta.db_table} p "
+                f"WHERE p.commitment_id = c.id AND p.status = '{CheckInPromise.Status.MISSED}')",
+            ),
+        ),
         _Child("disclosures", Disclosure, ("id", "kind"), "c.id"),
         _Child(
             "close_date_history",

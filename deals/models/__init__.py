@@ -2,6 +2,7 @@
 
 from .dashboard import (
     DashboardDayRollup,
+    DashboardForecastDay,
     DashboardRepDeals,
     DashboardRepFlags,
     DashboardRepHandoffs,
@@ -37,6 +38,7 @@ __all__ = [
     "Concession",
     "Contact",
     "DashboardDayRollup",
+    "DashboardForecastDay",
     "DashboardRepDeals",
     "DashboardRepFlags",
     "DashboardRepHandoffs",
