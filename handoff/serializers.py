@@ -90,6 +90,7 @@ class CheckInSerializer(serializers.ModelSerializer):
         max_digits=3,
         decimal_places=2,
         read_only=True,
+        allow_null=True,
         help_text="Mean value per need, or the overall value when no need was rated.",
     )
     # Empty/null until the check-in is recorded; check_in_record refuses to record them so.

@@ -431,8 +431,12 @@ class ForecastPastMonthSerializer(serializers.Serializer):
     forecast_as_of = serializers.DateField(
         allow_null=True, help_text="The day whose forecast is shown; null: none was taken."
     )
-    forecast_weighted = _money()
-    forecast_commit_at_risk = _money()
+    forecast_weighted = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="Null: no forecast kept."
+    )
+    forecast_commit_at_risk = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True
+    )
     actual_closed_won = _money()
 
 
