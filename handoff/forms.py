@@ -1,8 +1,10 @@
 """Forms of the handoff pages; the services re-check everything they accept."""
 
+from collections.abc import Iterable
+
 from django import forms
 
-from deals.models import Commitment
+from deals.models import Commitment, Need
 
 from .models import CheckIn, CheckInPromise
 
@@ -56,7 +58,9 @@ class CheckInForm(forms.Form):
         required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, needs=(), commitments=(), **kwargs) -> None:
+    def __init__(
+        self, *args, needs: Iterable[Need] = (), commitments: Iterable[Commitment] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.need_fields: list[str] = []
         self.promise_fields: list[str] = []

@@ -372,9 +372,9 @@ def _check_in_errors(
     promises: dict[int, str],
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if customer_value in (None, "") and not need_values:
+    if customer_value is None and not need_values:
         errors["customer_value"] = ["Rate the value the customer gets, from 1 to 5."]
-    elif customer_value not in (None, "") and (
+    elif customer_value is not None and (
         not isinstance(customer_value, int) or not 1 <= customer_value <= 5
     ):
         errors["customer_value"] = ["Choose a value from 1 to 5."]

@@ -32,14 +32,14 @@ FORECAST_MONTHS = 6
 PAST_MONTHS = 6
 AT_RISK_BALANCES = (Deal.Balance.BUYER_LOSES, Deal.Balance.LOSE_LOSE)
 FORECAST_BALANCES = (*Deal.Balance.values, "")  # "" = not scored yet
-STAGE_PROBABILITY_FIELDS = {
+STAGE_PROBABILITY_FIELDS: dict[str, str] = {
     Deal.Stage.DISCOVERY: "probability_discovery",
     Deal.Stage.QUALIFICATION: "probability_qualification",
     Deal.Stage.PROPOSAL: "probability_proposal",
     Deal.Stage.NEGOTIATION: "probability_negotiation",
 }
-DEFAULT_PROBABILITIES = {
-    stage: HealthPolicy._meta.get_field(name).default
+DEFAULT_PROBABILITIES: dict[str, int] = {
+    str(stage): HealthPolicy._meta.get_field(name).default  # type: ignore[union-attr]
     for stage, name in STAGE_PROBABILITY_FIELDS.items()
 }
 CENT = Decimal("0.01")

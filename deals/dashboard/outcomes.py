@@ -243,7 +243,7 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
         reps.setdefault(owner_id, OutcomeRow(id=owner_id, name="")).add(row)
     team_names = dict(Team.objects.filter(id__in=teams).values_list("id", "name"))
     for team in teams.values():
-        team.name = team_names.get(team.id, "")
+        team.name = team_names.get(team.id or 0, "")
     for rep in User.objects.filter(id__in=reps).only("id", "username", "first_name", "last_name"):
         reps[rep.id].name = rep.get_full_name() or rep.username
     return WinWinRates(

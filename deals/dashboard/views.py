@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -337,12 +338,18 @@ def _safe_back(request) -> str:
 # --- Outcomes, calibration, forecast -------------------------------------------------------
 
 
-def _outcome_filters(request) -> tuple[OutcomeFilterForm, outcomes.OutcomeFilters]:
+def _outcome_filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeFilters]:
     form = OutcomeFilterForm(request.GET)
     return form, form.filters() if form.is_valid() else outcomes.OutcomeFilters()
 
 
-def _outcome_context(request, form, filters, *, nav_page: str) -> dict:
+def _outcome_context(
+    request: HttpRequest,
+    form: OutcomeFilterForm,
+    filters: outcomes.OutcomeFilters,
+    *,
+    nav_page: str,
+) -> dict:
     user = request.user
     teams = list(selectors.dashboard_teams(user=user))
     return {
@@ -359,7 +366,7 @@ def _outcome_context(request, form, filters, *, nav_page: str) -> dict:
 
 
 @require_GET
-def outcomes_page(request):
+def outcomes_page(request: HttpRequest) -> HttpResponse:
     """Win-win outcome rate per team and rep, beside the share that closed win-win."""
     _require_dashboard(request)
     form, filters = _outcome_filters(request)
@@ -369,7 +376,7 @@ def outcomes_page(request):
 
 
 @require_GET
-def calibration_page(request):
+def calibration_page(request: HttpRequest) -> HttpResponse:
     """Each rule judged by what happened: outcomes with the flag against without."""
     _require_dashboard(request)
     form, filters = _outcome_filters(request)
@@ -379,7 +386,7 @@ def calibration_page(request):
 
 
 @require_GET
-def forecast_page(request):
+def forecast_page(request: HttpRequest) -> HttpResponse:
     """The next six months weighted by stage and split by balance; past months' forecast
     against what closed won."""
     _require_dashboard(request)
