@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -94,13 +94,15 @@ def _tables() -> dict[str, str]:
     }
 
 
-# The 90-day check-in of a closed-won deal `d`, and whether it is a win-win outcome.
-_CHECK_IN_JOIN = (
-    "LEFT JOIN {handoff} h ON h.deal_id = d.id "
-    "LEFT JOIN {checkin} ci ON ci.handoff_id = h.id AND ci.day_offset = %s "
-    "AND ci.completed_at IS NOT NULL AND ci.outcome_value IS NOT NULL"
+# The recorded 90-day check-ins, by deal: read from the check-ins (a few per won deal)
+# and joined to their handoff by primary key, rather than every handoff to every deal.
+_NINETY_CTE = (
+    "ninety AS (SELECT h.deal_id, ci.outcome_value, ci.account_health "
+    "FROM {checkin} ci JOIN {handoff} h ON h.id = ci.handoff_id "
+    "WHERE ci.day_offset = %s AND ci.completed_at IS NOT NULL "
+    "AND ci.outcome_value IS NOT NULL)"
 )
-_WIN_WIN_SQL = "(ci.outcome_value >= %s AND ci.account_health = %s)"
+_WIN_WIN_SQL = "(n.outcome_value >= %s AND n.account_health = %s)"
 
 
 # --- Win-win rate ------------------------------------------------------------------------
@@ -168,10 +170,10 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
     t = _tables()
     sql = f"""
         WITH d AS ({base_sql}),
+        {_NINETY_CTE.format(**t)},
         checked AS (
-            SELECT d.id, d.closed_day, d.balance, ci.outcome_value, {_WIN_WIN_SQL} AS win_win
-            FROM d {_CHECK_IN_JOIN.format(**t)}
-            WHERE ci.id IS NOT NULL
+            SELECT d.id, d.closed_day, d.balance, n.outcome_value, {_WIN_WIN_SQL} AS win_win
+            FROM d JOIN ninety n ON n.deal_id = d.id
         ),
         closed_as AS (
             SELECT c.id, COALESCE((
@@ -213,9 +215,9 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
     # In the order the placeholders appear in the text.
     params = [
         *base_params,
+        OUTCOME_DAY,
         WIN_WIN_MIN_VALUE,
         PROFITABLE,
-        OUTCOME_DAY,
         CheckInPromise.Status.KEPT,
         CheckInPromise.Status.MISSED,
         "HANDOFF_LEAK",
@@ -322,39 +324,34 @@ def calibration(*, user, filters: OutcomeFilters) -> dict:
     differences and a confidence hint from 95 % Wilson intervals. One statement."""
     from deals.health import ALL_CODES
 
-    closed = _closed_deals(user, filters, (Deal.Stage.CLOSED_WON, Deal.Stage.CLOSED_LOST))
-    base_sql, base_params = closed.values(
-        "id", "stage", "net_total", "cost_total"
-    ).query.sql_with_params()
-    # (deal, code) pairs with the flag active at the close or in the window before it;
-    # the ORM spells the date arithmetic for the database at hand.
-    pairs_sql, pairs_params = (
-        Flag.objects.filter(
-            deal_id__in=closed.values("id"), first_seen_at__lte=F("deal__closed_at")
-        )
-        .filter(
-            Q(resolved_at__isnull=True)
-            | Q(resolved_at__gte=F("deal__closed_at") - dt.timedelta(days=CALIBRATION_WINDOW_DAYS))
-        )
-        .order_by()
-        .values("code", "deal_id")
-        .distinct()
+    # The window's start is computed by the ORM, which spells date arithmetic for the
+    # database at hand; the rest is plain SQL.
+    base_sql, base_params = (
+        _closed_deals(user, filters, (Deal.Stage.CLOSED_WON, Deal.Stage.CLOSED_LOST))
+        .annotate(window_start=F("closed_at") - dt.timedelta(days=CALIBRATION_WINDOW_DAYS))
+        .values("id", "stage", "closed_at", "window_start", "net_total", "cost_total")
         .query.sql_with_params()
     )
     t = _tables()
     sql = f"""
         WITH d AS ({base_sql}),
+        {_NINETY_CTE.format(**t)},
         closed AS (
-            SELECT d.id, d.stage = %s AS won, ci.outcome_value AS value,
-                COALESCE({_WIN_WIN_SQL}, FALSE) AS win_win,
+            SELECT d.id, d.closed_at, d.window_start, d.stage = %s AS won,
+                n.outcome_value AS value, COALESCE({_WIN_WIN_SQL}, FALSE) AS win_win,
                 CASE WHEN d.stage = %s AND d.net_total > 0
                      THEN (d.net_total - d.cost_total) * 1.0 / d.net_total END AS margin
-            FROM d {_CHECK_IN_JOIN.format(**t)}
+            FROM d LEFT JOIN ninety n ON n.deal_id = d.id
         ),
-        pairs AS ({pairs_sql}),
+        pairs AS (
+            SELECT DISTINCT f.code, c.id
+            FROM closed c JOIN {t["flag"]} f ON f.deal_id = c.id
+            WHERE f.first_seen_at <= c.closed_at
+              AND (f.resolved_at IS NULL OR f.resolved_at >= c.window_start)
+        ),
         tagged AS (
             SELECT p.code, c.won, c.value, c.win_win, c.margin
-            FROM pairs p JOIN closed c ON c.id = p.deal_id
+            FROM pairs p JOIN closed c ON c.id = p.id
             UNION ALL
             SELECT NULL, c.won, c.value, c.win_win, c.margin FROM closed c
         )
@@ -363,16 +360,14 @@ def calibration(*, user, filters: OutcomeFilters) -> dict:
             COUNT(margin), COALESCE(SUM(margin), 0)
         FROM tagged GROUP BY code
     """
-    # In the order the placeholders appear: stage, win-win (2), stage, then the check-in
-    # join's day (in `closed`'s FROM), then the pairs.
+    # In the order the placeholders appear in the text.
     params = [
         *base_params,
+        OUTCOME_DAY,
         Deal.Stage.CLOSED_WON,
         WIN_WIN_MIN_VALUE,
         PROFITABLE,
         Deal.Stage.CLOSED_WON,
-        OUTCOME_DAY,
-        *pairs_params,
     ]
     stats: dict[str | None, GroupStats] = {}
     for code, deals, won, checked, win_win, value, with_margin, margin in _rows(sql, params):
