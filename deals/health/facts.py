@@ -48,6 +48,7 @@ DEAL_COLUMNS = (
     "list_total",
     "net_total",
     "cost_total",
+    "imported_from",
 )
 
 
@@ -62,6 +63,8 @@ class DealRow:
     list_total: Decimal
     net_total: Decimal
     cost_total: Decimal
+    # The CRM an import brought the deal from ("" for deals made here).
+    imported_from: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +88,8 @@ class LineItemFact:
     id: int
     name: str
     need_ids: tuple[int, ...]
+    # The synthetic "Imported value" item of an import: it serves no need by design.
+    imported: bool = False
 
 
 @dataclass(slots=True)
@@ -260,11 +265,13 @@ def load_facts(
         .values_list("lineitem_id", "need_id")
     ):
         needs_of_item[item_id].append(need_id)
-    for deal_id, item_id, name in fetch_rows(
-        LineItem.objects.filter(deal_id__in=ids).order_by("id").values_list("deal_id", "id", "name")
+    for deal_id, item_id, name, imported in fetch_rows(
+        LineItem.objects.filter(deal_id__in=ids)
+        .order_by("id")
+        .values_list("deal_id", "id", "name", "imported")
     ):
         facts[deal_id].line_items.append(
-            LineItemFact(item_id, name, tuple(needs_of_item.get(item_id, ())))
+            LineItemFact(item_id, name, tuple(needs_of_item.get(item_id, ())), imported)
         )
 
     for deal_id, call_id in fetch_rows(

@@ -177,7 +177,7 @@ def _line_items_subquery() -> str:
     return (
         "(SELECT json_agg(json_build_array(c.id, c.name, "
         f"(SELECT json_agg(t.{need_column} ORDER BY t.{need_column}) "
-        f"FROM {through.db_table} t WHERE t.{item_column} = c.id)) ORDER BY c.id) "
+        f"FROM {through.db_table} t WHERE t.{item_column} = c.id), c.imported) ORDER BY c.id) "
         f"FROM {LineItem._meta.db_table} c WHERE c.deal_id = d.id)"
     )
 
@@ -232,8 +232,8 @@ def load_batch_sql(
             for child, raw, convert in zip(children, loaded, converters, strict=True)
         }
         facts.line_items = [
-            LineItemFact(item_id, name, tuple(need_ids or ()))
-            for item_id, name, need_ids in line_items or ()
+            LineItemFact(item_id, name, tuple(need_ids or ()), imported)
+            for item_id, name, need_ids, imported in line_items or ()
         ]
         facts.needs = [NeedFact(*values) for values in parsed["needs"]]
         facts.discovery_call_ids = [values[0] for values in parsed["discovery_call_ids"]]

@@ -295,8 +295,9 @@ def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.d
 
 
 def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
-    """A proposal item that serves none of the buyer's recorded needs."""
-    unneeded = [item for item in facts.line_items if not item.need_ids]
+    """A proposal item that serves none of the buyer's recorded needs (an import's
+    "Imported value" item is not a proposal: it only carries the old CRM's amount)."""
+    unneeded = [item for item in facts.line_items if not item.need_ids and not item.imported]
     if not unneeded:
         return None
     return FlagResult(
@@ -335,8 +336,11 @@ def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
 
 
 def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
-    """A proposal made without learning what the buyer needs."""
+    """A proposal made without learning what the buyer needs. A deal closed before it
+    was imported had its discovery in the old CRM, which kept no record of it here."""
     if facts.deal.stage_index < PROPOSAL:
+        return None
+    if facts.deal.imported_from and not facts.deal.is_open:
         return None
     calls = len(facts.discovery_call_ids)
     confirmed = [n.id for n in facts.needs if n.confirmed_by_buyer]

@@ -5,15 +5,50 @@ from django.conf import settings
 
 from deals.models import ImportJob
 
-from . import parsing
+from . import parsing, profiles
 from . import services as s
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".csv,text/csv"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+SOURCE_LABELS = [
+    (profiles.AUTO, "Recognise it from the headers"),
+    (profiles.GENERIC, "Another CRM or a spreadsheet (generic column names)"),
+    *((code, profile.name) for code, profile in profiles.PROFILES.items()),
+]
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 (with or without BOM), comma or semicolon separated.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="The export of the CRM you are leaving (or a zip of its files): UTF-8 or "
+        "Windows-1252, comma, semicolon or tab separated.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.zip,text/csv,application/zip"}),
+    )
+    more_files = _MultipleFileField(
+        label="Files that belong to it (optional)",
+        required=False,
+        help_text="Organizations and people files of the same export, when the deals refer "
+        "to them only by id: they are joined to the deals.",
+    )
+    source = forms.ChoiceField(
+        label="Exported from", choices=SOURCE_LABELS, initial=profiles.AUTO, required=False
     )
     kind = forms.ChoiceField(
         label="What the file holds", choices=ImportJob.Kind.choices, initial=ImportJob.Kind.DEALS
@@ -36,6 +71,17 @@ class UploadForm(forms.Form):
                 f"{parsing._size(limit)}. Split it into smaller files."
             )
         return upload
+
+    def clean_more_files(self):
+        files = self.cleaned_data.get("more_files") or []
+        limit = settings.IMPORT_MAX_BYTES
+        total = sum(f.size for f in files)
+        if total > limit:
+            raise forms.ValidationError(
+                f"The files are {parsing._size(total)}; the largest import is "
+                f"{parsing._size(limit)}."
+            )
+        return files
 
 
 IGNORE = ("", "— ignore this column —")

@@ -35,6 +35,7 @@ from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
 
+from . import files, profiles
 from . import parsing as p
 from .bulk import insert_dicts, insert_history
 from .validation import IMPORTED_ITEM_NAME, ImportPlan, plan_import
@@ -98,40 +99,74 @@ def import_job_create(
     team: Team | None = None,
     column_mapping: dict | None = None,
     stage_mapping: dict | None = None,
-    date_format: str = "iso",
+    date_format: str | None = None,
     on_error: str = ImportJob.OnError.ABORT,
     update_existing: bool = True,
     default_owner: User | None = None,
     validate: bool = True,
+    source: str | None = profiles.AUTO,
+    extra_files: list[tuple[str, bytes]] | None = None,
 ) -> ImportJob:
-    """Store an uploaded CSV as a job, recognise its headers and (by default) dry-run it.
+    """Store an uploaded CSV (or several, or a zip) as a job, recognise the CRM that wrote
+    it and its headers, and (by default) dry-run it.
 
-    Raises ValidationError with field errors (file, kind, team, mapping, …) for anything a
-    person must fix; nothing is stored then.
+    `source`: "auto" (recognise the CRM from the headers), "generic" (generic aliases
+    only) or a profile code. Several files: the one holding `kind` is imported, the
+    others are joined to it (organisations and people by id).
+    Raises ValidationError with field errors (file, kind, team, mapping, source, …) for
+    anything a person must fix; nothing is stored then.
     """
     if not can_import(user):
         raise ValidationError({"detail": ["Only managers and admins import files."]})
     if kind not in p.KINDS:
         raise ValidationError({"kind": [f"Choose one of: {', '.join(p.KINDS)}."]})
+    source = source or profiles.AUTO
+    if source not in profiles.SOURCE_CHOICES:
+        raise ValidationError({"source": [f"Choose one of: {', '.join(profiles.SOURCE_CHOICES)}."]})
     team = _import_team(user, team)
     try:
-        text = p.decode_csv_bytes(raw)
-        delimiter = p.sniff_delimiter(text)
-        headers = p.read_header(text, delimiter)
+        uploads, ignored = files.expand([(file_name or "upload.csv", raw), *(extra_files or [])])
+        single = len(uploads) == 1
+        read = [files.read("" if single else name, data) for name, data in uploads]
+        main, profile = _main_file(kind, read, source)
+        others = [f for f in read if f is not main]
+        main_file = main
+        main, joins, joined_fields = files.join(kind, main, others, profile)
     except p.ImportFileError as exc:
         raise exc.as_validation_error() from None
-    mapping = p.guess_mapping(kind, headers)
+    mapping = p.guess_mapping(kind, main.headers, profile)
+    mapping.update(joined_fields)
     mapping.update(column_mapping or {})
     job = ImportJob(
         kind=kind,
         team=team,
         created_by=user,
         file_name=(file_name or "upload.csv")[:255],
-        content=text,
-        delimiter=delimiter,
+        content=main.text,
+        delimiter=main.delimiter,
         column_mapping=mapping,
         stage_mapping=dict(stage_mapping or {}),
+        source=profile.code if profile else "",
+        files={
+            "encoding": main.encoding,
+            "frame": main.frame,
+            "main": main.name,
+            "files": [
+                {
+                    "name": f.name,
+                    "columns": len(f.headers),
+                    "used": f is main_file or any(j["file"] == f.name for j in joins),
+                }
+                for f in read
+            ]
+            if not single
+            else [],
+            "joins": joins,
+            "ignored": ignored,
+        },
     )
+    if date_format is None:
+        date_format = (profile.date_format if profile else None) or "iso"
     _apply_options(
         job,
         date_format=date_format,
@@ -144,10 +179,33 @@ def import_job_create(
         if validate:
             import_job_validate(job=job)
         else:
-            job.stage_mapping = _stage_table(job, headers)
-            job.total_rows = p.count_records(text, delimiter)
+            job.stage_mapping = _stage_table(job, main.headers)
+            job.total_rows = p.count_records(main.text, main.delimiter)
             job.save(update_fields=["stage_mapping", "total_rows"])
     return job
+
+
+def _main_file(kind: str, read: list[files.SourceFile], source: str):
+    """(the file holding `kind`, the profile that applies): by the source asked for, else
+    the CRM recognised from the headers."""
+    fixed = profiles.get(source) if source not in (profiles.AUTO, profiles.GENERIC) else None
+    if len(read) == 1:
+        main = read[0]
+    else:
+        candidates = [
+            f
+            for f in read
+            if files.role_of(f, fixed or profiles.detect(kind, f.headers).profile) == kind
+        ]
+        if not candidates:
+            names = ", ".join(f.name for f in read)
+            raise p.ImportFileError(f"None of the files ({names}) holds {kind}.")
+        main = candidates[0]
+    if source == profiles.GENERIC:
+        return main, None
+    if fixed is not None:
+        return main, fixed
+    return main, profiles.detect(kind, main.headers).profile
 
 
 def _import_team(user: User, team: Team | None) -> Team:
@@ -188,12 +246,14 @@ def _stage_table(job: ImportJob, headers: list[str]) -> dict[str, str]:
     if column is None or column not in headers:
         return {}
     index = headers.index(column)
+    profile = profiles.get(job.source)
+    lookup = p.stage_lookup({}, profile.stage_table() if profile else None)
     table = {}
     for _number, cells in p.iter_records(job.content, job.delimiter):
         value = p.unescape_cell(cells[index]).strip() if index < len(cells) else ""
         if value and value not in table:
             try:
-                table[value] = p.map_stage(value, {})
+                table[value] = p.map_stage(value, {}, lookup)
             except p.CellError:
                 table[value] = ""
             if len(table) > 200:
@@ -505,12 +565,16 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
                     "owner_id": v["owner_id"],
                     "title": v["title"],
                     "stage": v["stage"],
-                    "currency": v["currency"] or "USD",
+                    "currency": v["currency"] or job.team.default_currency,
                     "expected_close_date": v["expected_close_date"],
                     "lost_reason": v["lost_reason"] or "",
                     "notes_for_delivery": v["notes_for_delivery"] or "",
                     "external_id": v["external_id"] or "",
-                    "closed_at": now if v["stage"] in Deal.CLOSED_STAGES else None,
+                    # The day the old CRM closed it, when the file says; else the import's.
+                    "closed_at": (v.get("closed_at") or now)
+                    if v["stage"] in Deal.CLOSED_STAGES
+                    else None,
+                    "imported_from": v.get("imported_from") or "csv",
                     "created_by_id": job.created_by_id,
                     "created_at": now,
                     # One "Imported value" item at list = list_total and price = net_total and
@@ -531,6 +595,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         # The item's creation is recorded in the deal's history ("CSV import"); a history
         # row per item would add a fifth of the import's writes for no extra information.
         insert_dicts(LineItem, items, batch_size=BATCH_SIZE)
+        _imported_handoffs(deals, now)
         touched.extend(d["id"] for d in deals)
         done += len(batch)
         progress(done)
@@ -560,9 +625,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
             default_change_reason=CHANGE_REASON,
         )
         if repriced:
-            LineItem.objects.filter(
-                deal_id__in=[d for d, _ in repriced], name=IMPORTED_ITEM_NAME
-            ).delete()
+            LineItem.objects.filter(deal_id__in=[d for d, _ in repriced], imported=True).delete()
             items = [_imported_item(d, pr) for d, pr in repriced]
             for item, pk in zip(items, insert_dicts(LineItem, items), strict=True):
                 item["id"] = pk
@@ -577,10 +640,34 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
     )
 
 
+def _imported_handoffs(deals: list[dict], now) -> None:
+    """Deals won in the old CRM get their handoff as "imported: accepted as is": no sales
+    handoff happened here, so there is no package, no SLA and no acceptance to pretend."""
+    from handoff.models import Handoff
+
+    insert_dicts(
+        Handoff,
+        [
+            {
+                "deal_id": d["id"],
+                "rep_id": d["owner_id"],
+                "status": Handoff.Status.IMPORTED,
+                "notes_for_delivery": d["notes_for_delivery"],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for d in deals
+            if d["stage"] == Deal.Stage.CLOSED_WON
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
 def _imported_item(deal_id: int, pricing: dict) -> dict:
     return {
         "deal_id": deal_id,
         "name": IMPORTED_ITEM_NAME,
+        "imported": True,
         "quantity": Decimal("1.00"),
         "unit_list_price": pricing["list_total"],
         "unit_price": pricing["net_total"],

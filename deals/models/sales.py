@@ -151,6 +151,12 @@ class Deal(TimeStamped):
         blank=True, help_text="Free text the rep wants the delivery team to read."
     )
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    imported_from = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="The CRM an import brought the deal from (profile code, or 'csv'); "
+        "blank for deals made here.",
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Optimistic lock: send the version you read; a stale one gets 409."
     )
@@ -341,6 +347,9 @@ class LineItem(TimeStamped):
         **MONEY, default=ZERO, validators=NON_NEGATIVE, help_text="The seller's cost, per unit."
     )
     needs = models.ManyToManyField(Need, blank=True, related_name="line_items")
+    # The one "Imported value" item an import writes: it carries the old CRM's amount and
+    # serves no need by design, so the oversell rule skips it.
+    imported = models.BooleanField(default=False, editable=False)
     history = HistoricalRecords(m2m_fields=[needs])
 
     class Meta:

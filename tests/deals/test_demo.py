@@ -86,7 +86,9 @@ def test_reset_starts_over_and_keeps_the_demo_users():
 
 def test_every_handoff_state_is_in_the_default_demo():
     demo.demo_seed(with_health=False)
-    assert set(Handoff.objects.values_list("status", flat=True)) == set(Handoff.Status.values)
+    # "imported" is made only by a CSV import of deals won in another CRM (tests/imports).
+    made_here = set(Handoff.Status.values) - {Handoff.Status.IMPORTED}
+    assert set(Handoff.objects.values_list("status", flat=True)) == made_here
     assert Deal.objects.count() == demo.SMALL_DEMO_DEALS + len(demo.STORIES)
 
 
