@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deals', '0008_deal_list_indexes'),
-        ('handoff', '0002_dashboard_covering_indexes'),
+        ('deals', '0009_import_sources'),
+        ('handoff', '0003_imported_status'),
     ]
 
     operations = [

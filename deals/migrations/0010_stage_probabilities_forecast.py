@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('deals', '0008_deal_list_indexes'),
+        ('deals', '0009_import_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
