@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "winwin_crm.accounts",
     "deals",
     "handoff",
+    "deals.buyer_room",
 ]
 
 MIDDLEWARE = [
@@ -127,7 +128,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Paths reachable without logging in; everything else redirects (pages) or answers 401/403 (API).
-LOGIN_EXEMPT_PATHS = ["/healthz", "/accounts/login/", "/api/v1/auth/token/", "/static/"]
+LOGIN_EXEMPT_PATHS = [
+    "/healthz",
+    "/accounts/login/",
+    "/api/v1/auth/token/",
+    "/static/",
+    "/buyer/",  # the buyer room: its token is the credential (deals/buyer_room/)
+]
 
 # Failed-login throttling (django-axes): lock a username+IP after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -243,6 +250,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "deals.buyer_room.schema.add_buyer_room_paths",  # the /buyer/<token>/ pages
+    ],
     # Several models have a "kind", "status" or "side"; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "NeedKindEnum": "deals.models.Need.Kind",
@@ -286,3 +297,9 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Absolute links in emails and API answers (the buyer room's private links).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Buyer room rate limits, per client IP: requests per minute, and failed token lookups
+# per 10 minutes (what an enumeration attempt produces).
+BUYER_ROOM_REQUESTS_PER_MINUTE = env.int("BUYER_ROOM_REQUESTS_PER_MINUTE", default=60)
+BUYER_ROOM_FAILURES_PER_10_MINUTES = env.int("BUYER_ROOM_FAILURES_PER_10_MINUTES", default=20)

@@ -1,18 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from winwin_crm import views
 from winwin_crm.api.auth import ObtainTokenView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("deals.api.urls")),
     path("", include("deals.health.urls")),
     path("dashboard/", include("deals.dashboard.api_urls")),
     path("", include("deals.imports.api_urls")),
     path("", include("handoff.api_urls")),
+    path("", include("deals.buyer_room.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("dashboard/", include("deals.dashboard.urls")),
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
+    path("", include("deals.buyer_room.urls")),  # /buyer/<token>/ and the rep's share actions
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"

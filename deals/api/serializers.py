@@ -7,14 +7,14 @@ text in `HELP` or the serializer's `Meta.help_texts`.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from deals import selectors
+from deals import pricing, selectors, visibility
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -28,8 +28,8 @@ from deals.models import (
     Need,
     Prospect,
 )
+from deals.visibility import Viewer
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import is_admin
 
 HELP = {
     "id": "Unique id.",
@@ -120,18 +120,12 @@ def flatten_errors(detail, prefix: str = "") -> dict:
 # --- prospects and contacts ----------------------------------------------------------------
 
 
-def _sales_teams(*, user):
-    if is_admin(user):
-        return Team.objects.filter(kind=Team.Kind.SALES)
-    from deals.visibility import managed_team_ids, sales_team_ids
-
-    return Team.objects.filter(kind=Team.Kind.SALES).filter(
-        pk__in=[*sales_team_ids(user), *managed_team_ids(user)]
-    )
+def _prospect_teams(*, user: Viewer) -> QuerySet[Team]:
+    return visibility.prospect_teams(user)
 
 
 class ProspectSerializer(DocumentedModelSerializer):
-    scoped_fields = {"team": _sales_teams}
+    scoped_fields = {"team": _prospect_teams}
 
     class Meta:
         model = Prospect
@@ -332,7 +326,7 @@ class DealSerializer(DocumentedModelSerializer):
         model = Deal
         fields = [
             "id", "title", "prospect", "prospect_name", "owner", "owner_username", "team",
-            "stage", "currency", "expected_close_date", "lost_reason", "closed_at",
+            "stage", "currency", "language", "expected_close_date", "lost_reason", "closed_at",
             "notes_for_delivery", "external_id", "version",
             "list_total", "net_total", "cost_total", "discount_pct", "margin_pct",
             "buyer_score", "seller_score", "balance", "open_flag_count", "health_computed_at",
@@ -370,23 +364,6 @@ class DealSerializer(DocumentedModelSerializer):
         return value.upper()
 
 
-class _Totals:
-    """The three stored totals of a deal row, for Deal's discount_pct/margin_pct
-    properties, so the list computes the percentages with the model's own formulas."""
-
-    __slots__ = ("list_total", "net_total", "cost_total")
-
-    def __init__(self, row):
-        self.list_total = row["list_total"]
-        self.net_total = row["net_total"]
-        self.cost_total = row["cost_total"]
-
-
-_discount_pct = Deal.discount_pct.fget
-_margin_pct = Deal.margin_pct.fget
-CENT = Decimal("0.01")
-
-
 class DealListSerializer(serializers.BaseSerializer):
     """Read-only rows of the deal list: the same fields, in the same order and formats, as
     DealSerializer (the schema documents the list with DealSerializer), built from the
@@ -398,7 +375,7 @@ class DealListSerializer(serializers.BaseSerializer):
     """
 
     columns = (
-        "id", "title", "prospect_id", "owner_id", "team_id", "stage", "currency",
+        "id", "title", "prospect_id", "owner_id", "team_id", "stage", "currency", "language",
         "expected_close_date", "lost_reason", "closed_at", "notes_for_delivery",
         "external_id", "version", "list_total", "net_total", "cost_total", "buyer_score",
         "seller_score", "balance", "open_flag_count", "health_computed_at",
@@ -430,8 +407,8 @@ class DealListSerializer(serializers.BaseSerializer):
 
     def to_representation(self, row):
         when = self._datetime
-        totals = _Totals(row)
-        discount, margin = _discount_pct(totals), _margin_pct(totals)
+        discount = pricing.percent(pricing.discount_pct(row["list_total"], row["net_total"]))
+        margin = pricing.percent(pricing.margin_pct(row["net_total"], row["cost_total"]))
         close_date = row["expected_close_date"]
         return {
             "id": row["id"],
@@ -443,6 +420,7 @@ class DealListSerializer(serializers.BaseSerializer):
             "team": row["team_id"],
             "stage": row["stage"],
             "currency": row["currency"],
+            "language": row["language"],
             "expected_close_date": close_date.isoformat() if close_date else None,
             "lost_reason": row["lost_reason"],
             "closed_at": when(row["closed_at"]),
@@ -467,7 +445,7 @@ class DealListSerializer(serializers.BaseSerializer):
 
 def _money(value):
     """A two-decimal amount as DRF's DecimalField(decimal_places=2) writes it."""
-    return None if value is None else f"{value.quantize(CENT):f}"
+    return None if value is None else f"{pricing.money(value):f}"
 
 
 class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
@@ -548,11 +526,11 @@ class LineItemSerializer(DocumentedModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
     def get_line_list_total(self, obj) -> str:
-        return str((obj.quantity * obj.unit_list_price).quantize(Decimal("0.01")))
+        return str(pricing.line_total(obj.quantity, obj.unit_list_price))
 
     @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
     def get_line_net_total(self, obj) -> str:
-        return str((obj.quantity * obj.unit_price).quantize(Decimal("0.01")))
+        return str(pricing.line_total(obj.quantity, obj.unit_price))
 
 
 class ActivitySerializer(DocumentedModelSerializer):

@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
 from deals.models import (
@@ -81,6 +82,8 @@ class NeedFact:
     statement: str
     importance: int
     confirmed_by_buyer: bool
+    # The buyer's own confirmation in the buyer room (None: only the rep's tick, if any).
+    confirmed_by_buyer_at: dt.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -156,6 +159,19 @@ class HandoffFact:
 
 
 @dataclass(slots=True)
+class PulseFact:
+    """A buyer's answers in the buyer room's pulse after a meeting."""
+
+    id: int
+    contact_id: int
+    meeting_id: int
+    got_what_needed: bool
+    felt_pushed: bool
+    next_step_agreed: bool
+    answered_at: dt.datetime
+
+
+@dataclass(slots=True)
 class ActiveFlag:
     """An open or acknowledged flag as the store compares it (evidence by digest only)."""
 
@@ -183,6 +199,8 @@ class DealFacts:
     # Oldest first.
     close_date_changes: list[CloseDateChange] = field(default_factory=list)
     handoff: HandoffFact | None = None
+    # Newest first.
+    buyer_pulses: list[PulseFact] = field(default_factory=list)
 
 
 @dataclass
@@ -194,7 +212,7 @@ class LoadedBatch:
     flags: dict[int, dict[str, ActiveFlag]] = field(default_factory=dict)
 
 
-def fetch_rows(queryset) -> list[tuple]:
+def fetch_rows(queryset: QuerySet[Any]) -> list[tuple]:
     """Rows of a values_list queryset.
 
     On PostgreSQL the compiled SQL runs on a plain cursor: psycopg2 already returns
@@ -209,7 +227,7 @@ def fetch_rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-def ids_param(ids: list[int]):
+def ids_param(ids: list[int]) -> list[int] | RawSQL:
     """The right-hand side of `deal_id__in=` for a batch of ids.
 
     On PostgreSQL one array parameter (`IN (SELECT unnest(%s))`): Django prepares each
@@ -221,7 +239,7 @@ def ids_param(ids: list[int]):
     return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
 
 
-def load_deal_rows(queryset) -> list[DealRow]:
+def load_deal_rows(queryset: QuerySet[Deal]) -> list[DealRow]:
     """DealRows for a Deal queryset (which may carry select_for_update)."""
     return [DealRow(*row) for row in fetch_rows(queryset.values_list(*DEAL_COLUMNS))]
 
@@ -239,7 +257,7 @@ def _missed_at_check_in() -> Exists:
 def load_facts(
     deal_rows: Iterable[DealRow], policies: dict[int | None, HealthPolicy]
 ) -> dict[int, DealFacts]:
-    """Facts for many deals in eleven queries, whatever the number of deals.
+    """Facts for many deals in twelve queries, whatever the number of deals.
 
     `policies` maps team id to that team's policy; the key None holds the global policy.
     """
@@ -253,7 +271,12 @@ def load_facts(
 
     for deal_id, *values in fetch_rows(
         Need.objects.filter(deal_id__in=ids).values_list(
-            "deal_id", "id", "statement", "importance", "confirmed_by_buyer"
+            "deal_id",
+            "id",
+            "statement",
+            "importance",
+            "confirmed_by_buyer",
+            "confirmed_by_buyer_at",
         )
     ):
         facts[deal_id].needs.append(NeedFact(*values))
@@ -328,10 +351,34 @@ def load_facts(
 
     _load_close_date_changes(facts, ids)
     _load_handoffs(facts, ids)
+    _load_buyer_pulses(facts, ids)
     return facts
 
 
-def _load_close_date_changes(facts: dict[int, DealFacts], ids) -> None:
+def _load_buyer_pulses(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:
+    from deals.buyer_room.models import BuyerPulse
+
+    for deal_id, *values in fetch_rows(
+        BuyerPulse.objects.filter(deal_id__in=ids)
+        .order_by("-answered_at", "-id")
+        .values_list(*PULSE_COLUMNS)
+    ):
+        facts[deal_id].buyer_pulses.append(PulseFact(*values))
+
+
+PULSE_COLUMNS = (
+    "deal_id",
+    "id",
+    "contact_id",
+    "meeting_id",
+    "got_what_needed",
+    "felt_pushed",
+    "next_step_agreed",
+    "answered_at",
+)
+
+
+def _load_close_date_changes(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:
     history: dict[int, list[tuple]] = defaultdict(list)
     for deal_id, changed_at, close_date in fetch_rows(
         Deal.history.filter(id__in=ids)
@@ -355,7 +402,7 @@ def close_date_changes(history: Iterable) -> list[CloseDateChange]:
     return changes
 
 
-def _load_handoffs(facts: dict[int, DealFacts], ids) -> None:
+def _load_handoffs(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:
     from handoff.models import Handoff
 
     for deal_id, *values in fetch_rows(
@@ -366,7 +413,7 @@ def _load_handoffs(facts: dict[int, DealFacts], ids) -> None:
         facts[deal_id].handoff = HandoffFact(*values)
 
 
-def load_active_flags(ids) -> dict[int, dict[str, ActiveFlag]]:
+def load_active_flags(ids: list[int]) -> dict[int, dict[str, ActiveFlag]]:
     found: dict[int, dict[str, ActiveFlag]] = defaultdict(dict)
     # Evidence is compared by digest, so the JSON itself is never read back.
     rows = fetch_rows(
@@ -388,7 +435,7 @@ def load_batch(
     it the call waits for them (a recompute). A few deals on PostgreSQL are read in one
     statement (facts_sql: round trips dominate there); a sweep batch, or any batch
     elsewhere, with one query per kind of child (set-based joins are cheaper for
-    PostgreSQL than a thousand correlated subqueries: 5,000 vs 3,200 deals/s measured).
+    PostgreSQL than a thousand correlated subqueries; bench/RESULTS.md).
     """
     if connection.vendor == "postgresql" and len(ids) <= ONE_STATEMENT_MAX_DEALS:
         from .facts_sql import load_batch_sql

@@ -1,6 +1,6 @@
 """On PostgreSQL: lock a batch of deals and read every fact the rules need in ONE query.
 
-`facts.load_facts` runs one query per kind of child (eleven), each compiled by the ORM.
+`facts.load_facts` runs one query per kind of child (twelve), each compiled by the ORM.
 For a single recompute after an edit that is a dozen round trips and a dozen query
 compilations for a few dozen rows: most of the time went there, not into PostgreSQL.
 Here each kind of child is a correlated `json_agg` subquery in the select list of the
@@ -51,6 +51,7 @@ from .facts import (
     LoadedBatch,
     MilestoneFact,
     NeedFact,
+    PulseFact,
     close_date_changes,
 )
 
@@ -69,7 +70,7 @@ class _Child:
 
     def column(self, name: str) -> str:
         field = self.model._meta.get_field(name)
-        sql = f"c.{connection.ops.quote_name(field.column)}"
+        sql = f"c.{connection.ops.quote_name(_column(self.model, name))}"
         # Text keeps Decimal exact through JSON; dates and timestamps are ISO text anyway.
         return f"{sql}::text" if isinstance(field, models.DecimalField) else sql
 
@@ -89,7 +90,7 @@ class _Child:
 
     def subquery(self) -> str:
         table = self.model._meta.db_table
-        fk_column = self.model._meta.get_field(self.fk).column
+        fk_column = _column(self.model, self.fk)
         columns = ", ".join([*(self.column(name) for name in self.fields), *self.computed])
         where = f" AND {self.where}" if self.where else ""
         return (
@@ -98,7 +99,15 @@ class _Child:
         )
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    """The database column of a concrete field (a relation's reverse side has none)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{model.__name__}.{name}"
+    return field.column
+
+
 def _children() -> list[_Child]:
+    from deals.buyer_room.models import BuyerPulse
     from handoff.models import CheckInPromise, Handoff
 
     active = ", ".join(f"'{status}'" for status in Flag.ACTIVE_STATUSES)
@@ -106,7 +115,7 @@ def _children() -> list[_Child]:
         _Child(
             "needs",
             Need,
-            ("id", "statement", "importance", "confirmed_by_buyer"),
+            ("id", "statement", "importance", "confirmed_by_buyer", "confirmed_by_buyer_at"),
             "c.importance DESC, c.id",
         ),
         _Child("discovery_call_ids", DiscoveryCall, ("id",), "c.held_at DESC, c.id"),
@@ -161,6 +170,20 @@ def _children() -> list[_Child]:
             "c.id",
         ),
         _Child(
+            "buyer_pulses",
+            BuyerPulse,
+            (
+                "id",
+                "contact",
+                "meeting",
+                "got_what_needed",
+                "felt_pushed",
+                "next_step_agreed",
+                "answered_at",
+            ),
+            "c.answered_at DESC, c.id DESC",
+        ),
+        _Child(
             "flags",
             Flag,
             ("id", "code", "message", "severity", "side", "evidence_digest"),
@@ -186,8 +209,7 @@ def _line_items_subquery() -> str:
 def _statement() -> tuple[str, list[_Child], list[list[Callable | None]]]:
     children = _children()
     deal_columns = ", ".join(
-        f"d.{Deal._meta.get_field(name).column}" if name != "id" else "d.id"
-        for name in DEAL_COLUMNS
+        f"d.{_column(Deal, name)}" if name != "id" else "d.id" for name in DEAL_COLUMNS
     )
     selects = [deal_columns, _line_items_subquery(), *(child.subquery() for child in children)]
     sql = (
@@ -243,6 +265,7 @@ def load_batch_sql(
         facts.commitments = [CommitmentFact(*values) for values in parsed["commitments"]]
         facts.disclosures = [DisclosureFact(*values) for values in parsed["disclosures"]]
         facts.close_date_changes = close_date_changes(parsed["close_date_history"])
+        facts.buyer_pulses = [PulseFact(*values) for values in parsed["buyer_pulses"]]
         if parsed["handoff"]:
             facts.handoff = HandoffFact(*parsed["handoff"][0])
         batch.rows.append(row)

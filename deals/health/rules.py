@@ -25,12 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.utils import timezone
 
+from deals import pricing
 from deals.models import Deal, HealthPolicy, Severity, Side
 
-from .facts import DealFacts
+from .facts import DealFacts, PulseFact
 
 PRESSURE_PREMATURE_CLOSE = "PRESSURE_PREMATURE_CLOSE"
 PRESSURE_CHASING = "PRESSURE_CHASING"
@@ -48,6 +50,7 @@ RELATIONSHIP_STALE = "RELATIONSHIP_STALE"
 HANDOFF_OVERDUE = "HANDOFF_OVERDUE"
 HANDOFF_LEAK = "HANDOFF_LEAK"
 COMMITMENT_OVERDUE = "COMMITMENT_OVERDUE"
+BUYER_REPORTED_PRESSURE = "BUYER_REPORTED_PRESSURE"
 
 PRESSURE_CODES = (
     PRESSURE_PREMATURE_CLOSE,
@@ -69,6 +72,7 @@ ALL_CODES = (
     HANDOFF_OVERDUE,
     HANDOFF_LEAK,
     COMMITMENT_OVERDUE,
+    BUYER_REPORTED_PRESSURE,
 )
 
 SIDE_OF = {
@@ -84,10 +88,9 @@ SIDE_OF = {
     HANDOFF_OVERDUE: Side.RELATIONSHIP,
     HANDOFF_LEAK: Side.RELATIONSHIP,
     COMMITMENT_OVERDUE: Side.BUYER,
+    BUYER_REPORTED_PRESSURE: Side.RELATIONSHIP,
 }
 
-HUNDRED = Decimal("100")
-CENT = Decimal("0.01")
 PROPOSAL = Deal.STAGE_ORDER[Deal.Stage.PROPOSAL]
 NEGOTIATION = Deal.STAGE_ORDER[Deal.Stage.NEGOTIATION]
 # Disclosures that tell the buyer something against the seller's interest; a price
@@ -120,7 +123,7 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def _pct(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+    return str(pricing.money(value))
 
 
 def _quote(titles: list[str]) -> str:
@@ -131,7 +134,9 @@ def _quote(titles: list[str]) -> str:
 # --- Relationship: pressure --------------------------------------------------------------
 
 
-def pressure_premature_close(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_premature_close(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A close attempt while a milestone the buyer needs before deciding was (and is) open."""
     if not facts.deal.is_open:
         return None
@@ -156,7 +161,7 @@ def pressure_premature_close(facts: DealFacts, policy: HealthPolicy, now: dt.dat
     )
 
 
-def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """Many rep follow-ups in the window and not one buyer-initiated touch in it."""
     if not facts.deal.is_open:
         return None
@@ -184,7 +189,9 @@ def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def pressure_escalation(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_escalation(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Senior people piled onto the rep's recent calls and meetings."""
     if not facts.deal.is_open:
         return None
@@ -223,7 +230,9 @@ def pressure_phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_language(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Deadline language in what the rep wrote (never in what the buyer wrote)."""
     if not facts.deal.is_open:
         return None
@@ -234,7 +243,7 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     # One search over everything the rep wrote settles the common case (no match).
     if not written or pattern.search("\n".join(a.notes for a in written)) is None:
         return None
-    matches = []
+    matches: list[dict[str, Any]] = []
     for a in written:
         if a.occurred_at > now:
             continue
@@ -256,7 +265,9 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_close_date_pulled(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The forecast close date moved earlier though the buyer has not progressed since."""
     if not facts.deal.is_open:
         return None
@@ -294,7 +305,7 @@ def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.d
 # --- Buyer ------------------------------------------------------------------------------
 
 
-def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """A proposal item that serves none of the buyer's recorded needs (an import's
     "Imported value" item is not a proposal: it only carries the old CRM's amount)."""
     unneeded = [item for item in facts.line_items if not item.need_ids and not item.imported]
@@ -309,7 +320,7 @@ def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """An important need that nothing in the proposal serves."""
     if facts.deal.stage_index < PROPOSAL:
         return None
@@ -335,7 +346,9 @@ def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_no_discovery(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A proposal made without learning what the buyer needs. A deal closed before it
     was imported had its discovery in the old CRM, which kept no record of it here."""
     if facts.deal.stage_index < PROPOSAL:
@@ -343,7 +356,9 @@ def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     if facts.deal.imported_from and not facts.deal.is_open:
         return None
     calls = len(facts.discovery_call_ids)
-    confirmed = [n.id for n in facts.needs if n.confirmed_by_buyer]
+    # The buyer's own confirmation (buyer room) counts first; the rep's tick otherwise.
+    by_buyer = [n.id for n in facts.needs if n.confirmed_by_buyer_at is not None]
+    confirmed = by_buyer or [n.id for n in facts.needs if n.confirmed_by_buyer]
     if calls and confirmed:
         return None
     missing = "a discovery call" if not calls else "a need the buyer confirmed"
@@ -356,11 +371,14 @@ def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
             "stage": facts.deal.stage,
             "discovery_call_count": calls,
             "confirmed_need_ids": confirmed,
+            "confirmed_by": ("buyer" if by_buyer else "rep") if confirmed else None,
         },
     )
 
 
-def buyer_undisclosed(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_undisclosed(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Negotiating without having told the buyer any limitation, risk or alternative."""
     if facts.deal.stage_index < NEGOTIATION:
         return None
@@ -375,7 +393,9 @@ def buyer_undisclosed(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def commitment_overdue(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A promise to the buyer past its due date and still open, or marked missed at a
     check-in and not kept since."""
     if facts.deal.stage == Deal.Stage.CLOSED_LOST:
@@ -419,21 +439,17 @@ def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
 
 
 def discount_pct(facts: DealFacts) -> Decimal | None:
-    """Exact (unrounded) discount percent, so 15.004 % is above a 15 % limit."""
-    deal = facts.deal
-    if not deal.list_total:
-        return None
-    return (1 - deal.net_total / deal.list_total) * HUNDRED
+    """Exact (unrounded), so 15.004 % is above a 15 % limit."""
+    return pricing.discount_pct(facts.deal.list_total, facts.deal.net_total)
 
 
 def margin_pct(facts: DealFacts) -> Decimal | None:
-    deal = facts.deal
-    if not deal.net_total:
-        return None
-    return (deal.net_total - deal.cost_total) / deal.net_total * HUNDRED
+    return pricing.margin_pct(facts.deal.net_total, facts.deal.cost_total)
 
 
-def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_discount_over_policy(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     discount = discount_pct(facts)
     if discount is None or discount <= policy.discount_max_pct:
         return None
@@ -453,7 +469,9 @@ def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.
     )
 
 
-def seller_margin_below_floor(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_margin_below_floor(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     deal = facts.deal
     margin = margin_pct(facts)
     if margin is None:
@@ -479,7 +497,9 @@ def seller_margin_below_floor(facts: DealFacts, policy: HealthPolicy, now: dt.da
     )
 
 
-def seller_untraded_price_cut(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_untraded_price_cut(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     price_cuts = [c for c in facts.concessions if c.kind == "price"]
     if not price_cuts:
         return None
@@ -511,7 +531,9 @@ def seller_untraded_price_cut(facts: DealFacts, policy: HealthPolicy, now: dt.da
 # --- Relationship: after contact and after the close ------------------------------------
 
 
-def relationship_stale(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def relationship_stale(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The buyer has not reached out for a long time on a deal that is still open."""
     if not facts.deal.is_open:
         return None
@@ -537,7 +559,7 @@ def relationship_stale(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     )
 
 
-def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """Delivery has not picked up a submitted handoff within the SLA."""
     handoff = facts.handoff
     if facts.deal.stage != Deal.Stage.CLOSED_WON or handoff is None:
@@ -563,7 +585,7 @@ def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """The customer still brings support requests to the rep after delivery took over."""
     handoff = facts.handoff
     if facts.deal.stage != Deal.Stage.CLOSED_WON or handoff is None or not handoff.accepted_at:
@@ -588,6 +610,47 @@ def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
+def buyer_reported_pressure(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
+    """The buyer said, in the buyer room's pulse after a meeting, that they felt pushed.
+
+    Each contact's latest answer stands: a later pulse in which they did not feel pushed
+    clears theirs. It stands after a won close too (the buyer's word about how the sale
+    was made does not expire with it), not on a lost deal.
+    """
+    if facts.deal.stage == Deal.Stage.CLOSED_LOST:
+        return None
+    latest: dict[int, PulseFact] = {}
+    for pulse in facts.buyer_pulses:  # newest first
+        if pulse.answered_at <= now:
+            latest.setdefault(pulse.contact_id, pulse)
+    pushed = [p for p in latest.values() if p.felt_pushed]
+    if not pushed:
+        return None
+    return FlagResult(
+        BUYER_REPORTED_PRESSURE,
+        Severity.CRITICAL,
+        f"The buyer said they felt pushed after the meeting (answered "
+        f"{pushed[0].answered_at:%d %b %Y}); stop pressing, ask what they need to decide "
+        "at their own pace, and agree the next step with them.",
+        {
+            "answers": [
+                {
+                    "pulse_id": p.id,
+                    "contact_id": p.contact_id,
+                    "meeting_activity_id": p.meeting_id,
+                    "answered_at": _iso(p.answered_at),
+                    "felt_pushed": True,
+                    "got_what_needed": p.got_what_needed,
+                    "next_step_agreed": p.next_step_agreed,
+                }
+                for p in pushed
+            ]
+        },
+    )
+
+
 RULES: dict[str, Rule] = {
     PRESSURE_PREMATURE_CLOSE: pressure_premature_close,
     PRESSURE_CHASING: pressure_chasing,
@@ -605,11 +668,14 @@ RULES: dict[str, Rule] = {
     HANDOFF_OVERDUE: handoff_overdue,
     HANDOFF_LEAK: handoff_leak,
     COMMITMENT_OVERDUE: commitment_overdue,
+    BUYER_REPORTED_PRESSURE: buyer_reported_pressure,
 }
 assert tuple(RULES) == ALL_CODES
 
 
-def evaluate(facts: DealFacts, now: dt.datetime, policy: HealthPolicy | None = None):
+def evaluate(
+    facts: DealFacts, now: dt.datetime, policy: HealthPolicy | None = None
+) -> list[FlagResult]:
     """Every flag the deal raises right now, in ALL_CODES order."""
     policy = policy or facts.policy
     results = []

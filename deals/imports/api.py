@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deals import exports
+from deals import exports, visibility
 from deals.models import Contact, Deal, ImportJob, Prospect
 from deals.visibility import deal_scope_q, prospect_scope_q
 from winwin_crm.accounts.models import Team, User
@@ -25,12 +25,16 @@ class CanImport(permissions.BasePermission):
     message = "Only managers and admins import files."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and s.can_import(request.user))
+        return visibility.user_can_import(request.user)
 
 
 class ImportJobListSerializer(serializers.ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team: serializers.PrimaryKeyRelatedField[Team] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     progress_pct = serializers.SerializerMethodField()
 
     class Meta:
@@ -61,7 +65,9 @@ class ImportJobListSerializer(serializers.ModelSerializer):
 
 class ImportJobSerializer(ImportJobListSerializer):
     headers = serializers.SerializerMethodField()
-    default_owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    default_owner: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     source_name = serializers.SerializerMethodField()
 
     class Meta(ImportJobListSerializer.Meta):
@@ -168,7 +174,8 @@ class UploadSerializer(_OptionsSerializer):
     )
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
     team = serializers.IntegerField(required=False, help_text="Needed when you manage several.")
-    source = serializers.ChoiceField(
+    # The API's name; DRF reads declared fields off the class, so shadowing is harmless.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=list(profiles.SOURCE_CHOICES),
         required=False,
         default=profiles.AUTO,

@@ -113,7 +113,7 @@ def _copy_rows(model, fields, defaults: dict, rows: list[dict]) -> list[int]:
 
 def insert_history(model: type[Model], rows: list[dict], *, user_id: int | None, reason: str):
     """The simple_history "created" record of each inserted row (rows carry their "id")."""
-    history_model = model.history.model
+    history_model = model.history.model  # type: ignore[attr-defined]  # simple-history
     now = timezone.now()
     # The history copies auto_now fields as plain columns: give them the insert time.
     stamped = [

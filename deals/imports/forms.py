@@ -1,9 +1,12 @@
 """Forms of the import pages: upload, then the mapping step (columns, stages, options)."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 
 from deals.models import ImportJob
+from winwin_crm.accounts.models import Team
 
 from . import parsing, profiles
 from . import services as s
@@ -53,7 +56,7 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="What the file holds", choices=ImportJob.Kind.choices, initial=ImportJob.Kind.DEALS
     )
-    team = forms.ModelChoiceField(label="Import into team", queryset=None)
+    team = forms.ModelChoiceField(label="Import into team", queryset=Team.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,13 +104,16 @@ class MappingForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, job: ImportJob, headers: list[str], samples: dict, **kwargs):
+    def __init__(
+        self, *args: Any, job: ImportJob, headers: list[str], samples: dict, **kwargs: Any
+    ) -> None:
         initial = {
             "date_format": job.date_format,
             "update_existing": job.update_existing,
             "default_owner": job.default_owner_id,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.job = job
         self.headers = headers
         choices = [IGNORE] + [

@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 
-# The largest amount a Deal can hold: MONEY is max_digits=14, decimal_places=2.
-MAX_AMOUNT = Decimal("999999999999.99")
+from deals.pricing import MAX_DEAL_TOTAL as MAX_AMOUNT
+
 # Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection");
 # tab and carriage return are included because Excel strips them and reads what follows.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -12,28 +12,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import (
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from deals.models import Concession, Contact, Deal, ImportJob, LineItem, Prospect
+from deals import visibility
+from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
+from deals.pricing import pricing_refresh_bulk
 from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import REP
 
 from . import files, profiles
 from . import parsing as p
@@ -52,29 +47,18 @@ CHANGE_REASON = "CSV import"
 ZERO = Decimal("0.00")
 
 
-# --- Who may import -------------------------------------------------------------------
+# --- Who may import (deals.visibility decides) ------------------------------------------
 
 
-def can_import(user) -> bool:
-    return is_admin(user) or MANAGER in roles_of(user)
-
-
-def import_teams(user) -> QuerySet[Team]:
+def import_teams(user: User) -> QuerySet[Team]:
     """Sales teams this user may import into: a manager's own teams, every team for admins."""
-    from deals.visibility import managed_team_ids
-
-    teams = Team.objects.filter(kind=Team.Kind.SALES)
-    if is_admin(user):
-        return teams
-    return teams.filter(id__in=managed_team_ids(user))
+    return visibility.managed_teams(user)
 
 
 def import_job_list(*, user) -> QuerySet[ImportJob]:
     """Jobs of the teams the user may import into (others' jobs do not exist for them)."""
     jobs = ImportJob.objects.select_related("team", "created_by", "default_owner")
-    if is_admin(user):
-        return jobs
-    if not can_import(user):
+    if not visibility.user_can_import(user):
         return jobs.none()
     return jobs.filter(team__in=import_teams(user))
 
@@ -116,7 +100,7 @@ def import_job_create(
     Raises ValidationError with field errors (file, kind, team, mapping, source, …) for
     anything a person must fix; nothing is stored then.
     """
-    if not can_import(user):
+    if not visibility.user_can_import(user):
         raise ValidationError({"detail": ["Only managers and admins import files."]})
     if kind not in p.KINDS:
         raise ValidationError({"kind": [f"Choose one of: {', '.join(p.KINDS)}."]})
@@ -550,7 +534,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         ],
         batch_size=BATCH_SIZE,
     )
-    history = {"user_id": job.created_by_id, "reason": CHANGE_REASON}
+    history: dict[str, Any] = {"user_id": job.created_by_id, "reason": CHANGE_REASON}
     done = 0
     touched: list[int] = []
     for batch in _batches([r for r in plan.rows if r.action == "create"]):
@@ -600,24 +584,24 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         done += len(batch)
         progress(done)
     for batch in _batches([r for r in plan.rows if r.action == "update"]):
-        deals = Deal.objects.in_bulk([r.existing_id for r in batch])
+        by_id = Deal.objects.in_bulk([r.existing_id for r in batch])
         fields = {"updated_at", "version"}
         repriced = []
         for r in batch:
-            deal = deals[r.existing_id]
+            existing = by_id[r.existing_id]
             for name, value in r.changes.items():
                 if name == "pricing":
-                    repriced.append((deal.id, value))
+                    repriced.append((existing.id, value))
                     continue
-                setattr(deal, name, value)
+                setattr(existing, name, value)
                 fields.add(name)
                 if name == "stage" and value in Deal.CLOSED_STAGES:
-                    deal.closed_at = now
+                    existing.closed_at = now
                     fields.add("closed_at")
-            deal.version += 1
-            deal.updated_at = now
+            existing.version += 1
+            existing.updated_at = now
         bulk_update_with_history(
-            list(deals.values()),
+            list(by_id.values()),
             Deal,
             sorted(fields),
             batch_size=BATCH_SIZE,
@@ -631,7 +615,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
                 item["id"] = pk
             insert_history(LineItem, items, **history)
             pricing_refresh_bulk(deal_ids=[d for d, _ in repriced])
-        touched.extend(deals)
+        touched.extend(by_id)
         done += len(batch)
         progress(done)
     _queue_health(touched)
@@ -673,42 +657,6 @@ def _imported_item(deal_id: int, pricing: dict) -> dict:
         "unit_price": pricing["net_total"],
         "unit_cost": pricing["cost_total"],
     }
-
-
-def pricing_refresh_bulk(*, deal_ids: list[int]) -> None:
-    """Deal.list_total / net_total / cost_total for many deals in one UPDATE per batch,
-    by DESIGN.md's formulas (net subtracts price concessions, cost adds value-add costs)."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-
-    def items_sum(price_field: str):
-        total = (
-            LineItem.objects.filter(deal=OuterRef("pk"))
-            .values("deal")
-            .annotate(s=Sum(ExpressionWrapper(F("quantity") * F(price_field), output_field=money)))
-            .values("s")
-        )
-        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-    def concessions_sum(kind: str, field: str):
-        total = (
-            Concession.objects.filter(deal=OuterRef("pk"), kind=kind)
-            .values("deal")
-            .annotate(s=Sum(field))
-            .values("s")
-        )
-        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-    for batch in _batches(deal_ids):
-        Deal.objects.filter(id__in=batch).update(
-            list_total=items_sum("unit_list_price"),
-            net_total=ExpressionWrapper(
-                items_sum("unit_price") - concessions_sum("price", "amount"), output_field=money
-            ),
-            cost_total=ExpressionWrapper(
-                items_sum("unit_cost") + concessions_sum("value_add", "cost_to_seller"),
-                output_field=money,
-            ),
-        )
 
 
 def _queue_health(deal_ids: list[int]) -> None:

@@ -550,7 +550,9 @@ def _plan_contacts(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
             continue
         prospect_key = _resolve_prospect(plan, prospects_by_name, values["prospect"])
         email = values.get("email") or ""
-        keys = [("email", email)] if email else [("name", prospect_key, values["name"].lower())]
+        keys: list[tuple[str, ...]] = (
+            [("email", email)] if email else [("name", prospect_key, values["name"].lower())]
+        )
         earlier = next((seen[k] for k in keys if k in seen), None)
         label = email or values["name"]
         if earlier:
@@ -640,7 +642,7 @@ def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
             wanted_ext.add(row.values["external_id"])
     existing = _existing_deals(ctx.team, sorted(wanted_prospects), sorted(wanted_ext))
     by_ext = {d["external_id"]: d for d in existing if d["external_id"]}
-    by_natural = {}
+    by_natural: dict[tuple[str, int], dict[str, Any]] = {}
     for d in existing:
         by_natural.setdefault((d["title"].lower(), d["prospect_id"]), d)
 
@@ -690,7 +692,7 @@ def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
         prospect_id = plan.prospects[prospect_key][1]
         title = values["title"]
         ext = values.get("external_id") or ""
-        keys = [("title", title.lower(), prospect_key)]
+        keys: list[tuple[str, ...]] = [("title", title.lower(), prospect_key)]
         if ext:
             keys.insert(0, ("ext", ext))
         earlier = next((seen[k] for k in keys if k in seen), None)
@@ -775,7 +777,7 @@ def _plan_deals(plan: ImportPlan, rows: list[_Row], ctx: _Context) -> None:
 
     # Existing deals priced with real proposal items keep them; only a deal priced by an
     # earlier import (or not priced) takes the file's value.
-    priced_ids = set()
+    priced_ids: set[int] = set()
     for chunk in _chunks([m["id"] for _, c, m in updates if "pricing" in c]):
         priced_ids.update(
             LineItem.objects.filter(deal_id__in=chunk)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from deals import visibility
 from deals.models import ImportJob
 
 from . import parsing, profiles
@@ -17,7 +18,7 @@ SAMPLE_ROWS = 3
 
 
 def _require_importer(request):
-    if not s.can_import(request.user):
+    if not visibility.user_can_import(request.user):
         raise PermissionDenied("Only managers and admins import files.")
 
 

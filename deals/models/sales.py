@@ -1,6 +1,7 @@
 """The sales side: prospects, contacts, needs, discovery calls, deals and their facts."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,10 +10,11 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from deals import pricing
 from winwin_crm.accounts.models import Team
 
 ZERO = Decimal("0")
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(ZERO)]
 
 
@@ -142,6 +144,12 @@ class Deal(TimeStamped):
     currency = models.CharField(
         max_length=3, default="USD", help_text="ISO 4217 code; every amount on the deal uses it."
     )
+    language = models.CharField(
+        max_length=10,
+        choices=[("en", "English"), ("de", "Deutsch")],
+        default="en",
+        help_text="The buyer's language: the buyer room and its emails use it.",
+    )
     expected_close_date = models.DateField(
         null=True, blank=True, help_text="The rep's forecast of when the buyer will decide."
     )
@@ -168,7 +176,7 @@ class Deal(TimeStamped):
         related_name="+",
     )
 
-    # Pricing, denormalised from line items and concessions (see deals.services.pricing).
+    # Pricing, denormalised from line items and concessions (see deals.pricing).
     list_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
     net_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
     cost_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
@@ -243,16 +251,12 @@ class Deal(TimeStamped):
     @property
     def discount_pct(self) -> Decimal | None:
         """1 − net/list, as a percent with two decimals; None when nothing is priced."""
-        if not self.list_total:
-            return None
-        return ((1 - self.net_total / self.list_total) * 100).quantize(Decimal("0.01"))
+        return pricing.percent(pricing.discount_pct(self.list_total, self.net_total))
 
     @property
     def margin_pct(self) -> Decimal | None:
         """(net − cost) / net, as a percent with two decimals; None when net is zero."""
-        if not self.net_total:
-            return None
-        return ((self.net_total - self.cost_total) / self.net_total * 100).quantize(Decimal("0.01"))
+        return pricing.percent(pricing.margin_pct(self.net_total, self.cost_total))
 
     def stage_index(self) -> int:
         return self.STAGE_ORDER[self.stage]
@@ -308,6 +312,17 @@ class Need(TimeStamped):
     )
     confirmed_by_buyer = models.BooleanField(
         default=False, help_text="The buyer confirmed this need in their own words."
+    )
+    # Set only by the buyer room: the buyer's own confirmation, apart from the rep's tick.
+    confirmed_by_buyer_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_by_contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The buyer contact who confirmed this need in the buyer room.",
     )
 
     class Meta:
@@ -402,6 +417,7 @@ class Activity(TimeStamped):
         MEETING = "meeting", "Meeting"
         NOTE = "note", "Note"
         SUPPORT = "support", "Support request"
+        BUYER_ROOM = "buyer_room", "Buyer room"
 
     class InitiatedBy(models.TextChoices):
         REP = "rep", "Rep"

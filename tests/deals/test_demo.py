@@ -184,7 +184,11 @@ def test_each_demo_user_has_something_to_open():
 
 
 STORY_FLAGS = {
-    "security-review": {"PRESSURE_PREMATURE_CLOSE", "PRESSURE_ESCALATION"},
+    "security-review": {
+        "PRESSURE_PREMATURE_CLOSE",
+        "PRESSURE_ESCALATION",
+        "BUYER_REPORTED_PRESSURE",  # the buyer room's pulse (deals/buyer_room/demo.py)
+    },
     "support-months": set(),
     "sold-at-a-loss": {
         "SELLER_DISCOUNT_OVER_POLICY",
@@ -201,7 +205,6 @@ STORY_FLAGS = {
 }
 
 
-@pytest.mark.skipif(demo._health_engine() is None, reason="health engine not there yet")
 def test_each_story_raises_exactly_its_flags():
     demo.demo_seed(deals=0)
     raised = {
@@ -214,7 +217,6 @@ def test_each_story_raises_exactly_its_flags():
     assert _story("oversold").balance == "buyer_loses"
 
 
-@pytest.mark.skipif(demo._health_engine() is None, reason="health engine not there yet")
 def test_demo_writes_twelve_weeks_of_health_history():
     demo.demo_seed(deals=10)
     deal = _story("win-win")  # created 30 days ago: four weekly rows

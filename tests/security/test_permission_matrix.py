@@ -22,12 +22,29 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from deals import models as m
+from deals.buyer_room.models import BuyerRoomEvent, BuyerShare
 from handoff import models as hm
 from tests.security.world import MARKER, OUTSIDER_ROLES, ROLES, World, build_world
 
 # Not object or team data: covered by tests/foundation (auth, schema, health check).
 SKIPPED_PREFIXES = ("admin/", "static/", "api/schema/", "api/docs/")
 SKIPPED_NAMES = {"healthz", "login", "logout", "api-token"}
+# The buyer's own pages: no account, the link's token is the credential; bad, expired,
+# revoked and other deals' tokens and ids are tested in tests/buyer_room/test_security.py.
+SKIPPED_NAMES |= {
+    f"buyer_room:{name}"
+    for name in (
+        "room",
+        "need_add",
+        "need_confirm",
+        "need_change",
+        "milestone_tick",
+        "milestone_date",
+        "question",
+        "pulse",
+        "check_in",
+    )
+}
 
 OBJECT = "object"  # the URL names one of team A's objects: outsiders get 404/403
 LIST = "list"  # no object in the URL: outsiders may get 200, but never team A's data
@@ -357,6 +374,22 @@ MATRIX: dict[str, Entry] = {
     "handoff:commitment_status": _handoff_page(
         payload=lambda w: {"status": "done"}, commitment_id="won_commitment"
     ),
+    # --- the buyer room's staff side ------------------------------------------------------
+    "buyer-share-list": Entry(
+        _none, ("GET", "POST"), LIST, lambda w: {"deal": w.deal.pk, "contact": w.contact.pk}
+    ),
+    "buyer-share-detail": Entry(_pk("buyer_share"), ("GET",)),
+    "buyer-share-revoke": Entry(_pk("buyer_share"), ("POST",)),
+    "buyer-share-resend": Entry(_pk("buyer_share"), ("POST",)),
+    "buyer_room:share_create": _deal_page({}, payload=lambda w: {"contact": w.contact.pk}),
+    "buyer_room:share_resend": _deal_page({"share_id": "buyer_share"}),
+    "buyer_room:share_revoke": _deal_page({"share_id": "buyer_share"}),
+    "buyer_room:check_in_send": Entry(
+        lambda w: {"check_in_id": w.check_in.pk},
+        ("POST",),
+        payload=lambda w: {"contact": w.contact.pk},
+        insider="delivery",
+    ),
     "handoff:check_in_record": _handoff_page(
         payload=lambda w: {"customer_value": 1, "account_health": "churned"},
         check_in_id="check_in",
@@ -380,7 +413,10 @@ def project_url_names() -> dict[str, str]:
                 if route.startswith(SKIPPED_PREFIXES) or pattern.name in SKIPPED_NAMES:
                     continue
                 name = pattern.name or f"<unnamed {route}>"
-                found[f"{namespace}:{name}" if namespace else name] = route
+                full = f"{namespace}:{name}" if namespace else name
+                if full in SKIPPED_NAMES:
+                    continue
+                found[full] = route
 
     walk(get_resolver().url_patterns, "", None)
     return found
@@ -434,6 +470,8 @@ SNAPSHOT_MODELS = [
     hm.CheckIn,
     m.Deal.history.model,
     m.LineItem.history.model,
+    BuyerShare,
+    BuyerRoomEvent,
 ]
 
 
@@ -478,7 +516,7 @@ def forbidden_ids(world: World) -> set[int]:
     names = [
         "deal", "won_deal", "discovery_call", "need", "line_item", "milestone", "activity",
         "concession", "commitment", "won_commitment", "disclosure", "flag", "won_flag",
-        "handoff", "checklist_item", "check_in", "import_job",
+        "handoff", "checklist_item", "check_in", "import_job", "buyer_share",
     ]  # fmt: skip
     return {world.objs[n].pk for n in names}
 
@@ -571,6 +609,7 @@ def test_list_endpoints_never_show_team_a_objects(world, db, role):
         "handoff-list": {world.handoff.pk},
         "handoff-checklist-item-list": {world.checklist_item.pk},
         "check-in-list": {world.check_in.pk},
+        "buyer-share-list": {world.buyer_share.pk},
     }
     assert set(ids_by_resource) == {
         n for n, e in MATRIX.items() if e.kind == LIST and n.endswith("-list")

@@ -123,4 +123,9 @@ def build_world() -> World:
         report={"rows": 1, "valid": 1, "errors": []},
     )
     o["policy"] = m.HealthPolicy.objects.create(team=team_a, discount_max_pct=Decimal("10"))
+    from deals.buyer_room.services import buyer_share_create
+
+    o["buyer_share"], _token = buyer_share_create(
+        deal=o["deal"], contact=o["contact"], user=o["deal"].owner, send_email=False
+    )
     return w

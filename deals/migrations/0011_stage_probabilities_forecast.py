@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('deals', '0009_import_sources'),
+        ('deals', '0010_buyer_room_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
