@@ -38,6 +38,7 @@ from deals.models import (
     Need,
 )
 from deals.selectors import DealPage
+from handoff.outcomes import deal_outcome
 
 # ---------------------------------------------------------------------------------------
 # My deals
@@ -224,7 +225,9 @@ def _apply_call_errors(exc, form, needs, milestones):
 @require_GET
 def deal_detail(request, pk):
     page = selectors.deal_page(user=request.user, deal_id=pk)
-    return render(request, "deals/deal_detail.html", _detail_context(request, page))
+    context = _detail_context(request, page)
+    context["outcome"] = deal_outcome(deal=page.deal)  # None unless closed won, checked in on
+    return render(request, "deals/deal_detail.html", context)
 
 
 @require_GET

@@ -68,7 +68,8 @@ def _detail_queryset(queryset):
         "checklist",
         "messages",
         "events",
-        "check_ins",
+        "check_ins__need_values",
+        "check_ins__promises",
         Prefetch("deal__commitments", queryset=Commitment.objects.order_by("due_date", "id")),
     )
 
@@ -286,8 +287,11 @@ class CheckInFilter(django_filters.FilterSet):
     update=extend_schema(
         summary="Record a check-in (delivery team member)",
         description=(
-            "`customer_value` 1–5 (is the customer getting the value they bought?), "
-            "`account_health` for the seller, `referrals`, `notes`. Recording again corrects it."
+            "`need_values` (value received per need sold, 1–5) and/or `customer_value` 1–5 "
+            "(is the customer getting the value they bought? defaults to the mean per need), "
+            "`promises` (each commitment kept / missed / not_due; a missed one reopens and "
+            "raises COMMITMENT_OVERDUE until done), `account_health` for the seller, "
+            "`referrals`, `notes`. Recording again corrects it."
         ),
         responses={200: CheckInSerializer, **REFUSALS},
     ),
@@ -326,5 +330,7 @@ class CheckInViewSet(
             account_health=data.get("account_health", check_in.account_health),
             referrals=data.get("referrals", check_in.referrals),
             notes=data.get("notes", check_in.notes),
+            need_values={v["need_id"]: v["value"] for v in data.get("need_values", [])},
+            promises={p["commitment_id"]: p["status"] for p in data.get("promises", [])},
         )
         return Response(self.get_serializer(check_in).data)

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from deals.models import Deal
+from deals.models import Commitment, Deal, Need
 from winwin_crm.accounts.models import Team
 
 if TYPE_CHECKING:
@@ -187,6 +187,17 @@ class CheckIn(models.Model):
     )
     account_health = models.CharField(max_length=12, choices=AccountHealth.choices, blank=True)
     referrals = models.PositiveSmallIntegerField(default=0)
+    # The customer's value as the outcome reads it: the mean of the per-need values when
+    # any were rated, else customer_value (handoff.services.check_in_record writes it), so
+    # the dashboard's SQL averages one column instead of re-deriving it per row.
+    outcome_value = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Mean value per need sold (1–5), or the overall value when none rated.",
+    )
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -220,3 +231,55 @@ class CheckIn(models.Model):
 
     def __str__(self):
         return f"Day-{self.day_offset} check-in for {self.handoff.deal}"
+
+
+class CheckInNeedValue(models.Model):
+    """At a check-in: the value the customer gets for one need the deal sold (1–5)."""
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="need_values")
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="check_in_values")
+    value = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_in", "need"], name="one_value_per_check_in_need"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=1) & Q(value__lte=5), name="check_in_need_value_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.need_id}: {self.value}/5"
+
+
+class CheckInPromise(models.Model):
+    """At a check-in: was this promise (a commitment of the deal) kept?"""
+
+    class Status(models.TextChoices):
+        KEPT = "kept", "Kept"
+        MISSED = "missed", "Missed"
+        NOT_DUE = "not_due", "Not yet due"
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="promises")
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="check_in_promises"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_in", "commitment"], name="one_verdict_per_check_in_promise"
+            ),
+        ]
+        # The health facts ask "was this commitment ever marked missed?" per commitment.
+        indexes = [models.Index(fields=["commitment", "status"])]
+
+    def __str__(self):
+        return f"{self.commitment_id}: {self.status}"

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from deals.models import Activity, Commitment, Deal, StageHistory
+from deals.models import Activity, Commitment, Deal, Need, StageHistory
 from deals.visibility import Viewer
 from winwin_crm.accounts.roles import DELIVERY as DELIVERY_ROLE
 from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
@@ -154,7 +154,17 @@ def handoff_detail_parts(*, handoff: Handoff) -> dict[str, Any]:
         ),
         "messages": list(HandoffMessage.objects.filter(handoff=handoff).select_related("author")),
         "events": list(HandoffEvent.objects.filter(handoff=handoff).select_related("actor")),
-        "check_ins": list(CheckIn.objects.filter(handoff=handoff).select_related("recorded_by")),
+        "check_ins": list(
+            CheckIn.objects.filter(handoff=handoff)
+            .select_related("recorded_by")
+            .prefetch_related("need_values", "promises")
+        ),
+        # The needs the deal sold (served by a proposal item): each is rated at a check-in.
+        "needs_sold": list(
+            Need.objects.filter(deal_id=handoff.deal_id, line_items__isnull=False)
+            .distinct()
+            .order_by("-importance", "id")
+        ),
         "commitments": list(
             Commitment.objects.filter(deal_id=handoff.deal_id)
             .select_related("owner")
@@ -203,6 +213,7 @@ def check_in_list(*, user: Viewer) -> QuerySet[CheckIn]:
     return (
         CheckIn.objects.filter(handoff_child_scope_q(user))
         .select_related("handoff", "handoff__deal", "recorded_by")
+        .prefetch_related("need_values", "promises")
         .order_by("due_date", "id")
     )
 

@@ -9,7 +9,14 @@ from rest_framework import serializers
 
 from deals.models import Commitment
 
-from .models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
+from .models import (
+    CheckIn,
+    CheckInPromise,
+    Handoff,
+    HandoffChecklistItem,
+    HandoffEvent,
+    HandoffMessage,
+)
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -65,8 +72,39 @@ class HandoffEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CheckInNeedValueSerializer(serializers.Serializer):
+    need = serializers.IntegerField(source="need_id", help_text="A need of the deal (id).")
+    value = serializers.IntegerField(min_value=1, max_value=5)
+
+
+class CheckInPromiseSerializer(serializers.Serializer):
+    commitment = serializers.IntegerField(
+        source="commitment_id", help_text="A commitment (promise) of the deal (id)."
+    )
+    status = serializers.ChoiceField(choices=CheckInPromise.Status.choices)
+
+
 class CheckInSerializer(serializers.ModelSerializer):
     deal = serializers.IntegerField(source="handoff.deal_id", read_only=True)
+    need_values = CheckInNeedValueSerializer(
+        many=True,
+        required=False,
+        max_length=200,
+        help_text="Value received per need sold (1–5); the overall value defaults to the mean.",
+    )
+    promises = CheckInPromiseSerializer(
+        many=True,
+        required=False,
+        max_length=200,
+        help_text="Per promise: kept, missed (reopens the commitment) or not_due.",
+    )
+    outcome_value = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Mean value per need, or the overall value when no need was rated.",
+    )
     # Empty/null until the check-in is recorded; check_in_record refuses to record them so.
     account_health = serializers.ChoiceField(
         choices=CheckIn.AccountHealth.choices,
@@ -91,6 +129,9 @@ class CheckInSerializer(serializers.ModelSerializer):
             "due_date",
             "completed_at",
             "customer_value",
+            "need_values",
+            "promises",
+            "outcome_value",
             "account_health",
             "referrals",
             "notes",

@@ -22,6 +22,7 @@ from . import permissions, selectors, services
 from .checklist import checklist_condition_problem
 from .forms import AnswerForm, AskForm, CheckInForm, CommitmentStatusForm, NotesForm
 from .models import CheckIn, Handoff, HandoffChecklistItem
+from .outcomes import deal_outcome
 from .package import package_build
 
 Status = Handoff.Status
@@ -92,11 +93,15 @@ def _render_detail(request, handoff: Handoff, *, forms=None, status: int = 200):
             check_in_forms.get(check_in.pk)
             or CheckInForm(
                 prefix=f"checkin-{check_in.pk}",
+                needs=parts["needs_sold"],
+                commitments=parts["commitments"],
                 initial={
                     "customer_value": check_in.customer_value,
                     "account_health": check_in.account_health,
                     "referrals": check_in.referrals,
                     "notes": check_in.notes,
+                    **{f"need_{v.need_id}": v.value for v in check_in.need_values.all()},
+                    **{f"promise_{p.commitment_id}": p.status for p in check_in.promises.all()},
                 },
             ),
         )
@@ -124,6 +129,7 @@ def _render_detail(request, handoff: Handoff, *, forms=None, status: int = 200):
         "commitments": parts["commitments"],
         "leak_activities": parts["leak_activities"],
         "check_ins": check_ins,
+        "outcome": deal_outcome(deal=handoff.deal, handoff=handoff),
         "next_check_in_id": next(
             (c.pk for c in parts["check_ins"] if c.completed_at is None), None
         ),
@@ -365,7 +371,13 @@ def commitment_status(request, pk: int, commitment_id: int):
 def check_in_record(request, pk: int, check_in_id: int):
     handoff = selectors.handoff_get(user=request.user, handoff_id=pk)
     check_in = get_object_or_404(CheckIn, pk=check_in_id, handoff=handoff)
-    form = CheckInForm(request.POST, prefix=f"checkin-{check_in.pk}")
+    parts = selectors.handoff_detail_parts(handoff=handoff)
+    form = CheckInForm(
+        request.POST,
+        prefix=f"checkin-{check_in.pk}",
+        needs=parts["needs_sold"],
+        commitments=parts["commitments"],
+    )
     if form.is_valid():
         data = form.cleaned_data
         _, error = _attempt(
@@ -378,6 +390,8 @@ def check_in_record(request, pk: int, check_in_id: int):
                 account_health=data["account_health"],
                 referrals=data["referrals"],
                 notes=data["notes"],
+                need_values=form.need_values(),
+                promises=form.promises(),
             ),
             f"Day-{check_in.day_offset} check-in recorded.",
         )

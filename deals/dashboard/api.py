@@ -20,8 +20,8 @@ from deals import visibility
 from deals.exports import stream_deals_csv
 from deals.models import Deal
 
-from . import selectors
-from .forms import SORT_CHOICES, DashboardFilterForm
+from . import forecast, outcomes, selectors
+from .forms import SORT_CHOICES, DashboardFilterForm, ForecastFilterForm, OutcomeFilterForm
 
 TAG = ["dashboard"]
 
@@ -297,3 +297,202 @@ class ExportView(DashboardAPIView):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'
         return response
+
+
+# --- Outcomes, calibration and forecast ---------------------------------------------------
+
+OUTCOME_PARAMETERS = [
+    OpenApiParameter("team", OpenApiTypes.INT, description="Only this sales team (one of yours)."),
+    OpenApiParameter("rep", OpenApiTypes.INT, description="Only deals owned by this rep."),
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        enum=[value for value, _label in outcomes.OUTCOME_PERIOD_CHOICES],
+        description="Only deals closed in this window (default: any time).",
+    ),
+]
+
+
+def _validated(form) -> dict:
+    if not form.is_valid():
+        errors = form.errors.get_json_data()
+        raise ValidationError(
+            {name: [error["message"] for error in errs] for name, errs in errors.items()}
+        )
+    return form.cleaned_data
+
+
+class OutcomeRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="Team or rep id; null for all.")
+    name = serializers.CharField()
+    won_deals = serializers.IntegerField(help_text="Closed-won deals in the period.")
+    checked_deals = serializers.IntegerField(
+        help_text="Of those, deals whose 90-day check-in is recorded: the n behind the rates."
+    )
+    win_win_outcomes = serializers.IntegerField()
+    win_win_rate = serializers.FloatField(
+        allow_null=True, help_text="Percent of checked deals that are win-win outcomes."
+    )
+    closed_win_win = serializers.IntegerField()
+    closed_win_win_share = serializers.FloatField(
+        allow_null=True, help_text="Percent of checked deals whose verdict at close was win-win."
+    )
+    avg_customer_value = serializers.FloatField(
+        allow_null=True, help_text="Mean value (1–5) at the 90-day check-in."
+    )
+    promises_kept = serializers.IntegerField()
+    promises_missed = serializers.IntegerField()
+    promises_kept_pct = serializers.FloatField(allow_null=True)
+    handoff_leaks = serializers.IntegerField(help_text="Won deals that raised HANDOFF_LEAK.")
+    small_sample = serializers.BooleanField(
+        help_text=f"Fewer than {outcomes.SMALL_SAMPLE} checked deals: too few to read a rate."
+    )
+
+
+class OutcomesSerializer(serializers.Serializer):
+    overall = OutcomeRowSerializer()
+    teams = OutcomeRowSerializer(many=True)
+    reps = OutcomeRowSerializer(many=True)
+
+
+class CalibrationGroupSerializer(serializers.Serializer):
+    deals = serializers.IntegerField(help_text="Closed deals (won and lost).")
+    won = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True, help_text="Percent won of closed.")
+    win_rate_interval = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="95 % Wilson interval."
+    )
+    checked = serializers.IntegerField(help_text="Won deals with a recorded 90-day check-in.")
+    win_win_outcomes = serializers.IntegerField()
+    win_win_outcome_rate = serializers.FloatField(allow_null=True)
+    win_win_outcome_rate_interval = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True
+    )
+    avg_customer_value = serializers.FloatField(allow_null=True)
+    avg_margin_pct = serializers.FloatField(allow_null=True, help_text="Of the won deals.")
+
+
+class CalibrationDifferenceSerializer(serializers.Serializer):
+    win_rate = serializers.FloatField(allow_null=True)
+    win_win_outcome_rate = serializers.FloatField(allow_null=True)
+    avg_customer_value = serializers.FloatField(allow_null=True)
+    avg_margin_pct = serializers.FloatField(allow_null=True)
+
+
+class CalibrationRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    with_flag = CalibrationGroupSerializer()
+    without_flag = CalibrationGroupSerializer()
+    difference = CalibrationDifferenceSerializer(help_text="With minus without.")
+    win_rate_hint = serializers.CharField(
+        help_text='"a clear difference" (95 % intervals apart), "could be chance", or '
+        '"too few deals to tell".'
+    )
+    win_win_outcome_hint = serializers.CharField()
+
+
+class CalibrationSerializer(serializers.Serializer):
+    closed_deals = serializers.IntegerField()
+    checked_deals = serializers.IntegerField()
+    window_days = serializers.IntegerField(
+        help_text="A flag active at the close or at any time this many days before counts."
+    )
+    small_sample = serializers.IntegerField()
+    results = CalibrationRowSerializer(many=True)
+
+
+def _per_forecast_balance(name):
+    return type(
+        name,
+        (serializers.Serializer,),
+        {b: _money() for b in (*Deal.Balance.values, "unscored")},
+    )
+
+
+class ForecastMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="First day of the month of expected close.")
+    deals = serializers.IntegerField()
+    net_total = _money()
+    weighted_total = _money()
+    by_balance = _per_forecast_balance("ForecastByBalance")()
+    commit_at_risk = _money()
+
+
+class ForecastPastMonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    forecast_as_of = serializers.DateField(
+        allow_null=True, help_text="The day whose forecast is shown; null: none was taken."
+    )
+    forecast_weighted = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="Null: no forecast kept."
+    )
+    forecast_commit_at_risk = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True
+    )
+    actual_closed_won = _money()
+
+
+class ForecastProbabilitiesSerializer(serializers.Serializer):
+    discovery = serializers.IntegerField()
+    qualification = serializers.IntegerField()
+    proposal = serializers.IntegerField()
+    negotiation = serializers.IntegerField()
+
+
+class ForecastSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    probabilities = ForecastProbabilitiesSerializer(help_text="Percent counted per stage.")
+    months = ForecastMonthSerializer(many=True)
+    total_weighted = _money()
+    total_commit_at_risk = _money()
+    overdue_deals = serializers.IntegerField(
+        help_text="Open deals whose expected close has passed (counted in this month)."
+    )
+    undated_deals = serializers.IntegerField(help_text="Open deals without an expected close.")
+    past = ForecastPastMonthSerializer(many=True)
+
+
+class OutcomesView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_outcomes",
+        parameters=OUTCOME_PARAMETERS,
+        responses=OutcomesSerializer,
+        summary="Win-win outcome rate per team and rep, beside the share that closed win-win",
+    )
+    def get(self, request):
+        form = OutcomeFilterForm(request.query_params)
+        _validated(form)
+        data = outcomes.win_win_rates(user=request.user, filters=form.filters())
+        return Response(OutcomesSerializer(data).data)
+
+
+class CalibrationView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_calibration",
+        parameters=OUTCOME_PARAMETERS,
+        responses=CalibrationSerializer,
+        summary="Per flag code: outcomes of deals closed with it against those without",
+    )
+    def get(self, request):
+        form = OutcomeFilterForm(request.query_params)
+        _validated(form)
+        data = outcomes.calibration(user=request.user, filters=form.filters())
+        return Response(CalibrationSerializer(data).data)
+
+
+class ForecastView(DashboardAPIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="dashboard_forecast",
+        parameters=OUTCOME_PARAMETERS[:2],
+        responses=ForecastSerializer,
+        summary="Next 6 months of open deals weighted by stage, split by balance; past months",
+    )
+    def get(self, request):
+        data = _validated(ForecastFilterForm(request.query_params))
+        result = forecast.forecast(
+            user=request.user, team_id=data.get("team"), rep_id=data.get("rep")
+        )
+        return Response(ForecastSerializer(result).data)

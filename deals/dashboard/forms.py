@@ -4,6 +4,7 @@ from django import forms
 
 from deals.models import Flag, Severity, Side
 
+from .outcomes import OUTCOME_PERIOD_CHOICES, OutcomeFilters
 from .selectors import (
     FLAG_AGE_CHOICES,
     FLAG_STATUS_CHOICES,
@@ -89,3 +90,24 @@ class BulkAcknowledgeForm(AcknowledgeForm):
             self.add_error(None, "Tick at least one flag to acknowledge.")
         cleaned["flags"] = ids
         return cleaned
+
+
+class OutcomeFilterForm(forms.Form):
+    """Win-win rates and calibration: team, rep and the period the deals closed in."""
+
+    team = forms.IntegerField(required=False, min_value=1)
+    rep = forms.IntegerField(required=False, min_value=1)
+    period = forms.ChoiceField(choices=OUTCOME_PERIOD_CHOICES, required=False)
+
+    def filters(self) -> OutcomeFilters:
+        data = self.cleaned_data
+        return OutcomeFilters(
+            team_id=data.get("team") or None,
+            rep_id=data.get("rep") or None,
+            period=data.get("period") or "all",
+        )
+
+
+class ForecastFilterForm(forms.Form):
+    team = forms.IntegerField(required=False, min_value=1)
+    rep = forms.IntegerField(required=False, min_value=1)

@@ -7,7 +7,11 @@
 - `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
   (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs).
 
-`dashboard_rollups_refresh()` runs both; the hourly health sweep calls it. Both are
+- `forecast_snapshot_take()`: today's forecast (open deals per team, rep, month of
+  expected close and balance, weighted), kept so past months' forecasts can be compared
+  with what closed (DashboardForecastDay).
+
+`dashboard_rollups_refresh()` runs all three; the hourly health sweep calls it. Both are
 idempotent, so running them again, or from two workers at once (they take turns), is
 harmless.
 """
@@ -25,9 +29,11 @@ from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from deals.dashboard import forecast
 from deals.dashboard.expressions import MoneyRatio, open_on_snapshot_day, sla_missed_q
 from deals.models import (
     DashboardDayRollup,
+    DashboardForecastDay,
     DashboardRepDeals,
     DashboardRepFlags,
     DashboardRepHandoffs,
@@ -255,16 +261,55 @@ def dashboard_rep_rollup(*, team_ids: list[int] | None = None) -> dt.datetime | 
     return built_at
 
 
+@transaction.atomic
+def forecast_snapshot_take(*, day: dt.date | None = None) -> int:
+    """Write the whole forecast as it stands now under `day` (today), replacing that day's
+    rows; the sweep calls it every hour, so the last run of the day is what stays.
+    Returns the number of rows written."""
+    day = day or timezone.localdate()
+    this_month = forecast.month_start(day)
+    horizon = forecast.add_months(this_month, forecast.FORECAST_MONTHS)
+    probabilities = forecast.stage_probabilities()
+    built_at = timezone.now()
+    rows: dict[tuple, DashboardForecastDay] = {}
+    for g in forecast._open_groups(Deal.objects.all(), this_month, horizon):
+        key = (g["team_id"], g["owner_id"], forecast._as_date(g["month"]), g["balance"])
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = DashboardForecastDay(
+                day=day,
+                team_id=g["team_id"],
+                owner_id=g["owner_id"],
+                month=key[2],
+                balance=g["balance"],
+                deals=0,
+                net_total=Decimal("0"),
+                weighted_total=Decimal("0"),
+                built_at=built_at,
+            )
+        net = g["net"] or Decimal("0")
+        row.deals += g["n"]
+        row.net_total += net
+        row.weighted_total += forecast._weighted(
+            net, forecast._probability(probabilities, g["team_id"], g["stage"])
+        )
+    DashboardForecastDay.objects.filter(day=day).delete()
+    DashboardForecastDay.objects.bulk_create(rows.values(), batch_size=1000)
+    return len(rows)
+
+
 def dashboard_rollups_refresh() -> None:
     """Everything the hourly health sweep keeps up to date for the dashboard."""
     dashboard_history_rollup()
     dashboard_rep_rollup()
+    forecast_snapshot_take()
 
 
 __all__ = [
     "dashboard_history_rollup",
     "dashboard_rep_rollup",
     "dashboard_rollups_refresh",
+    "forecast_snapshot_take",
     "rollup_window",
     "snapshot_days",
 ]

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,8 +17,15 @@ from deals import visibility
 from deals.health.catalog import flag_info
 from deals.models import Deal
 
-from . import selectors
-from .forms import AcknowledgeForm, BulkAcknowledgeForm, DashboardFilterForm, FlagFilterForm
+from . import forecast, outcomes, selectors
+from .forms import (
+    AcknowledgeForm,
+    BulkAcknowledgeForm,
+    DashboardFilterForm,
+    FlagFilterForm,
+    ForecastFilterForm,
+    OutcomeFilterForm,
+)
 from .services import flags_acknowledge
 
 FLAGS_PER_PAGE = 50
@@ -290,3 +298,84 @@ def _safe_back(request) -> str:
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}):
         return back
     return reverse("dashboard:flags")
+
+
+# --- Outcomes, calibration, forecast -------------------------------------------------------
+
+
+def _outcome_filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeFilters]:
+    form = OutcomeFilterForm(request.GET)
+    return form, form.filters() if form.is_valid() else outcomes.OutcomeFilters()
+
+
+def _outcome_context(
+    request: HttpRequest,
+    form: OutcomeFilterForm,
+    filters: outcomes.OutcomeFilters,
+    *,
+    nav_page: str,
+) -> dict:
+    user = request.user
+    teams = list(selectors.dashboard_teams(user=user))
+    return {
+        "nav": "dashboard",
+        "nav_page": nav_page,
+        "form": form,
+        "filters": filters,
+        "teams": teams,
+        "reps": list(selectors.dashboard_reps(user=user, team_id=filters.team_id)),
+        "period_choices": outcomes.OUTCOME_PERIOD_CHOICES,
+        "small_sample": outcomes.SMALL_SAMPLE,
+        "query": _query(filters.as_params()),
+    }
+
+
+@require_GET
+def outcomes_page(request: HttpRequest) -> HttpResponse:
+    """Win-win outcome rate per team and rep, beside the share that closed win-win."""
+    _require_dashboard(request)
+    form, filters = _outcome_filters(request)
+    context = _outcome_context(request, form, filters, nav_page="outcomes")
+    context["rates"] = outcomes.win_win_rates(user=request.user, filters=filters)
+    return render(request, "dashboard/outcomes.html", context)
+
+
+@require_GET
+def calibration_page(request: HttpRequest) -> HttpResponse:
+    """Each rule judged by what happened: outcomes with the flag against without."""
+    _require_dashboard(request)
+    form, filters = _outcome_filters(request)
+    context = _outcome_context(request, form, filters, nav_page="calibration")
+    context["calibration"] = outcomes.calibration(user=request.user, filters=filters)
+    return render(request, "dashboard/calibration.html", context)
+
+
+@require_GET
+def forecast_page(request: HttpRequest) -> HttpResponse:
+    """The next six months weighted by stage and split by balance; past months' forecast
+    against what closed won."""
+    _require_dashboard(request)
+    form = ForecastFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    team_id, rep_id = data.get("team") or None, data.get("rep") or None
+    user = request.user
+    result = forecast.forecast(user=user, team_id=team_id, rep_id=rep_id)
+    peak = max((m["weighted_total"] for m in result["months"]), default=0) or 1
+    for month in result["months"]:
+        month["bar_pct"] = {
+            key: round(100 * value / peak, 1) for key, value in month["by_balance"].items()
+        }
+    return render(
+        request,
+        "dashboard/forecast.html",
+        {
+            "nav": "dashboard",
+            "nav_page": "forecast",
+            "form": form,
+            "filters": {"team_id": team_id, "rep_id": rep_id},
+            "teams": list(selectors.dashboard_teams(user=user)),
+            "reps": list(selectors.dashboard_reps(user=user, team_id=team_id)),
+            "forecast": result,
+            "query": _query({"team": team_id or "", "rep": rep_id or ""}),
+        },
+    )

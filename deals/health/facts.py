@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
 from deals.models import (
@@ -136,6 +136,8 @@ class CommitmentFact:
     description: str
     due_date: dt.date | None
     status: str
+    # A check-in marked it missed: overdue while open, whatever its due date.
+    missed: bool = False
 
 
 @dataclass(slots=True)
@@ -248,6 +250,16 @@ def load_deal_rows(queryset: QuerySet[Deal]) -> list[DealRow]:
     return [DealRow(*row) for row in fetch_rows(queryset.values_list(*DEAL_COLUMNS))]
 
 
+def _missed_at_check_in() -> Exists:
+    from handoff.models import CheckInPromise
+
+    return Exists(
+        CheckInPromise.objects.filter(
+            commitment_id=OuterRef("pk"), status=CheckInPromise.Status.MISSED
+        )
+    )
+
+
 def load_facts(
     deal_rows: Iterable[DealRow], policies: dict[int | None, HealthPolicy]
 ) -> dict[int, DealFacts]:
@@ -334,7 +346,8 @@ def load_facts(
     for deal_id, *values in fetch_rows(
         Commitment.objects.filter(deal_id__in=ids)
         .order_by("id")
-        .values_list("deal_id", "id", "description", "due_date", "status")
+        .annotate(missed=_missed_at_check_in())
+        .values_list("deal_id", "id", "description", "due_date", "status", "missed")
     ):
         facts[deal_id].commitments.append(CommitmentFact(*values))
 

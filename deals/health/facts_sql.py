@@ -66,6 +66,7 @@ class _Child:
     order_by: str  # SQL over the child's alias `c`
     where: str = ""  # extra SQL condition over `c`
     fk: str = "deal"
+    computed: tuple[str, ...] = ()  # SQL columns over `c` after `fields` (no conversion)
 
     def column(self, name: str) -> str:
         field = self.model._meta.get_field(name)
@@ -85,12 +86,12 @@ class _Child:
                 out.append(dt.date.fromisoformat)
             else:
                 out.append(None)
-        return out
+        return out + [None] * len(self.computed)
 
     def subquery(self) -> str:
         table = self.model._meta.db_table
         fk_column = _column(self.model, self.fk)
-        columns = ", ".join(self.column(name) for name in self.fields)
+        columns = ", ".join([*(self.column(name) for name in self.fields), *self.computed])
         where = f" AND {self.where}" if self.where else ""
         return (
             f"(SELECT json_agg(json_build_array({columns}) ORDER BY {self.order_by}) "
@@ -107,7 +108,7 @@ def _column(model: type[models.Model], name: str) -> str:
 
 def _children() -> list[_Child]:
     from deals.buyer_room.models import BuyerPulse
-    from handoff.models import Handoff
+    from handoff.models import CheckInPromise, Handoff
 
     active = ", ".join(f"'{status}'" for status in Flag.ACTIVE_STATUSES)
     return [
@@ -147,7 +148,16 @@ def _children() -> list[_Child]:
             ("id", "kind", "description", "amount", "in_exchange_for"),
             "c.id",
         ),
-        _Child("commitments", Commitment, ("id", "description", "due_date", "status"), "c.id"),
+        _Child(
+            "commitments",
+            Commitment,
+            ("id", "description", "due_date", "status"),
+            "c.id",
+            computed=(
+                f"EXISTS (SELECT 1 FROM {CheckInPromise._meta.db_table} p "
+                f"WHERE p.commitment_id = c.id AND p.status = '{CheckInPromise.Status.MISSED}')",
+            ),
+        ),
         _Child("disclosures", Disclosure, ("id", "kind"), "c.id"),
         _Child(
             "close_date_history",

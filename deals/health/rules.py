@@ -424,23 +424,39 @@ def buyer_undisclosed(
 def commitment_overdue(
     facts: DealFacts, policy: HealthPolicy, now: dt.datetime
 ) -> FlagResult | None:
-    """A promise to the buyer past its due date and still open."""
+    """A promise to the buyer past its due date and still open, or marked missed at a
+    check-in and not kept since."""
     if facts.deal.stage == Deal.Stage.CLOSED_LOST:
         return None
     today = _local_date(now)
     late = [
-        c for c in facts.commitments if c.status == "open" and c.due_date and c.due_date < today
+        c
+        for c in facts.commitments
+        if c.status == "open" and (c.missed or (c.due_date and c.due_date < today))
     ]
     if not late:
         return None
+    missed = [c for c in late if c.missed]
+    message = (
+        f"Promise {_quote([c.description for c in missed])} was missed at a check-in; keep it "
+        "and mark it done, or tell the buyer now when it will happen."
+        if missed
+        else f"Promise {_quote([c.description for c in late])} is past its due date; keep it "
+        "or tell the buyer now when it will happen."
+    )
     return FlagResult(
         COMMITMENT_OVERDUE,
         Severity.WARNING,
-        f"Promise {_quote([c.description for c in late])} is past its due date; keep it or tell "
-        "the buyer now when it will happen.",
+        message,
         {
             "commitments": [
-                {"id": c.id, "description": c.description, "due_date": _iso(c.due_date)}
+                {
+                    "id": c.id,
+                    "description": c.description,
+                    "due_date": _iso(c.due_date),
+                    # Only when true, so the evidence of flags raised before is unchanged.
+                    **({"missed_at_check_in": True} if c.missed else {}),
+                }
                 for c in late
             ]
         },

@@ -2,6 +2,7 @@
 
 from .dashboard import (
     DashboardDayRollup,
+    DashboardForecastDay,
     DashboardRepDeals,
     DashboardRepFlags,
     DashboardRepHandoffs,
@@ -42,6 +43,7 @@ __all__ = [
     "Concession",
     "Contact",
     "DashboardDayRollup",
+    "DashboardForecastDay",
     "DashboardRepDeals",
     "DashboardRepFlags",
     "DashboardRepHandoffs",

@@ -111,3 +111,36 @@ class DashboardRepHandoffs(models.Model):
 
     def __str__(self):
         return f"team {self.team_id} rep {self.owner_id}: {self.sla_misses} SLA misses"
+
+
+class DashboardForecastDay(models.Model):
+    """The forecast as it stood on one day: open deals per team, rep, month of expected
+    close and balance, with their net total weighted by the stage probabilities of the
+    policy in force that day (deals.dashboard.forecast).
+
+    Written for today by the hourly sweep; the forecast page compares a past month's
+    forecast (as of the month's first snapshot day) with what actually closed won.
+    """
+
+    day = models.DateField()
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month of expected close.")
+    balance = models.CharField(max_length=12, choices=Deal.Balance.choices, blank=True)
+    deals = models.PositiveIntegerField()
+    net_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    weighted_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "team", "owner", "month", "balance"],
+                name="one_forecast_row_per_group",
+            ),
+        ]
+        # "The forecast for month M as it stood at M's start" reads by month, then day.
+        indexes = [models.Index(fields=["month", "day"], name="forecast_month_day")]
+
+    def __str__(self):
+        return f"{self.day} forecast for {self.month:%Y-%m} team {self.team_id}: {self.deals}"

@@ -147,6 +147,27 @@ class HealthPolicy(models.Model):
         blank=True,
         help_text='STAGE_STALLED: days per open stage, e.g. {"discovery": 21, "negotiation": 21}.',
     )
+    # The forecast's chance that an open deal in each stage closes won (percent).
+    probability_discovery = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="Forecast: percent of a discovery-stage deal's net total counted.",
+    )
+    probability_qualification = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text="Forecast: percent of a qualification-stage deal's net total counted.",
+    )
+    probability_proposal = models.PositiveSmallIntegerField(
+        default=40,
+        validators=[MaxValueValidator(100)],
+        help_text="Forecast: percent of a proposal-stage deal's net total counted.",
+    )
+    probability_negotiation = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MaxValueValidator(100)],
+        help_text="Forecast: percent of a negotiation-stage deal's net total counted.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

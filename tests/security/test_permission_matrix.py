@@ -228,6 +228,9 @@ MATRIX: dict[str, Entry] = {
     "dashboard-quadrant": Entry(_none, ("GET",), LIST),
     "dashboard-trends": Entry(_none, ("GET",), LIST),
     "dashboard-reps": Entry(_none, ("GET",), LIST),
+    "dashboard-outcomes": Entry(_none, ("GET",), LIST),
+    "dashboard-calibration": Entry(_none, ("GET",), LIST),
+    "dashboard-forecast": Entry(_none, ("GET",), LIST),
     "dashboard-export": Entry(_none, ("GET",), LIST),
     "export-deals": Entry(_none, ("GET",), LIST),
     "export-prospects": Entry(_none, ("GET",), LIST, exempt=TEAM_SHARED_READ),
@@ -340,6 +343,9 @@ MATRIX: dict[str, Entry] = {
     "dashboard:index": Entry(_none, ("GET",), LIST),
     "dashboard:flags": Entry(_none, ("GET",), LIST),
     "dashboard:reps": Entry(_none, ("GET",), LIST),
+    "dashboard:outcomes": Entry(_none, ("GET",), LIST),
+    "dashboard:calibration": Entry(_none, ("GET",), LIST),
+    "dashboard:forecast": Entry(_none, ("GET",), LIST),
     "dashboard:flag_bulk_acknowledge": Entry(
         _none, ("POST",), LIST, lambda w: {"flags": [w.flag.pk], "note": "Hijacked"}
     ),
