@@ -2553,7 +2553,10 @@ def _balance(buyer: int, seller: int, threshold: int = 70) -> str:
 # way a deal was sold makes a poor outcome more likely, never certain.
 
 # Chance that pressure (one PRESSURE_* code, drawn) was on a deal in its last weeks.
-OUTCOME_PRESSURE_RATES = {Deal.Stage.CLOSED_WON: 0.10, Deal.Stage.CLOSED_LOST: 0.24}
+OUTCOME_PRESSURE_RATES: dict[str, float] = {
+    Deal.Stage.CLOSED_WON: 0.10,
+    Deal.Stage.CLOSED_LOST: 0.24,
+}
 # Closed-lost deals are not swept, so the flags they closed with are drawn at these rates
 # (somewhat above the won deals' own rates: these ways of selling lose more deals).
 OUTCOME_LOST_FLAG_RATES = {
@@ -2682,6 +2685,7 @@ def outcomes_simulate(deal_ids: list[int], *, seed: int) -> str:
         backdated, new_flags, changed_check_ins = [], [], []
         need_values, verdicts, changed_commitments = [], [], {}
         for deal_id, external_id, stage, closed_at in batch:
+            assert closed_at is not None  # the query keeps closed deals with a close time
             rng = random.Random(f"{seed}:o:{external_id}")
             traits = set()
             for flag in active[deal_id]:

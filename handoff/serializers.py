@@ -89,13 +89,13 @@ class CheckInSerializer(serializers.ModelSerializer):
     need_values = CheckInNeedValueSerializer(
         many=True,
         required=False,
-        max_length=200,
+        max_length=200,  # type: ignore[call-arg]  # ListSerializer takes it; the stubs lag
         help_text="Value received per need sold (1–5); the overall value defaults to the mean.",
     )
     promises = CheckInPromiseSerializer(
         many=True,
         required=False,
-        max_length=200,
+        max_length=200,  # type: ignore[call-arg]  # ListSerializer takes it; the stubs lag
         help_text="Per promise: kept, missed (reopens the commitment) or not_due.",
     )
     outcome_value = serializers.DecimalField(

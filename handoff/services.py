@@ -354,7 +354,7 @@ def outcome_value_of(*, need_values: list[int], customer_value: int | None) -> D
 def _check_in_errors(
     *,
     deal_id: int,
-    customer_value: int | None,
+    customer_value: int | str | None,
     account_health: str,
     referrals: int | None,
     need_values: dict[int, int],
@@ -435,6 +435,7 @@ def check_in_record(
     )
     if errors:
         raise ValidationError(errors)
+    customer_value = customer_value if isinstance(customer_value, int) else None  # checked above
     outcome = outcome_value_of(
         need_values=list(need_values.values()), customer_value=customer_value
     )
