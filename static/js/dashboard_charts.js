@@ -1,4 +1,3 @@
-<script>
 (function () {
   "use strict";
   var COLORS = {
@@ -208,4 +207,3 @@
   load("quadrant-chart", renderQuadrant);
   load("trends-chart", renderTrends);
 })();
-</script>
