@@ -35,7 +35,9 @@ def test_an_attacker_behind_the_proxy_cannot_lock_the_owner_out(rep_user, behind
     attacker = _via_proxy("198.51.100.66")
     for _ in range(3):
         attacker.post("/accounts/login/", {"username": rep_user.username, "password": "guess"})
-    locked = attacker.post("/accounts/login/", {"username": rep_user.username, "password": PASSWORD})
+    locked = attacker.post(
+        "/accounts/login/", {"username": rep_user.username, "password": PASSWORD}
+    )
     assert locked.status_code == 429
     assert int(locked["Retry-After"]) > 0
     assert b"Too many failed logins" in locked.content
