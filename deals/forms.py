@@ -325,6 +325,8 @@ class StageForm(forms.Form):
     lost_reason = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why was it lost?"
     )
+    # The version the page showed; a stale one is refused instead of overwriting.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()

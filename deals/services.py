@@ -129,6 +129,10 @@ def pricing_refresh(*, deal_id: int) -> None:
     def product(price_field: str):
         return ExpressionWrapper(F("quantity") * F(price_field), output_field=_PRODUCT)
 
+    # Lock the deal row first: two writers refreshing the same deal's totals take turns,
+    # and each aggregates after the other committed (READ COMMITTED: a fresh snapshot per
+    # statement), so the last one to write has seen every item.
+    list(Deal.objects.select_for_update().filter(pk=deal_id).values_list("pk", flat=True))
     items = LineItem.objects.filter(deal_id=deal_id).aggregate(
         list_total=Coalesce(Sum(product("unit_list_price")), ZERO, output_field=_PRODUCT),
         gross_total=Coalesce(Sum(product("unit_price")), ZERO, output_field=_PRODUCT),
@@ -251,12 +255,25 @@ def deal_create(*, user, prospect: Prospect, title: str, **fields) -> Deal:
     return deal
 
 
-def _deal_save_locked(deal: Deal, user, expected_version: int | None) -> Deal:
-    """Save `deal` only if nobody changed it since `expected_version`.
+# Columns other writers maintain (pricing, the health engine, activities): a deal update
+# never writes them from its own, possibly stale, copy.
+DEAL_DERIVED_FIELDS = (
+    "list_total", "net_total", "cost_total", "buyer_score", "seller_score", "balance",
+    "open_flag_count", "health_computed_at", "last_buyer_contact_at",
+)  # fmt: skip
+
+
+def _deal_save_locked(
+    deal: Deal, user, expected_version: int | None, changed: Iterable[str] = ()
+) -> Deal:
+    """Save the `changed` fields of `deal` only if nobody changed it since
+    `expected_version` (None: the version of the caller's copy; the API always sends one).
 
     The conditional UPDATE claims the next version and locks the row first, so of two
     concurrent writers with the same version exactly one wins and the other gets
-    DealVersionConflict; the following save() records the change in history.
+    DealVersionConflict. Under that lock the totals are recomputed and every derived
+    column is re-read, and only the changed columns are written: a line item added while
+    this request ran keeps its effect on the totals. The save() records history.
     """
     expected = deal.version if expected_version is None else expected_version
     deal.full_clean()
@@ -267,11 +284,16 @@ def _deal_save_locked(deal: Deal, user, expected_version: int | None) -> Deal:
     if not claimed:
         current = Deal.objects.filter(pk=deal.pk).values_list("version", flat=True).first()
         raise DealVersionConflict(current_version=current or 0)
+    pricing_refresh(deal_id=deal.pk)
+    deal.refresh_from_db(fields=DEAL_DERIVED_FIELDS)
     deal.version = expected + 1
     deal._history_user = user
-    deal.save()
+    deal.save(update_fields=sorted({*changed, "version", "updated_at"}))
     _recompute(deal.id)
     return deal
+
+
+STAGE_FIELDS = ["stage", "lost_reason", "closed_at"]
 
 
 def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
@@ -318,15 +340,17 @@ def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> De
     lost_reason = fields.pop("lost_reason", None)
     if "currency" in fields and fields["currency"]:
         fields["currency"] = fields["currency"].upper()
-    _set_fields(deal, fields, DEAL_FIELDS)
+    changed = _set_fields(deal, fields, DEAL_FIELDS)
     won = False
     if stage is not None:
         won = _apply_stage(deal, stage, lost_reason or "")
+        changed += STAGE_FIELDS
     elif lost_reason is not None:
         if deal.stage == Deal.Stage.CLOSED_LOST and not lost_reason.strip():
             raise ValidationError({"lost_reason": "A deal closed as lost keeps its reason."})
         deal.lost_reason = lost_reason
-    _deal_save_locked(deal, user, version)
+        changed.append("lost_reason")
+    _deal_save_locked(deal, user, version, changed)
     if won:
         _after_won(deal, user)
     return deal
@@ -340,7 +364,7 @@ def deal_change_stage(
     deal only moves again through deal_reopen. Winning creates the draft handoff."""
     _ensure_can_edit_deal(user, deal)
     won = _apply_stage(deal, stage, lost_reason)
-    _deal_save_locked(deal, user, version)
+    _deal_save_locked(deal, user, version, STAGE_FIELDS)
     if won:
         _after_won(deal, user)
     return deal
@@ -359,7 +383,7 @@ def deal_reopen(
     deal.stage = stage
     deal.closed_at = None
     deal.lost_reason = ""
-    return _deal_save_locked(deal, user, version)
+    return _deal_save_locked(deal, user, version, STAGE_FIELDS)
 
 
 # --- needs and discovery calls -------------------------------------------------------------

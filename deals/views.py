@@ -280,9 +280,11 @@ def deal_stage(request, pk):
     form = f.StageForm(request.POST)
     if form.is_valid():
         action, stage = form.cleaned_data["action"], form.cleaned_data["stage"]
+        # Pages rendered before the hidden field existed send none: the version loaded now.
+        version = form.cleaned_data.get("version") or deal.version
         try:
             if action == "reopen":
-                services.deal_reopen(deal=deal, user=request.user, stage=stage)
+                services.deal_reopen(deal=deal, user=request.user, stage=stage, version=version)
                 message = f"Reopened in {deal.get_stage_display()}."
             else:
                 target = {"close_won": "closed_won", "close_lost": "closed_lost"}.get(action, stage)
@@ -291,10 +293,13 @@ def deal_stage(request, pk):
                     user=request.user,
                     stage=target,
                     lost_reason=form.cleaned_data["lost_reason"],
+                    version=version,
                 )
                 message = f"Moved to {deal.get_stage_display()}."
                 if target == "closed_won":
                     message = "Closed won. The handoff to delivery is drafted — complete it next."
+        except services.DealVersionConflict as exc:
+            form.add_error(None, str(exc))
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

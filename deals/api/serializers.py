@@ -7,6 +7,7 @@ text in `HELP` or the serializer's `Meta.help_texts`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -84,6 +85,24 @@ class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSeri
                 if name in fields:
                     fields[name].read_only = True
         return fields
+
+    def to_internal_value(self, data):
+        # DRF drops read-only fields from a write without a word, so a client believes it
+        # changed `net_total` or moved a record to another deal. Name them instead; sending
+        # one back unchanged (a PUT of what GET returned) is fine.
+        if isinstance(data, Mapping):
+            sent = [n for n, f in self.fields.items() if f.read_only and n in data]
+            if sent:
+                current = self.to_representation(self.instance) if self._single_instance() else {}
+                refused = [n for n in sent if n not in current or current[n] != data[n]]
+                if refused:
+                    raise serializers.ValidationError(
+                        dict.fromkeys(refused, ["This field is read-only; leave it out."])
+                    )
+        return super().to_internal_value(data)
+
+    def _single_instance(self) -> bool:
+        return self.instance is not None and not isinstance(self.instance, list | tuple)
 
 
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
@@ -304,8 +323,9 @@ class DealSerializer(DocumentedModelSerializer):
         required=False,
         min_value=1,
         help_text=(
-            "Optimistic lock. Send the version you read with every update; if the deal "
-            "changed since, the update is refused with 409 and the current version."
+            'Optimistic lock, required on every update (or an `If-Match: "<version>"` '
+            "header; GET sends it as the ETag): without it 400; if the deal changed since, "
+            "409 with the current version. Ignored on create."
         ),
     )
     discount_pct = PercentField(
@@ -476,7 +496,9 @@ class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
         required=False, allow_blank=True, help_text="Why the deal was lost (for closed_lost)."
     )
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you read; stale gets 409."
+        required=False,
+        min_value=1,
+        help_text="Required (or If-Match): the version you read; without it 400, stale 409.",
     )
 
 
@@ -487,7 +509,9 @@ class DealReopenSerializer(DocumentedSerializerMixin, serializers.Serializer):
         help_text="The open stage to reopen the deal into.",
     )
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you read; stale gets 409."
+        required=False,
+        min_value=1,
+        help_text="Required (or If-Match): the version you read; without it 400, stale 409.",
     )
 
 
