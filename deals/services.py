@@ -19,6 +19,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from deals import limits
 from deals.health.queue import health_recompute_on_commit
 from deals.models import (
     Activity,
@@ -458,12 +459,18 @@ def discovery_call_create(
     Errors name the row: {"needs[1].importance": [...]}; any error rolls the whole call back.
     """
     _ensure_can_edit_deal(user, deal)
+    for rows, limit, field in (
+        (needs, limits.MAX_NEEDS_PER_CALL, "needs"),
+        (milestones, limits.MAX_MILESTONES_PER_CALL, "milestones"),
+    ):
+        if len(rows) > limit:
+            raise ValidationError({field: [f"At most {limit} in one call."]})
     call = DiscoveryCall(
         deal=deal, held_at=held_at, summary=summary, next_step=next_step, created_by=user
     )
     _save(call, user)
     errors: dict[str, list[str]] = {}
-    attendee_ids = list(dict.fromkeys(attendee_ids))
+    attendee_ids = _capped(attendee_ids, limits.MAX_ATTENDEES_PER_CALL, "attendee_ids")
     if attendee_ids:
         contact_ids = set(
             Contact.objects.filter(pk__in=attendee_ids, prospect_id=deal.prospect_id).values_list(
@@ -509,7 +516,7 @@ def discovery_call_update(*, discovery_call: DiscoveryCall, user, **fields) -> D
     _set_fields(discovery_call, fields, ("held_at", "summary", "next_step"))
     _save(discovery_call, user)
     if attendee_ids is not None:
-        attendee_ids = list(dict.fromkeys(attendee_ids))
+        attendee_ids = _capped(attendee_ids, limits.MAX_ATTENDEES_PER_CALL, "attendee_ids")
         valid = set(
             Contact.objects.filter(
                 pk__in=attendee_ids, prospect_id=discovery_call.deal.prospect_id
@@ -537,8 +544,15 @@ def discovery_call_delete(*, discovery_call: DiscoveryCall, user) -> None:
 LINE_ITEM_FIELDS = ("name", "quantity", "unit_list_price", "unit_price", "unit_cost")
 
 
+def _capped(ids: Iterable[int], limit: int, field: str) -> list[int]:
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    if len(ids) > limit:
+        raise ValidationError({field: [f"At most {limit} in one request."]})
+    return ids
+
+
 def _needs_for_deal(deal: Deal, need_ids: Iterable[int]) -> list[int]:
-    need_ids = list(dict.fromkeys(int(i) for i in need_ids))
+    need_ids = _capped(need_ids, limits.MAX_NEEDS_PER_LINE_ITEM, "needs")
     if not need_ids:
         return []
     found = dict(Need.objects.filter(pk__in=need_ids).values_list("id", "prospect_id"))

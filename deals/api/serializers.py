@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
-from deals import selectors
+from deals import limits, selectors
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -103,6 +106,63 @@ class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSeri
 
     def _single_instance(self) -> bool:
         return self.instance is not None and not isinstance(self.instance, list | tuple)
+
+
+class BulkManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids resolved in one query (DRF's ManyRelatedField runs one per id), at
+    most `max_items` of them; an unknown or invisible id is named in the 400."""
+
+    def __init__(self, *args: Any, max_items: int, **kwargs: Any) -> None:
+        self.max_items = max_items
+        super().__init__(*args, **kwargs)
+        self.validators.append(MaxLengthValidator(max_items))  # documents maxItems
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, str | bytes | Mapping) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        data = list(data)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        if len(data) > self.max_items:
+            raise serializers.ValidationError(f"At most {self.max_items} ids in one request.")
+        child = self.child_relation
+        pks: list[int] = []
+        for value in data:
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                child.fail("incorrect_type", data_type=type(value).__name__)
+            try:
+                pks.append(int(value))
+            except ValueError:
+                child.fail("incorrect_type", data_type=type(value).__name__)
+        pks = list(dict.fromkeys(pks))
+        found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=pks)}
+        missing = [pk for pk in pks if pk not in found]
+        if missing:
+            child.fail("does_not_exist", pk_value=missing[0])
+        return [found[pk] for pk in pks]
+
+
+class BulkPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """PrimaryKeyRelatedField whose `many=True` form is a BulkManyRelatedField."""
+
+    @classmethod
+    def many_init(cls, *args: Any, max_items: int, **kwargs: Any) -> BulkManyRelatedField:
+        list_kwargs: dict[str, Any] = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return BulkManyRelatedField(max_items=max_items, **list_kwargs)
+
+
+class CappedListSerializer(serializers.ListSerializer):
+    """A nested list whose `max_length` the schema shows as maxItems (drf-spectacular reads
+    it from a validator; the cap itself is checked by max_length before any row is)."""
+
+    def get_validators(self) -> list:
+        validators = list(super().get_validators())
+        if self.max_length is not None:
+            validators.append(MaxLengthValidator(self.max_length))
+        return validators
 
 
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
@@ -235,6 +295,7 @@ class NeedInlineSerializer(DocumentedModelSerializer):
         model = Need
         fields = ["id", "kind", "statement", "importance", "confirmed_by_buyer"]
         help_texts = NEED_HELP
+        list_serializer_class = CappedListSerializer
 
 
 class MilestoneSerializer(DocumentedModelSerializer):
@@ -263,19 +324,38 @@ class MilestoneInlineSerializer(DocumentedModelSerializer):
         model = BuyerMilestone
         fields = ["id", "title", "side", "required_for_decision", "due_date"]
         help_texts = MILESTONE_HELP
+        list_serializer_class = CappedListSerializer
 
 
 class DiscoveryCallSerializer(DocumentedModelSerializer):
     scoped_fields = {"deal": selectors.deal_list, "attendees": selectors.contact_list}
+    attendees = BulkPrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Contact.objects.all(),
+        max_items=limits.MAX_ATTENDEES_PER_CALL,
+        help_text=(
+            f"Ids of the prospect's contacts who attended "
+            f"(at most {limits.MAX_ATTENDEES_PER_CALL})."
+        ),
+    )
     needs = NeedInlineSerializer(
         many=True,
         required=False,
-        help_text="Needs uncovered on the call, created with it in one transaction.",
+        max_length=limits.MAX_NEEDS_PER_CALL,
+        help_text=(
+            "Needs uncovered on the call, created with it in one transaction "
+            f"(at most {limits.MAX_NEEDS_PER_CALL})."
+        ),
     )
     milestones = MilestoneInlineSerializer(
         many=True,
         required=False,
-        help_text="Buyer milestones agreed on the call, created with it in one transaction.",
+        max_length=limits.MAX_MILESTONES_PER_CALL,
+        help_text=(
+            "Buyer milestones agreed on the call, created with it in one transaction "
+            f"(at most {limits.MAX_MILESTONES_PER_CALL})."
+        ),
     )
 
     class Meta:
@@ -547,6 +627,16 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 class LineItemSerializer(DocumentedModelSerializer):
     scoped_fields = {"deal": selectors.deal_list, "needs": selectors.need_list}
+    needs = BulkPrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Need.objects.all(),
+        max_items=limits.MAX_NEEDS_PER_LINE_ITEM,
+        help_text=(
+            "Ids of the buyer's needs this item serves (needs of the deal's prospect; at "
+            f"most {limits.MAX_NEEDS_PER_LINE_ITEM})."
+        ),
+    )
     line_list_total = serializers.SerializerMethodField(
         help_text="quantity × unit list price of this item."
     )
