@@ -215,7 +215,11 @@ def _apply_call_errors(exc, form, needs, milestones):
         for prefix, forms in rows.items():
             if key.startswith(prefix + "["):
                 index, _, field = key[len(prefix) + 1 :].partition("].")
-                target = forms[int(index)] if index.isdigit() and int(index) < len(forms) else form
+                target = (
+                    forms[int(index)]
+                    if index.isascii() and index.isdigit() and int(index) < len(forms)
+                    else form
+                )
         if field == "attendee_ids":
             field = "attendees"
         for message in errors:

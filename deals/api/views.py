@@ -40,7 +40,7 @@ def version_from_if_match(request) -> int | None:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 def _with_version(request, deal, data: dict) -> dict:
