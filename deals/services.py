@@ -159,6 +159,15 @@ def pricing_refresh(*, deal_id: int) -> None:
         "cost_total": money(items["item_cost"]) + money(concessions["value_add_cost"]),
     }
     # The caller's transaction rolls back the item or concession that caused this.
+    if totals["net_total"] < 0:
+        raise ValidationError(
+            {
+                "amount": [
+                    f"This would make the deal's net total negative ({totals['net_total']:,}): "
+                    "price cuts cannot exceed the price of what is sold."
+                ]
+            }
+        )
     too_large = [name for name, value in totals.items() if abs(value) > MAX_DEAL_TOTAL]
     if too_large:
         raise ValidationError(

@@ -383,13 +383,10 @@ class DiscoveryCallSerializer(DocumentedModelSerializer):
 # --- deals ---------------------------------------------------------------------------------
 
 
+# A percent can be any size (a deal sold far below cost has a margin of −100,000 %), so
+# the schema must not borrow a DecimalField's digit limit for its pattern.
 @extend_schema_field(
-    {
-        "type": "string",
-        "format": "decimal",
-        "pattern": r"^-?\d{0,3}(?:\.\d{0,2})?$",
-        "nullable": True,
-    }
+    {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$", "nullable": True}
 )
 class PercentField(serializers.DecimalField):
     def __init__(self, **kwargs):
@@ -409,7 +406,10 @@ class DealSerializer(DocumentedModelSerializer):
         ),
     )
     discount_pct = PercentField(
-        help_text="Discount off list price in percent (0–100, two decimals): 1 − net/list."
+        help_text=(
+            "Discount off list price in percent (two decimals): 1 − net/list; negative "
+            "when sold above list."
+        )
     )
     margin_pct = PercentField(
         help_text="Seller margin in percent (two decimals): (net − cost) / net."
