@@ -34,9 +34,16 @@ from deals.models import (
     Need,
     Prospect,
 )
-from deals.visibility import managed_team_ids, sales_team_ids, user_can_edit_deal
+from deals.visibility import (
+    contact_references,
+    managed_team_ids,
+    sales_team_ids,
+    user_can_create_prospect,
+    user_can_edit_deal,
+    user_can_edit_prospect,
+)
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import DELIVERY, MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import DELIVERY, REP, is_admin, roles_of
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -70,12 +77,11 @@ def _sales_team_ids(user) -> list[int]:
 
 
 def _ensure_can_edit_prospect(user, prospect: Prospect) -> None:
-    if is_admin(user):
-        return
-    roles = roles_of(user)
-    if (REP in roles or MANAGER in roles) and prospect.team_id in _sales_team_ids(user):
-        return
-    raise PermissionDenied("You can view this prospect but not change it.")
+    if not user_can_edit_prospect(user, prospect):
+        raise PermissionDenied(
+            "You can view this prospect but not change it: only a rep with an open deal "
+            "there (or an admin) changes a prospect and its contacts."
+        )
 
 
 def _ensure_can_edit_need(user, need: Need) -> None:
@@ -200,7 +206,8 @@ def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
     _set_fields(prospect, fields, PROSPECT_FIELDS)
     if team.kind != Team.Kind.SALES:
         raise ValidationError({"team": "A prospect belongs to a sales team."})
-    _ensure_can_edit_prospect(user, prospect)
+    if not user_can_create_prospect(user, team):
+        raise PermissionDenied("Only the team's reps (and admins) add prospects.")
     _save(prospect, user)
     return prospect
 
@@ -235,6 +242,17 @@ def contact_update(*, contact: Contact, user, **fields) -> Contact:
 @transaction.atomic
 def contact_delete(*, contact: Contact, user) -> None:
     _ensure_can_edit_prospect(user, contact.prospect)
+    refs = contact_references(contact)
+    if refs:
+        raise ValidationError(
+            {
+                "contact": [
+                    f"{contact.name} is referred to by {' and '.join(refs)}; a contact "
+                    "the record depends on is kept (change their details instead)."
+                ]
+            }
+        )
+    contact._history_user = user
     contact.delete()
 
 

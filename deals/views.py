@@ -110,6 +110,14 @@ def deal_create(request):
                     industry=data["prospect_industry"],
                     size=data["prospect_size"],
                 )
+                # The deal first: it is what lets this rep add contacts at the prospect.
+                deal = services.deal_create(
+                    user=request.user,
+                    prospect=prospect,
+                    title=data["title"],
+                    expected_close_date=data["expected_close_date"],
+                    currency=data["currency"],
+                )
                 if data["contact_name"]:
                     services.contact_create(
                         user=request.user,
@@ -119,13 +127,6 @@ def deal_create(request):
                         email=data["contact_email"],
                         buying_role=data["contact_role"] or "champion",
                     )
-                deal = services.deal_create(
-                    user=request.user,
-                    prospect=prospect,
-                    title=data["title"],
-                    expected_close_date=data["expected_close_date"],
-                    currency=data["currency"],
-                )
         except ValidationError as exc:
             _apply_errors(form, exc, rename={"name": "prospect_name", "team": "prospect"})
         else:

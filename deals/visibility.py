@@ -10,6 +10,10 @@ when their deal is, via `deal_scope_q(user, prefix="deal__")`.
 - delivery: closed-won deals handed off to one of their delivery teams; read-only.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 
 from winwin_crm.accounts.models import Team
@@ -21,6 +25,10 @@ from winwin_crm.accounts.roles import (
     roles_of,
     team_memberships,
 )
+
+if TYPE_CHECKING:
+    from deals.models import Contact, Prospect
+    from winwin_crm.accounts.models import User
 
 NOTHING = Q(pk__in=[])
 
@@ -111,3 +119,56 @@ def user_can_edit_deal(user, deal) -> bool:
     if is_admin(user):
         return True
     return REP in roles_of(user) and deal.owner_id == user.id
+
+
+# --- Prospects and contacts: who may change them ---------------------------------------
+# (A block of its own: the rules below are about the buying organisation and its people,
+# which several reps' deals share, not about one deal.)
+#
+# - admin: everything.
+# - rep: a prospect of their sales team, and its contacts, while they have an open deal
+#   there; or one they created that has no deal yet (the New deal form writes the prospect
+#   and its first contact just before the deal).
+# - manager, delivery: read-only.
+
+
+def user_can_create_prospect(user: User, team: Team) -> bool:
+    if is_admin(user):
+        return True
+    return REP in roles_of(user) and team.pk in sales_team_ids(user)
+
+
+def user_can_edit_prospect(user: User, prospect: Prospect) -> bool:
+    """Change or delete the prospect, and add, change or delete its contacts."""
+    if is_admin(user):
+        return True
+    if REP not in roles_of(user) or prospect.team_id not in sales_team_ids(user):
+        return False
+    from deals.models import Deal  # models import this module
+
+    deals = Deal.objects.filter(prospect_id=prospect.pk)
+    if deals.filter(owner_id=user.pk, stage__in=Deal.OPEN_STAGES).exists():
+        return True
+    return prospect.created_by_id == user.pk and not deals.exists()
+
+
+def contact_references(contact: Contact) -> list[str]:
+    """What still refers to `contact` (so deleting it would lose history): discovery calls
+    it attended and handoff packages that list it."""
+    from handoff.models import Handoff
+
+    refs = []
+    calls = contact.discovery_calls.count()
+    if calls:
+        refs.append(f"{calls} discovery call{'s' if calls != 1 else ''}")
+    packages = Handoff.objects.filter(
+        deal__prospect_id=contact.prospect_id, snapshot_at__isnull=False
+    )
+    named = sum(
+        1
+        for package in packages.values_list("package", flat=True)
+        if any(c.get("id") == contact.pk for c in (package or {}).get("contacts", []))
+    )
+    if named:
+        refs.append(f"{named} handoff package{'s' if named != 1 else ''}")
+    return refs
