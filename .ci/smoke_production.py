@@ -141,7 +141,7 @@ def start(
     )
 
 
-def tail(tmp: Path, name: str, lines: int = 40) -> str:
+def tail(tmp: Path, name: str, lines: int = 60) -> str:
     path = tmp / f"{name}.log"
     if not path.exists():
         return ""
