@@ -126,6 +126,7 @@ def _recompute(deal_id: int) -> None:
 MAX_DEAL_TOTAL = Decimal("999999999999.99")
 
 
+@transaction.atomic  # it locks the deal row; callers outside a transaction get one here
 def pricing_refresh(*, deal_id: int) -> None:
     """Recompute Deal.list_total/net_total/cost_total from its items and concessions in SQL.
 
