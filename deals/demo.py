@@ -30,13 +30,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from deals import pricing
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -144,13 +145,6 @@ HANDOFF_STATE_WEIGHTS = [
     (Handoff.Status.ACCEPTED, 62),
 ]
 CHECK_IN_OFFSETS_DAYS = (30, 90, 180)
-FALLBACK_CHECKLIST = (
-    ("kickoff_contact_confirmed", "Kickoff contact confirmed", True),
-    ("needs_reviewed_with_buyer", "Needs reviewed with buyer", True),
-    ("commitments_listed", "Commitments listed", True),
-    ("limitations_disclosed", "Limitations disclosed", True),
-    ("success_criteria_agreed", "Success criteria agreed", True),
-)
 
 # --- vocabulary ----------------------------------------------------------------------------
 
@@ -413,12 +407,6 @@ CHECK_IN_NOTES = {
     1: "Barely used; the champion left the company.",
 }
 
-TWO = Decimal("0.01")
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(TWO, rounding=ROUND_HALF_UP)
-
 
 def _weighted(rng: random.Random, pairs):
     values, weights = zip(*pairs, strict=True)
@@ -452,11 +440,11 @@ def _explicit_timestamps():
 def fast_insert(model, objs: list) -> None:
     """Insert unsaved instances and set their ids.
 
-    PostgreSQL: COPY, with ids reserved from the table's sequence first. Measured on the
-    2-core bench machine, bulk_create spends ~200 µs per row compiling the INSERT in Python
-    (about 4,500 rows/s), which would make 100,000 deals (~3 million rows) take a quarter of
-    an hour; COPY moves the same rows several times faster. Other databases (the embedded
-    SQLite) use bulk_create in batches of BULK_BATCH_SIZE.
+    PostgreSQL: COPY, with ids reserved from the table's sequence first: bulk_create spends
+    most of its time compiling the INSERT in Python, so 100,000 deals (~3 million rows) would
+    take a quarter of an hour; COPY moves the same rows several times faster (figures:
+    bench/RESULTS.md, "Measurements behind design choices"). Other databases (the
+    embedded SQLite) use bulk_create in batches of BULK_BATCH_SIZE.
     """
     if not objs:
         return
@@ -561,11 +549,14 @@ class _Rows:
                     for handoff, build in self.packages:
                         handoff.package = build()
                 fast_insert(model, objs)
-        through = LineItem.needs.through
-        fast_insert(through, [through(lineitem_id=i.pk, need_id=n.pk) for i, n in self.item_needs])
-        through = DiscoveryCall.attendees.through
+        item_needs = LineItem.needs.through
         fast_insert(
-            through, [through(discoverycall_id=c.pk, contact_id=p.pk) for c, p in self.attendees]
+            item_needs, [item_needs(lineitem_id=i.pk, need_id=n.pk) for i, n in self.item_needs]
+        )
+        attendees = DiscoveryCall.attendees.through
+        fast_insert(
+            attendees,
+            [attendees(discoverycall_id=c.pk, contact_id=p.pk) for c, p in self.attendees],
         )
         self._write_deal_history()
         return self.count + len(self.item_needs) + len(self.attendees) + len(self.deal_history)
@@ -661,15 +652,13 @@ def world_ensure() -> World:
     for username, _f, _l, role, team_name in ROSTER:
         if role == REP:
             reps_by_team[team_name].append(users[username])
-    try:
-        from handoff.services import DEFAULT_CHECKLIST as checklist
-    except ImportError:
-        checklist = FALLBACK_CHECKLIST
     from handoff.models import ChecklistTemplateItem
+    from handoff.services import DEFAULT_CHECKLIST
 
+    checklist: tuple[tuple[str, str, bool], ...] = DEFAULT_CHECKLIST
     templates = list(ChecklistTemplateItem.objects.filter(active=True).order_by("position", "id"))
     if templates:
-        checklist = [(t.key, t.label, t.required) for t in templates]
+        checklist = tuple((t.key, t.label, t.required) for t in templates)
     return World(
         now=timezone.now().replace(microsecond=0),
         teams=teams,
@@ -813,9 +802,9 @@ class DealWriter:
                 deal=d.deal,
                 name=name,
                 quantity=Decimal(quantity),
-                unit_list_price=_money(list_price),
-                unit_price=_money(price),
-                unit_cost=_money(cost),
+                unit_list_price=pricing.money(list_price),
+                unit_price=pricing.money(price),
+                unit_cost=pricing.money(cost),
                 created_at=at,
                 updated_at=at,
             )
@@ -864,8 +853,8 @@ class DealWriter:
                 deal=d.deal,
                 kind=kind,
                 description=description,
-                amount=_money(amount),
-                cost_to_seller=_money(cost),
+                amount=pricing.money(amount),
+                cost_to_seller=pricing.money(cost),
                 in_exchange_for=exchange,
                 created_by=d.deal.owner,
                 created_at=at,
@@ -1050,20 +1039,13 @@ class DealWriter:
         )
 
     def finish(self, d: DealDraft) -> Deal:
-        """Denormalised pricing, last buyer contact and updated_at, computed from the draft
-        with the same formulas as deals.services.pricing_refresh (DESIGN.md)."""
+        """Denormalised pricing (deals.pricing), last buyer contact and updated_at,
+        computed from the draft."""
         deal = d.deal
-        list_total = sum((i.quantity * i.unit_list_price for i, _ in d.items), Decimal("0"))
-        net_total = sum((i.quantity * i.unit_price for i, _ in d.items), Decimal("0"))
-        cost_total = sum((i.quantity * i.unit_cost for i, _ in d.items), Decimal("0"))
-        for c in d.concessions:
-            if c.kind == Concession.Kind.PRICE:
-                net_total -= c.amount
-            else:
-                cost_total += c.cost_to_seller
-        deal.list_total = _money(list_total)
-        deal.net_total = _money(net_total)
-        deal.cost_total = _money(cost_total)
+        totals = pricing.deal_totals_of((i for i, _ in d.items), d.concessions)
+        deal.list_total = totals.list_total
+        deal.net_total = totals.net_total
+        deal.cost_total = totals.cost_total
         buyer_times = [a.occurred_at for a in d.activities if a.initiated_by == "buyer"]
         deal.last_buyer_contact_at = max(buyer_times) if buyer_times else None
         times = [deal.created_at] + [a.occurred_at for a in d.activities]
@@ -1104,7 +1086,7 @@ def _package(d: DealDraft, taken_at: dt.datetime) -> dict:
                 "quantity": str(i.quantity),
                 "unit_list_price": str(i.unit_list_price),
                 "unit_price": str(i.unit_price),
-                "total": str(_money(i.quantity * i.unit_price)),
+                "total": str(pricing.line_total(i.quantity, i.unit_price)),
                 "needs": [{"id": n.pk, "statement": n.statement} for n in needs],
             }
             for i, needs in d.items
@@ -1307,13 +1289,13 @@ class _Generated:
             closed_at = world.ago(closed_ago)
             created_ago = closed_ago + rng.uniform(20, 80)
         else:
-            created_ago = {
+            low, high = {
                 Deal.Stage.DISCOVERY: (3, 40),
                 Deal.Stage.QUALIFICATION: (15, 60),
                 Deal.Stage.PROPOSAL: (25, 100),
                 Deal.Stage.NEGOTIATION: (35, 120),
             }[stage]
-            created_ago = rng.uniform(*created_ago)
+            created_ago = rng.uniform(low, high)
         created_at = world.ago(created_ago)
         end = closed_at or now
         expected_close = (
@@ -1396,7 +1378,7 @@ class _Generated:
                 if p["discount"]
                 else Decimal(rng.choice([0, 0, 2, 5, 5, 8, 10])) / 100
             )
-            seats = rng.randint(*SEATS[prospect.size or Prospect.Size.MEDIUM])
+            seats = rng.randint(*SEATS[Prospect.Size(prospect.size or Prospect.Size.MEDIUM)])
             item_at = min(created_at + dt.timedelta(days=rng.uniform(7, 20)), end)
             for index in sorted(by_product):
                 name, list_price, cost_share, per_seat = PRODUCTS[index]
@@ -1672,7 +1654,7 @@ class _Generated:
         rng, w, world = self.rng, self.w, self.world
         S = Handoff.Status
         assignee = rng.choice(world.delivery_members) if "claimed" in times else None
-        questions = []
+        questions: list[tuple[str, str | None, dt.datetime]] = []
         if state == S.NEEDS_INFO:
             k = rng.randrange(len(HANDOFF_QUESTIONS))
             questions.append((HANDOFF_QUESTIONS[k], None, times["asked"]))
@@ -1716,7 +1698,7 @@ class _Generated:
 
 def _generate_range(world: World, *, seed: int, start: int, stop: int, progress=None) -> list[int]:
     """Write generated deals start..stop-1 of `seed`; return their ids."""
-    deal_ids = []
+    deal_ids: list[int] = []
     for chunk_start in range(start, stop, DEALS_PER_CHUNK):
         chunk_stop = min(stop, chunk_start + DEALS_PER_CHUNK)
         rows = _Rows()
@@ -2441,17 +2423,6 @@ def _write_stories(world: World) -> list[DealDraft]:
 # --- health and its history ------------------------------------------------------------------
 
 
-def _health_engine():
-    """The health engine's public functions, or None while it is not there yet."""
-    try:
-        import deals.health as health
-    except ImportError:
-        return None
-    if not hasattr(health, "ALL_CODES"):  # the placeholder package before the engine lands
-        return None
-    return health
-
-
 def health_compute(deal_ids: list[int], *, out=None) -> str:
     """Compute health for freshly written deals: one by one for a small demo, else the sweep.
 
@@ -2459,9 +2430,8 @@ def health_compute(deal_ids: list[int], *, out=None) -> str:
     with a handoff are recomputed one by one afterwards when there are few of them, so the
     handoff flags show in the small demo too.
     """
-    health = _health_engine()
-    if health is None:
-        return "health engine not available yet: skipped health and its history"
+    import deals.health as health
+
     started = time.monotonic()
     if len(deal_ids) <= 500:
         for deal_id in deal_ids:
@@ -2480,17 +2450,18 @@ def snapshots_write(deal_ids: list[int], *, seed: int, weeks: int = HISTORY_WEEK
     one more flag (the team has been improving), so the trend chart has a shape. Existing
     rows for a (deal, day) are kept. Deterministic for the seed and the deals' current state.
     """
-    pressure_codes = tuple(getattr(_health_engine(), "PRESSURE_CODES", ()) or ())
+    from deals.health import PRESSURE_CODES as pressure_codes
+
     today = timezone.localdate()
     written = 0
     for start in range(0, len(deal_ids), SNAPSHOT_DEALS_PER_BATCH):
         batch = deal_ids[start : start + SNAPSHOT_DEALS_PER_BATCH]
-        pressure = defaultdict(int)
+        pressure: defaultdict[int, int] = defaultdict(int)
         if pressure_codes:
-            flags = Flag.objects.filter(
+            flagged = Flag.objects.filter(
                 deal_id__in=batch, status__in=Flag.ACTIVE_STATUSES, code__in=pressure_codes
             ).values_list("deal_id", flat=True)
-            for deal_id in flags:
+            for deal_id in flagged:
                 pressure[deal_id] += 1
         deals = Deal.objects.filter(pk__in=batch, buyer_score__isnull=False).values_list(
             "pk",
@@ -2505,6 +2476,7 @@ def snapshots_write(deal_ids: list[int], *, seed: int, weeks: int = HISTORY_WEEK
         )
         rows = []
         for pk, external_id, created_at, buyer, seller, flags, net, team_id, owner_id in deals:
+            assert buyer is not None and seller is not None  # filtered on buyer_score above
             rng = random.Random(f"{seed}:h:{external_id}")
             pressure_count = pressure[pk]
             for week in range(1, weeks + 1):
@@ -2615,11 +2587,10 @@ def _analyze() -> None:
     """Refresh PostgreSQL's planner statistics after a bulk load.
 
     Autovacuum gets to millions of fresh rows only minutes later; until then the planner
-    believes the tables are nearly empty and picks plans that made the deal list API ~8x
-    slower (835 ms → 99 ms p50 at 100,000 deals) and the health sweep 2x slower.
-    VACUUM also sets the visibility map, so counts become index-only scans: the deal list's
-    COUNT(*) over a manager's 50,000 deals went from 122 ms to 5 ms. VACUUM cannot run in a
-    transaction, so inside one only ANALYZE runs.
+    believes the tables are nearly empty and picks plans that make the deal list API and the
+    health sweep several times slower. VACUUM also sets the visibility map, so counts become
+    index-only scans (figures: bench/RESULTS.md, "Measurements behind design choices").
+    VACUUM cannot run in a transaction, so inside one only ANALYZE runs.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -2677,11 +2648,10 @@ def demo_seed(
         _analyze()
     if new_ids and with_health:
         notes.append(health_compute(new_ids))
-        if _health_engine() is not None:
-            written = snapshots_write(new_ids, seed=seed)
-            notes.append(f"wrote {written:,} weekly health snapshots")
-            if len(new_ids) > 1000:
-                _analyze()
+        written = snapshots_write(new_ids, seed=seed)
+        notes.append(f"wrote {written:,} weekly health snapshots")
+        if len(new_ids) > 1000:
+            _analyze()
     return SeedReport(
         stories_created=stories_created,
         deals_created=len(new_ids),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from deals import pricing
 from deals.imports.parsing import ESCAPE_PREFIX, FORMULA_PREFIXES
 from deals.models import Contact, Deal, Flag, Prospect
 
@@ -103,10 +104,8 @@ class _CodeList(Aggregate):
         return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
 
 
-def _pct(numerator: Decimal, denominator: Decimal) -> str:
-    if not denominator:
-        return ""
-    return str((numerator / denominator * 100).quantize(Decimal("0.01")))
+def _pct(value: Decimal | None) -> str:
+    return "" if value is None else str(pricing.percent(value))
 
 
 def _iso(value) -> str:
@@ -179,8 +178,8 @@ def stream_deals_csv(queryset: QuerySet[Deal]) -> Iterator[str]:
             created,
             updated,
         ) in rows:
-            discount = _pct(list_total - net_total, list_total)
-            margin = _pct(net_total - cost_total, net_total)
+            discount = _pct(pricing.discount_pct(list_total, net_total))
+            margin = _pct(pricing.margin_pct(net_total, cost_total))
             flags = " ".join(sorted((codes or "").split()))
             yield (
                 pk,

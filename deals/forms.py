@@ -2,7 +2,6 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
 from deals.models import (
@@ -84,7 +83,7 @@ class DealFilterForm(forms.Form):
         required=False,
         coerce=int,
         choices=[(n, n) for n in PAGE_SIZES],
-        empty_value=25,
+        empty_value=25,  # type: ignore[arg-type]  # coerce=int: the empty value is a size
         initial=25,
     )
 
@@ -94,22 +93,28 @@ class DealFilterForm(forms.Form):
             {"placeholder": "Deal or prospect…", "type": "search", "autocomplete": "off"}
         )
 
-    def apply(self, queryset):
-        """Filter and order a deal queryset; invalid values are ignored (a list never errors)."""
+    def filters(self) -> dict[str, str | list[str]]:
+        """The choices as the deal list API's filter parameters (selectors.deal_list applies
+        them); invalid values are left out, so a list never errors."""
         data = self.cleaned_data if self.is_valid() else {}
+        params: dict[str, str | list[str]] = {}
         if q := (data.get("q") or "").strip():
-            queryset = queryset.filter(Q(title__icontains=q) | Q(prospect__name__icontains=q))
+            params["q"] = q
         stage = data.get("stage")
         if stage == "open":
-            queryset = queryset.filter(stage__in=Deal.OPEN_STAGES)
+            params["is_open"] = "true"
         elif stage:
-            queryset = queryset.filter(stage=stage)
+            params["stage"] = [stage]
         balance = data.get("balance")
         if balance == "pending":
-            queryset = queryset.filter(balance="")
+            params["scored"] = "false"
         elif balance:
-            queryset = queryset.filter(balance=balance)
-        return queryset.order_by(*self.SORTS[data.get("sort") or "updated"])
+            params["balance"] = [balance]
+        return params
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        return self.SORTS[self.current_sort]
 
     @property
     def current_sort(self) -> str:

@@ -6,7 +6,20 @@ permission in one place. A `*_get` raises Http404 for objects the user may not s
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404
 
 from deals.models import (
@@ -18,47 +31,65 @@ from deals.models import (
     Deal,
     Disclosure,
     DiscoveryCall,
+    Flag,
     LineItem,
     Need,
     Prospect,
 )
-from deals.visibility import deal_edit_scope_q, deal_scope_q, prospect_scope_q
+from deals.visibility import (
+    Viewer,
+    deal_edit_scope_q,
+    deal_scope_q,
+    prospect_scope_q,
+    user_can_edit_deal,
+)
 
 
-def deal_list(*, user) -> QuerySet[Deal]:
+def deal_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> QuerySet[Deal]:
+    """The deals `user` sees, filtered by `filters`: the parameters of the API's deal list
+    (deals.api.filters.DealFilter), which the My deals page sends too, so the page and the
+    API filter alike. Invalid filters raise ValidationError with the parameter named."""
     # deal_scope_q follows no to-many relation (handoff is one-to-one): rows never repeat.
-    return Deal.objects.filter(deal_scope_q(user)).select_related("prospect", "owner", "team")
+    deals = Deal.objects.filter(deal_scope_q(user)).select_related("prospect", "owner", "team")
+    if not filters:
+        return deals
+    from deals.api.filters import DealFilter  # it imports the models this module does
+
+    filterset = DealFilter(filters, queryset=deals)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
 
 
-def deal_get(*, user, deal_id) -> Deal:
+def deal_get(*, user: Viewer, deal_id: int | str) -> Deal:
     try:
         return deal_list(user=user).get(pk=int(deal_id))
     except (Deal.DoesNotExist, TypeError, ValueError):
         raise Http404("No such deal.") from None
 
 
-def deal_editable_list(*, user) -> QuerySet[Deal]:
+def deal_editable_list(*, user: Viewer) -> QuerySet[Deal]:
     return Deal.objects.filter(deal_edit_scope_q(user))
 
 
-def prospect_list(*, user) -> QuerySet[Prospect]:
+def prospect_list(*, user: Viewer) -> QuerySet[Prospect]:
     return Prospect.objects.filter(prospect_scope_q(user)).select_related("team")
 
 
-def contact_list(*, user) -> QuerySet[Contact]:
+def contact_list(*, user: Viewer) -> QuerySet[Contact]:
     return Contact.objects.filter(prospect_scope_q(user, prefix="prospect__")).select_related(
         "prospect"
     )
 
 
-def need_list(*, user) -> QuerySet[Need]:
+def need_list(*, user: Viewer) -> QuerySet[Need]:
     # A need tied to a deal is as visible as the deal; a prospect-level need as its prospect.
     scope = Q(deal__isnull=False) & deal_scope_q(user, prefix="deal__")
     scope |= Q(deal__isnull=True) & prospect_scope_q(user, prefix="prospect__")
     return Need.objects.filter(scope).select_related("deal")
 
 
-def discovery_call_list(*, user) -> QuerySet[DiscoveryCall]:
+def discovery_call_list(*, user: Viewer) -> QuerySet[DiscoveryCall]:
     return (
         DiscoveryCall.objects.filter(deal_scope_q(user, prefix="deal__"))
         .select_related("deal")
@@ -70,7 +101,7 @@ def discovery_call_list(*, user) -> QuerySet[DiscoveryCall]:
     )
 
 
-def line_item_list(*, user) -> QuerySet[LineItem]:
+def line_item_list(*, user: Viewer) -> QuerySet[LineItem]:
     return (
         LineItem.objects.filter(deal_scope_q(user, prefix="deal__"))
         .select_related("deal")
@@ -78,31 +109,32 @@ def line_item_list(*, user) -> QuerySet[LineItem]:
     )
 
 
-def milestone_list(*, user) -> QuerySet[BuyerMilestone]:
+def milestone_list(*, user: Viewer) -> QuerySet[BuyerMilestone]:
     return BuyerMilestone.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def activity_list(*, user) -> QuerySet[Activity]:
+def activity_list(*, user: Viewer) -> QuerySet[Activity]:
     return Activity.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def concession_list(*, user) -> QuerySet[Concession]:
+def concession_list(*, user: Viewer) -> QuerySet[Concession]:
     return Concession.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def commitment_list(*, user) -> QuerySet[Commitment]:
+def commitment_list(*, user: Viewer) -> QuerySet[Commitment]:
     return Commitment.objects.filter(deal_scope_q(user, prefix="deal__")).select_related(
         "deal", "deal__handoff"
     )
 
 
-def disclosure_list(*, user) -> QuerySet[Disclosure]:
+def disclosure_list(*, user: Viewer) -> QuerySet[Disclosure]:
     return Disclosure.objects.filter(deal_scope_q(user, prefix="deal__")).select_related("deal")
 
 
-def deal_history(*, deal: Deal) -> list[dict]:
+def deal_history(*, deal: Deal, limit: int | None = None) -> list[dict[str, Any]]:
     """Who changed what on a deal and its line items, concessions and commitments, newest
-    first: one entry per historical record with its field changes (old → new)."""
+    first: one entry per historical record with its field changes (old → new). With
+    `limit`, only the newest `limit` entries, read in SQL with the record before each."""
     sources = [
         ("deal", Deal.history.filter(id=deal.id)),
         ("line_item", LineItem.history.filter(deal_id=deal.id)),
@@ -112,10 +144,13 @@ def deal_history(*, deal: Deal) -> list[dict]:
     kinds = {"+": "created", "~": "changed", "-": "deleted"}
     entries = []
     for model_name, history in sources:
-        records = list(history.select_related("history_user").order_by("id", "history_id"))
-        previous_by_object: dict[int, object] = {}
+        records = _history_records(history, limit)
+        previous_by_object: dict[int, Any] = {}
         for record in records:
             previous = previous_by_object.get(record.id)
+            previous_by_object[record.id] = record
+            if not getattr(record, "shown", True):  # read only as the previous state
+                continue
             changes = []
             fields = [
                 f
@@ -135,7 +170,6 @@ def deal_history(*, deal: Deal) -> list[dict]:
                 if previous is None and new in (None, ""):
                     continue
                 changes.append({"field": field.name, "old": _plain(old), "new": _plain(new)})
-            previous_by_object[record.id] = record
             user = record.history_user
             entries.append(
                 {
@@ -150,10 +184,99 @@ def deal_history(*, deal: Deal) -> list[dict]:
                 }
             )
     entries.sort(key=lambda e: e["at"], reverse=True)
-    return entries
+    return entries if limit is None else entries[:limit]
 
 
-def _record_repr(model_name: str, record) -> str:
+def _history_records(history: QuerySet[Any], limit: int | None) -> list[Any]:
+    """Historical records in (object, record) order: all of them, or the newest `limit` and
+    the record before each (a change is the difference to it), marked `shown`."""
+    ordered = history.select_related("history_user").order_by("id", "history_id")
+    if limit is None:
+        return list(ordered)
+    newest = history.order_by("-history_date", "-history_id").values("history_id")[:limit]
+    model = history.model
+    before = (
+        model._default_manager.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    previous = (
+        model._default_manager.filter(history_id__in=newest)
+        .annotate(before=Subquery(before))
+        .values("before")
+    )
+    shown = ExpressionWrapper(Q(history_id__in=newest), output_field=BooleanField())
+    return list(
+        ordered.filter(Q(history_id__in=newest) | Q(history_id__in=previous)).annotate(shown=shown)
+    )
+
+
+# --- the deal page -------------------------------------------------------------------------
+
+# The page's history panel shows the newest changes; the full list is in the API and admin.
+DEAL_PAGE_HISTORY = 20
+# The activity panel lists the latest; older ones are in the API.
+DEAL_PAGE_ACTIVITIES = 50
+
+
+class DealPage:
+    """What the deal page shows for one user, each part read at most once per request and
+    only when the part is rendered (an htmx section reads just its own)."""
+
+    def __init__(self, deal: Deal, *, can_edit: bool) -> None:
+        self.deal = deal
+        self.can_edit = can_edit
+
+    @cached_property
+    def flags(self) -> list[Flag]:
+        return list(
+            Flag.objects.filter(deal=self.deal, status__in=Flag.ACTIVE_STATUSES).order_by("code")
+        )
+
+    @cached_property
+    def needs(self) -> list[Need]:
+        return list(self.deal.needs.prefetch_related("line_items"))
+
+    @cached_property
+    def items(self) -> list[LineItem]:
+        return list(self.deal.line_items.prefetch_related("needs"))
+
+    @cached_property
+    def milestones(self) -> list[BuyerMilestone]:
+        return list(self.deal.milestones.all())
+
+    @cached_property
+    def activities(self) -> list[Activity]:
+        return list(self.deal.activities.all()[:DEAL_PAGE_ACTIVITIES])
+
+    @cached_property
+    def calls(self) -> list[DiscoveryCall]:
+        return list(self.deal.discovery_calls.prefetch_related("attendees"))
+
+    @cached_property
+    def concessions(self) -> list[Concession]:
+        return list(self.deal.concessions.all())
+
+    @cached_property
+    def commitments(self) -> list[Commitment]:
+        return list(self.deal.commitments.all())
+
+    @cached_property
+    def disclosures(self) -> list[Disclosure]:
+        return list(self.deal.disclosures.all())
+
+    @cached_property
+    def history(self) -> list[dict[str, Any]]:
+        return deal_history(deal=self.deal, limit=DEAL_PAGE_HISTORY)
+
+
+def deal_page(*, user: Viewer, deal_id: int | str) -> DealPage:
+    """The deal page of a deal `user` may see (else 404), with whether they may change it."""
+    deal = deal_get(user=user, deal_id=deal_id)
+    return DealPage(deal, can_edit=user_can_edit_deal(user, deal))
+
+
+def _record_repr(model_name: str, record: Any) -> str:
     for attr in ("title", "name", "description"):
         value = getattr(record, attr, None)
         if value:
@@ -161,7 +284,7 @@ def _record_repr(model_name: str, record) -> str:
     return f"{model_name} {record.id}"
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if value is None or isinstance(value, bool | int | str):
         return value
     return str(value)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
 
-from deals import limits
+from deals import limits, visibility
 from deals.health.queue import health_recompute_on_commit
 from deals.models import (
     Activity,
@@ -34,22 +33,10 @@ from deals.models import (
     Need,
     Prospect,
 )
-from deals.visibility import (
-    contact_references,
-    managed_team_ids,
-    sales_team_ids,
-    user_can_create_prospect,
-    user_can_edit_deal,
-    user_can_edit_prospect,
-)
-from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import DELIVERY, REP, is_admin, roles_of
+from deals.pricing import DealTotals, pricing_refresh_bulk
+from winwin_crm.accounts.models import Team, User
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
-# Money products (quantity × unit price) carry four decimals; aggregate them at that
-# precision and round once per total, so a total never drifts by a cent per item.
-_PRODUCT = DecimalField(max_digits=28, decimal_places=4)
 
 
 class DealVersionConflict(Exception):
@@ -66,26 +53,21 @@ class DealVersionConflict(Exception):
 # --- permissions ---------------------------------------------------------------------------
 
 
-def _ensure_can_edit_deal(user, deal: Deal) -> None:
-    if not user_can_edit_deal(user, deal):
+# The rules are deals.visibility's; a service only turns a "no" into PermissionDenied.
+
+
+def _ensure_can_edit_deal(user: User, deal: Deal) -> None:
+    if not visibility.user_can_edit_deal(user, deal):
         raise PermissionDenied("You can view this deal but not change it.")
 
 
-def _sales_team_ids(user) -> list[int]:
-    ids = sales_team_ids(user)
-    return ids + [i for i in managed_team_ids(user) if i not in ids]
+def _ensure_can_edit_prospect(user: User, prospect: Prospect) -> None:
+    if not visibility.user_can_edit_prospect(user, prospect):
+        raise PermissionDenied("You can view this prospect but not change it.")
 
 
-def _ensure_can_edit_prospect(user, prospect: Prospect) -> None:
-    if not user_can_edit_prospect(user, prospect):
-        raise PermissionDenied(
-            "You can view this prospect but not change it: only a rep with an open deal "
-            "there (or an admin) changes a prospect and its contacts."
-        )
-
-
-def _ensure_can_edit_need(user, need: Need) -> None:
-    if need.deal_id:
+def _ensure_can_edit_need(user: User, need: Need) -> None:
+    if need.deal is not None:
         _ensure_can_edit_deal(user, need.deal)
     else:
         _ensure_can_edit_prospect(user, need.prospect)
@@ -94,7 +76,7 @@ def _ensure_can_edit_need(user, need: Need) -> None:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _set_fields(obj, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
+def _set_fields(obj: Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
     allowed = set(allowed)
     unknown = sorted(set(fields) - allowed)
     if unknown:
@@ -107,10 +89,14 @@ def _set_fields(obj, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[
     return changed
 
 
-def _save(obj, user=None) -> None:
+def _history_by(obj: Model, user: User | None) -> None:
+    """simple-history records who made the change (API token auth bypasses its middleware)."""
     if user is not None and getattr(user, "is_authenticated", False):
-        # simple-history records who made the change (API token auth bypasses its middleware).
-        obj._history_user = user
+        obj._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+
+
+def _save(obj: Model, user: User | None = None) -> None:
+    _history_by(obj, user)
     obj.full_clean()
     obj.save()
 
@@ -122,72 +108,31 @@ def _recompute(deal_id: int) -> None:
 # --- pricing -------------------------------------------------------------------------------
 
 
-# Deal totals are stored as DECIMAL(14, 2).
-MAX_DEAL_TOTAL = Decimal("999999999999.99")
-
-
 @transaction.atomic  # it locks the deal row; callers outside a transaction get one here
-def pricing_refresh(*, deal_id: int) -> None:
-    """Recompute Deal.list_total/net_total/cost_total from its items and concessions in SQL.
-
-    list = Σ qty·unit_list_price; net = Σ qty·unit_price − Σ price-concession amounts;
-    cost = Σ qty·unit_cost + Σ value-add cost_to_seller.
-    """
-
-    def product(price_field: str):
-        return ExpressionWrapper(F("quantity") * F(price_field), output_field=_PRODUCT)
-
+def pricing_refresh(*, deal_id: int) -> DealTotals:
+    """Store the deal's totals from its items and concessions (deals.pricing) and queue a
+    health recompute. Refuses (rolling back the caller's change) a net total below 0."""
     # Lock the deal row first: two writers refreshing the same deal's totals take turns,
     # and each aggregates after the other committed (READ COMMITTED: a fresh snapshot per
     # statement), so the last one to write has seen every item.
     list(Deal.objects.select_for_update().filter(pk=deal_id).values_list("pk", flat=True))
-    items = LineItem.objects.filter(deal_id=deal_id).aggregate(
-        list_total=Coalesce(Sum(product("unit_list_price")), ZERO, output_field=_PRODUCT),
-        gross_total=Coalesce(Sum(product("unit_price")), ZERO, output_field=_PRODUCT),
-        item_cost=Coalesce(Sum(product("unit_cost")), ZERO, output_field=_PRODUCT),
-    )
-    concessions = Concession.objects.filter(deal_id=deal_id).aggregate(
-        price_cuts=Coalesce(
-            Sum("amount", filter=Q(kind=Concession.Kind.PRICE)), ZERO, output_field=_PRODUCT
-        ),
-        value_add_cost=Coalesce(
-            Sum("cost_to_seller", filter=Q(kind=Concession.Kind.VALUE_ADD)),
-            ZERO,
-            output_field=_PRODUCT,
-        ),
-    )
-
-    def money(value) -> Decimal:
-        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-    totals = {
-        "list_total": money(items["list_total"]),
-        "net_total": money(items["gross_total"]) - money(concessions["price_cuts"]),
-        "cost_total": money(items["item_cost"]) + money(concessions["value_add_cost"]),
-    }
-    # The caller's transaction rolls back the item or concession that caused this.
-    if totals["net_total"] < 0:
+    totals = pricing_refresh_bulk(deal_ids=[deal_id])[deal_id]
+    if totals.net_total < 0:
         raise ValidationError(
             {
                 "amount": [
-                    f"This would make the deal's net total negative ({totals['net_total']:,}): "
+                    f"This would make the deal's net total negative ({totals.net_total:,}): "
                     "price cuts cannot exceed the price of what is sold."
                 ]
             }
         )
-    too_large = [name for name, value in totals.items() if abs(value) > MAX_DEAL_TOTAL]
-    if too_large:
-        raise ValidationError(
-            f"This would make the deal's {too_large[0].replace('_', ' ')} larger than "
-            f"{MAX_DEAL_TOTAL:,}; check the quantity and prices."
-        )
-    Deal.objects.filter(pk=deal_id).update(**totals)
     _recompute(deal_id)
+    return totals
 
 
 def _refresh_deal_totals(deal: Deal) -> None:
-    pricing_refresh(deal_id=deal.id)
-    deal.refresh_from_db(fields=["list_total", "net_total", "cost_total"])
+    for name, value in pricing_refresh(deal_id=deal.id).as_dict().items():
+        setattr(deal, name, value)
 
 
 # --- prospects and contacts ----------------------------------------------------------------
@@ -197,9 +142,9 @@ CONTACT_FIELDS = ("name", "title", "email", "phone", "buying_role", "notes")
 
 
 @transaction.atomic
-def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
+def prospect_create(*, user: User, team: Team | None = None, **fields: Any) -> Prospect:
     if team is None:
-        team_ids = _sales_team_ids(user)
+        team_ids = visibility.prospect_team_ids(user)
         if not team_ids:
             raise ValidationError({"team": "You are in no sales team; choose the team."})
         team = Team.objects.get(pk=team_ids[0])
@@ -207,14 +152,14 @@ def prospect_create(*, user, team: Team | None = None, **fields) -> Prospect:
     _set_fields(prospect, fields, PROSPECT_FIELDS)
     if team.kind != Team.Kind.SALES:
         raise ValidationError({"team": "A prospect belongs to a sales team."})
-    if not user_can_create_prospect(user, team):
+    if not visibility.user_can_create_prospect(user, team):
         raise PermissionDenied("Only the team's reps (and admins) add prospects.")
     _save(prospect, user)
     return prospect
 
 
 @transaction.atomic
-def prospect_update(*, prospect: Prospect, user, **fields) -> Prospect:
+def prospect_update(*, prospect: Prospect, user: User, **fields: Any) -> Prospect:
     _ensure_can_edit_prospect(user, prospect)
     _set_fields(prospect, fields, PROSPECT_FIELDS)
     _save(prospect, user)
@@ -224,7 +169,7 @@ def prospect_update(*, prospect: Prospect, user, **fields) -> Prospect:
 
 
 @transaction.atomic
-def contact_create(*, user, prospect: Prospect, **fields) -> Contact:
+def contact_create(*, user: User, prospect: Prospect, **fields: Any) -> Contact:
     _ensure_can_edit_prospect(user, prospect)
     contact = Contact(prospect=prospect)
     _set_fields(contact, fields, CONTACT_FIELDS)
@@ -233,7 +178,7 @@ def contact_create(*, user, prospect: Prospect, **fields) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, user, **fields) -> Contact:
+def contact_update(*, contact: Contact, user: User, **fields: Any) -> Contact:
     _ensure_can_edit_prospect(user, contact.prospect)
     _set_fields(contact, fields, CONTACT_FIELDS)
     _save(contact, user)
@@ -241,9 +186,9 @@ def contact_update(*, contact: Contact, user, **fields) -> Contact:
 
 
 @transaction.atomic
-def contact_delete(*, contact: Contact, user) -> None:
+def contact_delete(*, contact: Contact, user: User) -> None:
     _ensure_can_edit_prospect(user, contact.prospect)
-    refs = contact_references(contact)
+    refs = visibility.contact_references(contact)
     if refs:
         raise ValidationError(
             {
@@ -263,11 +208,11 @@ DEAL_FIELDS = ("title", "currency", "expected_close_date", "notes_for_delivery",
 
 
 @transaction.atomic
-def deal_create(*, user, prospect: Prospect, title: str, **fields) -> Deal:
+def deal_create(*, user: User, prospect: Prospect, title: str, **fields: Any) -> Deal:
     """A new deal owned by `user` (a rep) in the prospect's team."""
-    if not (is_admin(user) or REP in roles_of(user)):
+    if not visibility.user_can_create_deal(user):
         raise PermissionDenied("Only sales reps own deals.")
-    if not is_admin(user) and prospect.team_id not in _sales_team_ids(user):
+    if not visibility.user_can_use_prospect_for_deal(user, prospect):
         raise ValidationError({"prospect": "This prospect belongs to another team."})
     stage = fields.pop("stage", Deal.Stage.DISCOVERY)
     if stage not in Deal.OPEN_STAGES:
@@ -293,7 +238,7 @@ DEAL_DERIVED_FIELDS = (
 
 
 def _deal_save_locked(
-    deal: Deal, user, expected_version: int | None, changed: Iterable[str] = ()
+    deal: Deal, user: User, expected_version: int | None, changed: Iterable[str] = ()
 ) -> Deal:
     """Save the `changed` fields of `deal` only if nobody changed it since
     `expected_version` (None: the version of the caller's copy; the API always sends one).
@@ -316,7 +261,7 @@ def _deal_save_locked(
     pricing_refresh(deal_id=deal.pk)
     deal.refresh_from_db(fields=DEAL_DERIVED_FIELDS)
     deal.version = expected + 1
-    deal._history_user = user
+    _history_by(deal, user)
     deal.save(update_fields=sorted({*changed, "version", "updated_at"}))
     _recompute(deal.id)
     return deal
@@ -353,16 +298,35 @@ def _apply_stage(deal: Deal, stage: str, lost_reason: str) -> bool:
     return stage == Deal.Stage.CLOSED_WON
 
 
-def _after_won(deal: Deal, user) -> None:
-    try:
-        from handoff import services as handoff_services
-    except ImportError:  # the handoff app's services are not installed in this build
-        return
+def _after_won(deal: Deal, user: User) -> None:
+    from handoff import services as handoff_services  # handoff.services imports this module
+
     handoff_services.handoff_create_for_deal(deal=deal, user=user)
 
 
 @transaction.atomic
-def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> Deal:
+def deal_create_with_prospect(
+    *,
+    user: User,
+    prospect: Prospect | None,
+    new_prospect: Mapping[str, Any] | None = None,
+    contact: Mapping[str, Any] | None = None,
+    title: str,
+    **fields: Any,
+) -> Deal:
+    """The new-deal page in one transaction: a new prospect (when `prospect` is None, from
+    `new_prospect`), its first contact (when given) and the deal; an error saves nothing."""
+    if prospect is None:
+        prospect = prospect_create(user=user, **(new_prospect or {}))
+    # The deal first: it is what lets this rep add contacts at the prospect.
+    deal = deal_create(user=user, prospect=prospect, title=title, **fields)
+    if contact:
+        contact_create(user=user, prospect=prospect, **contact)
+    return deal
+
+
+@transaction.atomic
+def deal_update(*, deal: Deal, user: User, version: int | None = None, **fields: Any) -> Deal:
     """Change a deal's fields (and stage, under the stage rules) if `version` is current."""
     _ensure_can_edit_deal(user, deal)
     stage = fields.pop("stage", None)
@@ -387,7 +351,7 @@ def deal_update(*, deal: Deal, user, version: int | None = None, **fields) -> De
 
 @transaction.atomic
 def deal_change_stage(
-    *, deal: Deal, user, stage: str, lost_reason: str = "", version: int | None = None
+    *, deal: Deal, user: User, stage: str, lost_reason: str = "", version: int | None = None
 ) -> Deal:
     """Move a deal to `stage`: lost needs a reason, won needs a proposal item, and a closed
     deal only moves again through deal_reopen. Winning creates the draft handoff."""
@@ -401,7 +365,7 @@ def deal_change_stage(
 
 @transaction.atomic
 def deal_reopen(
-    *, deal: Deal, user, stage: str = Deal.Stage.NEGOTIATION, version: int | None = None
+    *, deal: Deal, user: User, stage: str = Deal.Stage.NEGOTIATION, version: int | None = None
 ) -> Deal:
     """Bring a closed deal back to an open stage (the buyer is back at the table)."""
     _ensure_can_edit_deal(user, deal)
@@ -428,7 +392,7 @@ def _check_discovery_call(deal: Deal, fields: Mapping[str, Any]) -> None:
 
 
 @transaction.atomic
-def need_create(*, user, deal: Deal, **fields) -> Need:
+def need_create(*, user: User, deal: Deal, **fields: Any) -> Need:
     _ensure_can_edit_deal(user, deal)
     _check_discovery_call(deal, fields)
     need = Need(deal=deal, prospect_id=deal.prospect_id)
@@ -439,9 +403,9 @@ def need_create(*, user, deal: Deal, **fields) -> Need:
 
 
 @transaction.atomic
-def need_update(*, need: Need, user, **fields) -> Need:
+def need_update(*, need: Need, user: User, **fields: Any) -> Need:
     _ensure_can_edit_need(user, need)
-    if need.deal_id:
+    if need.deal is not None:
         _check_discovery_call(need.deal, fields)
     _set_fields(need, fields, NEED_FIELDS)
     _save(need, user)
@@ -451,7 +415,7 @@ def need_update(*, need: Need, user, **fields) -> Need:
 
 
 @transaction.atomic
-def need_delete(*, need: Need, user) -> None:
+def need_delete(*, need: Need, user: User) -> None:
     _ensure_can_edit_need(user, need)
     deal_id = need.deal_id
     need.delete()
@@ -471,10 +435,27 @@ def _row_errors(prefix: str, index: int, exc: ValidationError) -> dict[str, list
 
 
 @transaction.atomic
+def discovery_call_log(
+    *,
+    deal: Deal,
+    user: User,
+    new_attendees: Sequence[Mapping[str, Any]] = (),
+    attendee_ids: Sequence[int] = (),
+    **call: Any,
+) -> DiscoveryCall:
+    """The discovery-call page in one transaction: contacts met for the first time are
+    added to the prospect and attend with `attendee_ids`; an error anywhere saves nothing."""
+    attendee_ids = list(attendee_ids)
+    for row in new_attendees:
+        attendee_ids.append(contact_create(user=user, prospect=deal.prospect, **row).pk)
+    return discovery_call_create(deal=deal, user=user, attendee_ids=attendee_ids, **call)
+
+
+@transaction.atomic
 def discovery_call_create(
     *,
     deal: Deal,
-    user,
+    user: User,
     held_at: dt.datetime,
     summary: str = "",
     next_step: str = "",
@@ -538,7 +519,9 @@ def discovery_call_create(
 
 
 @transaction.atomic
-def discovery_call_update(*, discovery_call: DiscoveryCall, user, **fields) -> DiscoveryCall:
+def discovery_call_update(
+    *, discovery_call: DiscoveryCall, user: User, **fields: Any
+) -> DiscoveryCall:
     _ensure_can_edit_deal(user, discovery_call.deal)
     attendee_ids = fields.pop("attendee_ids", None)
     _set_fields(discovery_call, fields, ("held_at", "summary", "next_step"))
@@ -560,7 +543,7 @@ def discovery_call_update(*, discovery_call: DiscoveryCall, user, **fields) -> D
 
 
 @transaction.atomic
-def discovery_call_delete(*, discovery_call: DiscoveryCall, user) -> None:
+def discovery_call_delete(*, discovery_call: DiscoveryCall, user: User) -> None:
     _ensure_can_edit_deal(user, discovery_call.deal)
     deal_id = discovery_call.deal_id
     discovery_call.delete()
@@ -600,7 +583,7 @@ def _needs_for_deal(deal: Deal, need_ids: Iterable[int]) -> list[int]:
 def line_item_create(
     *,
     deal: Deal,
-    user,
+    user: User,
     name: str,
     quantity: Decimal,
     unit_list_price: Decimal,
@@ -628,7 +611,7 @@ def line_item_create(
 
 
 @transaction.atomic
-def line_item_update(*, line_item: LineItem, user, **fields) -> LineItem:
+def line_item_update(*, line_item: LineItem, user: User, **fields: Any) -> LineItem:
     deal = line_item.deal
     _ensure_can_edit_deal(user, deal)
     if deal.stage in Deal.CLOSED_STAGES:
@@ -643,12 +626,12 @@ def line_item_update(*, line_item: LineItem, user, **fields) -> LineItem:
 
 
 @transaction.atomic
-def line_item_delete(*, line_item: LineItem, user) -> None:
+def line_item_delete(*, line_item: LineItem, user: User) -> None:
     deal = line_item.deal
     _ensure_can_edit_deal(user, deal)
     if deal.stage in Deal.CLOSED_STAGES:
         raise ValidationError({"deal": "This deal is closed; reopen it to change the proposal."})
-    line_item._history_user = user
+    _history_by(line_item, user)
     line_item.delete()
     _refresh_deal_totals(deal)
 
@@ -657,7 +640,7 @@ def line_item_delete(*, line_item: LineItem, user) -> None:
 
 
 @transaction.atomic
-def milestone_create(*, deal: Deal, user, **fields) -> BuyerMilestone:
+def milestone_create(*, deal: Deal, user: User, **fields: Any) -> BuyerMilestone:
     _ensure_can_edit_deal(user, deal)
     milestone = BuyerMilestone(deal=deal)
     _set_fields(milestone, fields, MILESTONE_FIELDS)
@@ -667,7 +650,7 @@ def milestone_create(*, deal: Deal, user, **fields) -> BuyerMilestone:
 
 
 @transaction.atomic
-def milestone_update(*, milestone: BuyerMilestone, user, **fields) -> BuyerMilestone:
+def milestone_update(*, milestone: BuyerMilestone, user: User, **fields: Any) -> BuyerMilestone:
     _ensure_can_edit_deal(user, milestone.deal)
     completed = fields.pop("completed", None)
     _set_fields(milestone, fields, MILESTONE_FIELDS)
@@ -679,12 +662,14 @@ def milestone_update(*, milestone: BuyerMilestone, user, **fields) -> BuyerMiles
 
 
 @transaction.atomic
-def milestone_set_completed(*, milestone: BuyerMilestone, user, completed: bool) -> BuyerMilestone:
+def milestone_set_completed(
+    *, milestone: BuyerMilestone, user: User, completed: bool
+) -> BuyerMilestone:
     return milestone_update(milestone=milestone, user=user, completed=completed)
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: BuyerMilestone, user) -> None:
+def milestone_delete(*, milestone: BuyerMilestone, user: User) -> None:
     _ensure_can_edit_deal(user, milestone.deal)
     deal_id = milestone.deal_id
     milestone.delete()
@@ -717,7 +702,7 @@ def _refresh_last_buyer_contact(deal_id: int) -> None:
 def activity_log(
     *,
     deal: Deal,
-    user,
+    user: User,
     kind: str,
     initiated_by: str,
     occurred_at: dt.datetime,
@@ -744,7 +729,7 @@ def activity_log(
 
 
 @transaction.atomic
-def activity_update(*, activity: Activity, user, **fields) -> Activity:
+def activity_update(*, activity: Activity, user: User, **fields: Any) -> Activity:
     _ensure_can_edit_deal(user, activity.deal)
     _set_fields(activity, fields, ACTIVITY_FIELDS)
     _save(activity, user)
@@ -754,7 +739,7 @@ def activity_update(*, activity: Activity, user, **fields) -> Activity:
 
 
 @transaction.atomic
-def activity_delete(*, activity: Activity, user) -> None:
+def activity_delete(*, activity: Activity, user: User) -> None:
     _ensure_can_edit_deal(user, activity.deal)
     deal_id = activity.deal_id
     activity.delete()
@@ -771,7 +756,7 @@ CONCESSION_FIELDS = ("kind", "description", "amount", "cost_to_seller", "in_exch
 def concession_add(
     *,
     deal: Deal,
-    user,
+    user: User,
     kind: str,
     description: str,
     amount: Decimal,
@@ -794,7 +779,7 @@ def concession_add(
 
 
 @transaction.atomic
-def concession_update(*, concession: Concession, user, **fields) -> Concession:
+def concession_update(*, concession: Concession, user: User, **fields: Any) -> Concession:
     _ensure_can_edit_deal(user, concession.deal)
     _set_fields(concession, fields, CONCESSION_FIELDS)
     _save(concession, user)
@@ -803,10 +788,10 @@ def concession_update(*, concession: Concession, user, **fields) -> Concession:
 
 
 @transaction.atomic
-def concession_delete(*, concession: Concession, user) -> None:
+def concession_delete(*, concession: Concession, user: User) -> None:
     deal = concession.deal
     _ensure_can_edit_deal(user, deal)
-    concession._history_user = user
+    _history_by(concession, user)
     concession.delete()
     _refresh_deal_totals(deal)
 
@@ -814,26 +799,14 @@ def concession_delete(*, concession: Concession, user) -> None:
 # --- commitments ---------------------------------------------------------------------------
 
 
-def _ensure_can_set_commitment_status(user, commitment: Commitment) -> None:
-    if user_can_edit_deal(user, commitment.deal):
-        return
-    # After acceptance the delivery team owns the customer and keeps the promises.
-    if DELIVERY in roles_of(user):
-        from deals.visibility import delivery_team_ids
-
-        handoff = getattr(commitment.deal, "handoff", None)
-        if (
-            handoff is not None
-            and handoff.status == "accepted"
-            and handoff.delivery_team_id in delivery_team_ids(user)
-        ):
-            return
-    raise PermissionDenied("You can view this commitment but not change it.")
+def _ensure_can_set_commitment_status(user: User, commitment: Commitment) -> None:
+    if not visibility.user_can_set_commitment_status(user, commitment):
+        raise PermissionDenied("You can view this commitment but not change it.")
 
 
 @transaction.atomic
 def commitment_add(
-    *, deal: Deal, user, description: str, due_date: dt.date | None = None
+    *, deal: Deal, user: User, description: str, due_date: dt.date | None = None
 ) -> Commitment:
     _ensure_can_edit_deal(user, deal)
     commitment = Commitment(deal=deal, description=description, due_date=due_date, owner=user)
@@ -843,7 +816,7 @@ def commitment_add(
 
 
 @transaction.atomic
-def commitment_update(*, commitment: Commitment, user, **fields) -> Commitment:
+def commitment_update(*, commitment: Commitment, user: User, **fields: Any) -> Commitment:
     status = fields.pop("status", None)
     if fields:
         _ensure_can_edit_deal(user, commitment.deal)
@@ -856,7 +829,7 @@ def commitment_update(*, commitment: Commitment, user, **fields) -> Commitment:
 
 
 @transaction.atomic
-def commitment_set_status(*, commitment: Commitment, user, status: str) -> Commitment:
+def commitment_set_status(*, commitment: Commitment, user: User, status: str) -> Commitment:
     _ensure_can_set_commitment_status(user, commitment)
     if status not in Commitment.Status.values:
         raise ValidationError({"status": f"“{status}” is not a commitment status."})
@@ -871,7 +844,7 @@ def commitment_set_status(*, commitment: Commitment, user, status: str) -> Commi
 
 
 @transaction.atomic
-def disclosure_add(*, deal: Deal, user, kind: str, description: str) -> Disclosure:
+def disclosure_add(*, deal: Deal, user: User, kind: str, description: str) -> Disclosure:
     _ensure_can_edit_deal(user, deal)
     disclosure = Disclosure(
         deal=deal,
@@ -886,7 +859,7 @@ def disclosure_add(*, deal: Deal, user, kind: str, description: str) -> Disclosu
 
 
 @transaction.atomic
-def disclosure_update(*, disclosure: Disclosure, user, **fields) -> Disclosure:
+def disclosure_update(*, disclosure: Disclosure, user: User, **fields: Any) -> Disclosure:
     _ensure_can_edit_deal(user, disclosure.deal)
     _set_fields(disclosure, fields, ("kind", "description"))
     _save(disclosure, user)
@@ -895,7 +868,7 @@ def disclosure_update(*, disclosure: Disclosure, user, **fields) -> Disclosure:
 
 
 @transaction.atomic
-def disclosure_delete(*, disclosure: Disclosure, user) -> None:
+def disclosure_delete(*, disclosure: Disclosure, user: User) -> None:
     _ensure_can_edit_deal(user, disclosure.deal)
     deal_id = disclosure.deal_id
     disclosure.delete()

@@ -4,13 +4,15 @@ Both tasks are idempotent (a recompute writes the same flags and scores for the 
 facts), so acks_late redelivery after a lost worker and retries are harmless.
 """
 
+from typing import Any
+
 from celery import chord, shared_task
 from django.db import DatabaseError, OperationalError
 
 # A dropped connection, a deadlock or a serialisation failure is worth another try;
 # backoff spreads the retries of many tasks that failed together.
 TRANSIENT_DB_ERRORS = (OperationalError, DatabaseError)
-RETRY = {
+RETRY: dict[str, Any] = {
     "autoretry_for": TRANSIENT_DB_ERRORS,
     "retry_backoff": True,
     "retry_backoff_max": 300,

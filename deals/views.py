@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -22,18 +21,16 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals import forms as f
-from deals import selectors, services
+from deals import selectors, services, visibility
 from deals.models import (
     BuyerMilestone,
     Commitment,
     Concession,
     Deal,
-    Flag,
     LineItem,
     Need,
 )
-from deals.visibility import user_can_edit_deal
-from winwin_crm.accounts.roles import REP, is_admin, roles_of
+from deals.selectors import DealPage
 
 # ---------------------------------------------------------------------------------------
 # My deals
@@ -42,7 +39,7 @@ from winwin_crm.accounts.roles import REP, is_admin, roles_of
 @require_GET
 def deal_list(request):
     form = f.DealFilterForm(request.GET or None)
-    deals = form.apply(selectors.deal_list(user=request.user))
+    deals = selectors.deal_list(user=request.user, filters=form.filters()).order_by(*form.ordering)
     page = Paginator(deals, form.page_size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -57,7 +54,7 @@ def deal_list(request):
         "sort": form.current_sort,
         "query_string": params.urlencode(),
         "sort_query_string": sort_params.urlencode(),
-        "can_create": is_admin(request.user) or REP in roles_of(request.user),
+        "can_create": visibility.user_can_create_deal(request.user),
         "filtered": any(request.GET.get(k) for k in ("q", "stage", "balance")),
     }
     template = "deals/_deal_table.html" if request.htmx else "deals/deal_list.html"
@@ -96,41 +93,37 @@ def _list_columns(current_sort: str, base_query: str) -> list[dict]:
 
 @require_http_methods(["GET", "POST"])
 def deal_create(request):
-    if not (is_admin(request.user) or REP in roles_of(request.user)):
+    if not visibility.user_can_create_deal(request.user):
         raise PermissionDenied("Only sales reps own deals.")
     form = f.DealCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        contact = None
+        if data["contact_name"]:
+            contact = {
+                "name": data["contact_name"],
+                "title": data["contact_title"],
+                "email": data["contact_email"],
+                "buying_role": data["contact_role"] or "champion",
+            }
         try:
-            # Prospect, contact and deal are written together or not at all.
-            with transaction.atomic():
-                prospect = data["prospect"] or services.prospect_create(
-                    user=request.user,
-                    name=data["prospect_name"].strip(),
-                    industry=data["prospect_industry"],
-                    size=data["prospect_size"],
-                )
-                # The deal first: it is what lets this rep add contacts at the prospect.
-                deal = services.deal_create(
-                    user=request.user,
-                    prospect=prospect,
-                    title=data["title"],
-                    expected_close_date=data["expected_close_date"],
-                    currency=data["currency"],
-                )
-                if data["contact_name"]:
-                    services.contact_create(
-                        user=request.user,
-                        prospect=prospect,
-                        name=data["contact_name"],
-                        title=data["contact_title"],
-                        email=data["contact_email"],
-                        buying_role=data["contact_role"] or "champion",
-                    )
+            deal = services.deal_create_with_prospect(
+                user=request.user,
+                prospect=data["prospect"],
+                new_prospect={
+                    "name": data["prospect_name"].strip(),
+                    "industry": data["prospect_industry"],
+                    "size": data["prospect_size"],
+                },
+                contact=contact,
+                title=data["title"],
+                expected_close_date=data["expected_close_date"],
+                currency=data["currency"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc, rename={"name": "prospect_name", "team": "prospect"})
         else:
-            messages.success(request, f"Deal “{deal.title}” created for {prospect.name}.")
+            messages.success(request, f"Deal “{deal.title}” created for {deal.prospect.name}.")
             if request.POST.get("then") == "discovery":
                 return redirect("deals:discovery_call_create", pk=deal.pk)
             return redirect("deals:deal_detail", pk=deal.pk)
@@ -144,7 +137,8 @@ def deal_create(request):
 
 @require_http_methods(["GET", "POST"])
 def discovery_call_create(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     data = request.POST if request.method == "POST" else None
     form = f.DiscoveryCallForm(data, deal=deal)
     attendees = f.NewAttendeeFormSet(data, prefix="attendees")
@@ -181,28 +175,20 @@ def discovery_call_create(request, pk):
 
 
 def _log_discovery_call(user, deal, form, attendees, needs, milestones):
-    # New contacts and the call with its rows commit together: an error anywhere saves nothing.
-    with transaction.atomic():
-        attendee_ids = [c.pk for c in form.cleaned_data["attendees"]]
-        for row in f.changed_rows(attendees):
-            contact = services.contact_create(
-                user=user,
-                prospect=deal.prospect,
-                name=row["name"],
-                title=row["title"],
-                buying_role=row["buying_role"],
-            )
-            attendee_ids.append(contact.pk)
-        return services.discovery_call_create(
-            deal=deal,
-            user=user,
-            held_at=form.cleaned_data["held_at"],
-            summary=form.cleaned_data["summary"],
-            next_step=form.cleaned_data["next_step"],
-            attendee_ids=attendee_ids,
-            needs=f.changed_rows(needs),
-            milestones=f.changed_rows(milestones),
-        )
+    return services.discovery_call_log(
+        deal=deal,
+        user=user,
+        new_attendees=[
+            {"name": row["name"], "title": row["title"], "buying_role": row["buying_role"]}
+            for row in f.changed_rows(attendees)
+        ],
+        attendee_ids=[c.pk for c in form.cleaned_data["attendees"]],
+        held_at=form.cleaned_data["held_at"],
+        summary=form.cleaned_data["summary"],
+        next_step=form.cleaned_data["next_step"],
+        needs=f.changed_rows(needs),
+        milestones=f.changed_rows(milestones),
+    )
 
 
 def _apply_call_errors(exc, form, needs, milestones):
@@ -233,30 +219,31 @@ def _apply_call_errors(exc, form, needs, milestones):
 
 @require_GET
 def deal_detail(request, pk):
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
-    return render(request, "deals/deal_detail.html", _detail_context(request, deal))
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    return render(request, "deals/deal_detail.html", _detail_context(request, page))
 
 
 @require_GET
 def deal_summary(request, pk):
     """The header with pricing, stage actions and health: reloaded after every change."""
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
-    return render(request, "deals/_summary.html", _summary_context(request, deal))
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    return render(request, "deals/_summary.html", _summary_context(request, page))
 
 
 @require_GET
 def deal_section(request, pk, section):
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
+    page = selectors.deal_page(user=request.user, deal_id=pk)
     if section == "edit-closed":  # "Cancel" on the inline deal edit form
-        return render(request, "deals/_deal_edit.html", {"deal": deal, "closed": True})
+        return render(request, "deals/_deal_edit.html", {"deal": page.deal, "closed": True})
     if section not in SECTIONS:
         raise Http404("No such section.")
-    return _section_response(request, deal, section)
+    return _section_response(request, page, section)
 
 
 @require_http_methods(["GET", "POST"])
 def deal_edit(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.DealEditForm.for_deal(deal, request.POST if request.method == "POST" else None)
     conflict = None
     status = 200
@@ -272,7 +259,7 @@ def deal_edit(request, pk):
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
-                return _written(request, deal, None, f"Saved “{deal.title}”.")
+                return _written(request, page, None, f"Saved “{deal.title}”.")
     context = {"deal": deal, "form": form, "conflict": conflict, "nav": "deals"}
     if request.htmx:
         return render(request, "deals/_deal_edit.html", context, status=status)
@@ -281,7 +268,8 @@ def deal_edit(request, pk):
 
 @require_POST
 def deal_stage(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.StageForm(request.POST)
     if form.is_valid():
         action, stage = form.cleaned_data["action"], form.cleaned_data["stage"]
@@ -308,12 +296,12 @@ def deal_stage(request, pk):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            return _written(request, deal, "summary", message)
-    deal.refresh_from_db()
-    context = _summary_context(request, deal, stage_form=form)
+            return _written(request, page, "summary", message)
+    deal.refresh_from_db()  # the refused change may have touched the instance
+    context = _summary_context(request, page, stage_form=form)
     if request.htmx:
         return render(request, "deals/_summary.html", context, status=400)
-    context = _detail_context(request, deal, stage_form=form)
+    context = _detail_context(request, page, stage_form=form)
     return render(request, "deals/deal_detail.html", context, status=400)
 
 
@@ -326,10 +314,11 @@ def _child(deal, model, child_id):
 
 @require_POST
 def need_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.NeedForm(request.POST, prefix="need")
     return _save_form(
-        request, deal, "needs", form, "need_form",
+        request, page, "needs", form, "need_form",
         lambda d: services.need_create(user=request.user, deal=deal, **d),
         "Need added.",
     )  # fmt: skip
@@ -337,14 +326,15 @@ def need_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def need_edit(request, pk, need_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     need = _child(deal, Need, need_id)
     data = request.POST if request.method == "POST" else None
     form = f.NeedForm(data, instance=need, prefix=f"need-{need.pk}")
     if request.method == "GET":
-        return _section_response(request, deal, "needs", edit_need=(need.pk, form))
+        return _section_response(request, page, "needs", edit_need=(need.pk, form))
     return _save_form(
-        request, deal, "needs", form, None,
+        request, page, "needs", form, None,
         lambda d: services.need_update(need=need, user=request.user, **d),
         "Need updated.",
         edit_need=(need.pk, form),
@@ -353,24 +343,26 @@ def need_edit(request, pk, need_id):
 
 @require_POST
 def line_item_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.LineItemForm(request.POST, deal=deal, prefix="item")
 
     def create(data):
         need_ids = [n.pk for n in data.pop("needs")]
         return services.line_item_create(deal=deal, user=request.user, need_ids=need_ids, **data)
 
-    return _save_form(request, deal, "needs", form, "item_form", create, "Proposal item added.")
+    return _save_form(request, page, "needs", form, "item_form", create, "Proposal item added.")
 
 
 @require_http_methods(["GET", "POST"])
 def line_item_edit(request, pk, item_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     item = _child(deal, LineItem, item_id)
     data = request.POST if request.method == "POST" else None
     form = f.LineItemForm(data, deal=deal, instance=item, prefix=f"item-{item.pk}")
     if request.method == "GET":
-        return _section_response(request, deal, "needs", edit_item=(item.pk, form))
+        return _section_response(request, page, "needs", edit_item=(item.pk, form))
 
     def update(data):
         need_ids = [n.pk for n in data.pop("needs")]
@@ -379,29 +371,31 @@ def line_item_edit(request, pk, item_id):
         )
 
     return _save_form(
-        request, deal, "needs", form, None, update, "Proposal item updated.",
+        request, page, "needs", form, None, update, "Proposal item updated.",
         edit_item=(item.pk, form),
     )  # fmt: skip
 
 
 @require_POST
 def line_item_delete(request, pk, item_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     item = _child(deal, LineItem, item_id)
     name = item.name
     try:
         services.line_item_delete(line_item=item, user=request.user)
     except ValidationError as exc:
-        return _refused(request, deal, "needs", exc)
-    return _written(request, deal, "needs", f"Removed “{name}”.")
+        return _refused(request, page, "needs", exc)
+    return _written(request, page, "needs", f"Removed “{name}”.")
 
 
 @require_POST
 def milestone_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.MilestoneForm(request.POST, prefix="milestone")
     return _save_form(
-        request, deal, "plan", form, "milestone_form",
+        request, page, "plan", form, "milestone_form",
         lambda d: services.milestone_create(deal=deal, user=request.user, **d),
         "Milestone added to the plan.",
     )  # fmt: skip
@@ -409,21 +403,23 @@ def milestone_add(request, pk):
 
 @require_POST
 def milestone_toggle(request, pk, milestone_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     milestone = _child(deal, BuyerMilestone, milestone_id)
     form = f.MilestoneToggleForm(request.POST)
     completed = form.is_valid() and form.cleaned_data["completed"]
     services.milestone_set_completed(milestone=milestone, user=request.user, completed=completed)
     verb = "done" if completed else "open again"
-    return _written(request, deal, "plan", f"“{milestone.title}” marked {verb}.")
+    return _written(request, page, "plan", f"“{milestone.title}” marked {verb}.")
 
 
 @require_POST
 def activity_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.ActivityForm(request.POST, prefix="activity")
     return _save_form(
-        request, deal, "activities", form, "activity_form",
+        request, page, "activities", form, "activity_form",
         lambda d: services.activity_log(deal=deal, user=request.user, **d),
         "Activity logged.",
     )  # fmt: skip
@@ -431,7 +427,8 @@ def activity_add(request, pk):
 
 @require_POST
 def concession_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.ConcessionForm(request.POST, prefix="concession")
 
     def add(data):
@@ -439,16 +436,17 @@ def concession_add(request, pk):
         return services.concession_add(deal=deal, user=request.user, **data)
 
     return _save_form(
-        request, deal, "concessions", form, "concession_form", add, "Concession recorded."
+        request, page, "concessions", form, "concession_form", add, "Concession recorded."
     )
 
 
 @require_POST
 def commitment_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.CommitmentForm(request.POST, prefix="commitment")
     return _save_form(
-        request, deal, "commitments", form, "commitment_form",
+        request, page, "commitments", form, "commitment_form",
         lambda d: services.commitment_add(deal=deal, user=request.user, **d),
         "Commitment recorded; it will travel into the handoff.",
     )  # fmt: skip
@@ -456,23 +454,25 @@ def commitment_add(request, pk):
 
 @require_POST
 def commitment_status(request, pk, commitment_id):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     commitment = _child(deal, Commitment, commitment_id)
     form = f.CommitmentStatusForm(request.POST)
     if not form.is_valid():
-        return _refused(request, deal, "commitments", ValidationError("Pick a valid status."))
+        return _refused(request, page, "commitments", ValidationError("Pick a valid status."))
     status = form.cleaned_data["status"]
     services.commitment_set_status(commitment=commitment, user=request.user, status=status)
     label = Commitment.Status(status).label.lower()
-    return _written(request, deal, "commitments", f"Commitment marked {label}.")
+    return _written(request, page, "commitments", f"Commitment marked {label}.")
 
 
 @require_POST
 def disclosure_add(request, pk):
-    deal = _editable_deal(request, pk)
+    page = _editable_page(request, pk)
+    deal = page.deal
     form = f.DisclosureForm(request.POST, prefix="disclosure")
     return _save_form(
-        request, deal, "disclosures", form, "disclosure_form",
+        request, page, "disclosures", form, "disclosure_form",
         lambda d: services.disclosure_add(deal=deal, user=request.user, **d),
         "Disclosure recorded.",
     )  # fmt: skip
@@ -482,12 +482,12 @@ def disclosure_add(request, pk):
 # Helpers shared by the deal page's views
 
 
-def _editable_deal(request, pk) -> Deal:
-    """The deal if the user may change it: invisible answers 404, read-only answers 403."""
-    deal = selectors.deal_get(user=request.user, deal_id=pk)
-    if not user_can_edit_deal(request.user, deal):
+def _editable_page(request, pk) -> DealPage:
+    """The deal's page if the user may change it: invisible answers 404, read-only 403."""
+    page = selectors.deal_page(user=request.user, deal_id=pk)
+    if not page.can_edit:
         raise PermissionDenied("You can view this deal but not change it.")
-    return deal
+    return page
 
 
 def _apply_errors(form, exc: ValidationError, rename: dict | None = None) -> None:
@@ -502,7 +502,7 @@ def _apply_errors(form, exc: ValidationError, rename: dict | None = None) -> Non
             form.add_error(None, message)
 
 
-def _save_form(request, deal, section, form, form_key, write, message, **section_kwargs):
+def _save_form(request, page, section, form, form_key, write, message, **section_kwargs):
     """Validate `form`, call the service through `write`, answer with the section."""
     if form.is_valid():
         try:
@@ -510,30 +510,37 @@ def _save_form(request, deal, section, form, form_key, write, message, **section
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            return _written(request, deal, section, message)
+            return _written(request, page, section, message)
     if form_key:
         section_kwargs[form_key] = form
     if request.htmx:
-        return _section_response(request, deal, section, status=400, **section_kwargs)
-    context = _detail_context(request, deal, **section_kwargs)
+        return _section_response(request, page, section, status=400, **section_kwargs)
+    context = _detail_context(request, page, **section_kwargs)
     return render(request, "deals/deal_detail.html", context, status=400)
 
 
-def _written(request, deal, section, message):
-    """After a successful write: the fresh section (htmx) or a redirect back to the deal."""
+def _written(request, page, section, message):
+    """After a successful write: the fresh section (htmx) or a redirect back to the deal.
+
+    The services keep the deal instance current (fields, version, totals) and the page
+    reads its parts only now, after the write, so nothing is fetched twice; only a stage
+    change re-reads the deal, whose scores and handoff the write's recompute just changed.
+    """
     if not request.htmx:
         messages.success(request, message)
         anchor = f"#section-{section}" if section and section != "summary" else ""
-        return redirect(reverse("deals:deal_detail", args=[deal.pk]) + anchor)
-    deal = selectors.deal_get(user=request.user, deal_id=deal.pk)
+        return redirect(reverse("deals:deal_detail", args=[page.deal.pk]) + anchor)
     if section == "summary":
-        html = render_to_string("deals/_summary.html", _summary_context(request, deal), request)
+        page = selectors.deal_page(user=request.user, deal_id=page.deal.pk)
+        html = render_to_string("deals/_summary.html", _summary_context(request, page), request)
         trigger = "historyChanged"
     elif section is None:  # the deal edit form closes; the header reloads itself
-        html = render_to_string("deals/_deal_edit.html", {"deal": deal, "closed": True}, request)
+        html = render_to_string(
+            "deals/_deal_edit.html", {"deal": page.deal, "closed": True}, request
+        )
         trigger = "dealChanged"
     else:
-        html = _render_section(request, deal, section)
+        html = _render_section(request, page, section)
         trigger = "dealChanged"
     html += render_to_string("deals/_flash.html", {"message": message, "oob": True}, request)
     response = HttpResponse(html)
@@ -541,12 +548,12 @@ def _written(request, deal, section, message):
     return response
 
 
-def _refused(request, deal, section, exc: ValidationError):
+def _refused(request, page, section, exc: ValidationError):
     message = " ".join(exc.messages)
     if not request.htmx:
         messages.error(request, message)
-        return redirect(reverse("deals:deal_detail", args=[deal.pk]) + f"#section-{section}")
-    html = _render_section(request, deal, section)
+        return redirect(reverse("deals:deal_detail", args=[page.deal.pk]) + f"#section-{section}")
+    html = _render_section(request, page, section)
     html += render_to_string(
         "deals/_flash.html", {"message": message, "level": "error", "oob": True}, request
     )
@@ -634,20 +641,19 @@ def _score_level(score) -> str:
     return "low" if score < 50 else "mid" if score < 70 else "high"
 
 
-def _summary_context(request, deal, stage_form=None) -> dict:
-    flags = sorted(
-        Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES),
-        key=lambda fl: (SEVERITY_ORDER.get(fl.severity, 9), fl.code),
-    )
+def _summary_context(request, page: DealPage, stage_form=None) -> dict:
+    deal = page.deal
+    flags = sorted(page.flags, key=lambda fl: (SEVERITY_ORDER.get(fl.severity, 9), fl.code))
     for flag in flags:
-        flag.advice = FLAG_ADVICE.get(flag.code, "")
-        flag.evidence_items = _evidence_items(flag.evidence)
+        # Read by the template only.
+        flag.advice = FLAG_ADVICE.get(flag.code, "")  # type: ignore[attr-defined]
+        flag.evidence_items = _evidence_items(flag.evidence)  # type: ignore[attr-defined]
     # A missing reverse one-to-one raises an AttributeError subclass, so getattr's default works.
     handoff = getattr(deal, "handoff", None) if deal.stage == Deal.Stage.CLOSED_WON else None
     open_stages = [(s, label) for s, label in Deal.Stage.choices if s in Deal.OPEN_STAGES]
     return {
         "deal": deal,
-        "can_edit": user_can_edit_deal(request.user, deal),
+        "can_edit": page.can_edit,
         "flags": flags,
         "buyer_level": _score_level(deal.buyer_score),
         "seller_level": _score_level(deal.seller_score),
@@ -666,15 +672,11 @@ def _next_stage(deal):
     return nxt, Deal.Stage(nxt).label
 
 
-def _section_context(request, deal, section, **kw) -> dict:
-    ctx = {
-        "deal": deal,
-        "can_edit": user_can_edit_deal(request.user, deal),
-        "today": timezone.localdate(),
-    }
+def _section_context(request, page, section, **kw) -> dict:
+    deal = page.deal
+    ctx = {"deal": deal, "can_edit": page.can_edit, "today": timezone.localdate()}
     if section == "needs":
-        needs = list(deal.needs.prefetch_related("line_items"))
-        items = list(deal.line_items.prefetch_related("needs"))
+        needs, items = page.needs, page.items
         for need in needs:
             need.unmet = need.importance >= 4 and not need.line_items.all()
         for item in items:
@@ -690,33 +692,33 @@ def _section_context(request, deal, section, **kw) -> dict:
         )
     elif section == "plan":
         ctx.update(
-            milestones=list(deal.milestones.all()),
+            milestones=page.milestones,
             milestone_form=kw.get("milestone_form") or f.MilestoneForm(prefix="milestone"),
         )
     elif section == "activities":
         ctx.update(
-            activities=list(deal.activities.all()[:50]),
-            calls=list(deal.discovery_calls.prefetch_related("attendees")),
+            activities=page.activities,
+            calls=page.calls,
             activity_form=kw.get("activity_form") or f.ActivityForm(prefix="activity"),
         )
     elif section == "concessions":
         ctx.update(
-            concessions=list(deal.concessions.all()),
+            concessions=page.concessions,
             concession_form=kw.get("concession_form") or f.ConcessionForm(prefix="concession"),
             price_kind=Concession.Kind.PRICE,
         )
     elif section == "commitments":
         ctx.update(
-            commitments=list(deal.commitments.all()),
+            commitments=page.commitments,
             commitment_form=kw.get("commitment_form") or f.CommitmentForm(prefix="commitment"),
         )
     elif section == "disclosures":
         ctx.update(
-            disclosures=list(deal.disclosures.all()),
+            disclosures=page.disclosures,
             disclosure_form=kw.get("disclosure_form") or f.DisclosureForm(prefix="disclosure"),
         )
     elif section == "history":
-        ctx.update(history=_history(deal))
+        ctx.update(history=_history(page.history))
     return ctx
 
 
@@ -726,8 +728,8 @@ def _render_section(request, deal, section, **kw) -> str:
     )
 
 
-def _section_response(request, deal, section, status=200, **kw):
-    return HttpResponse(_render_section(request, deal, section, **kw), status=status)
+def _section_response(request, page, section, status=200, **kw):
+    return HttpResponse(_render_section(request, page, section, **kw), status=status)
 
 
 HISTORY_MODELS = {
@@ -738,9 +740,8 @@ HISTORY_MODELS = {
 }
 
 
-def _history(deal, limit=20) -> list[dict]:
+def _history(entries: list[dict]) -> list[dict]:
     """Recent changes to the deal, its items, concessions and commitments, ready to show."""
-    entries = selectors.deal_history(deal=deal)[:limit]
     for entry in entries:
         entry["model_label"] = HISTORY_MODELS.get(entry["model"], entry["model"])
         entry["changes"] = [
@@ -765,13 +766,13 @@ def _history_value(field, value):
     return "—" if value in (None, "") else value
 
 
-def _detail_context(request, deal, stage_form=None, **section_kwargs) -> dict:
-    context = _summary_context(request, deal, stage_form=stage_form)
+def _detail_context(request, page, stage_form=None, **section_kwargs) -> dict:
+    context = _summary_context(request, page, stage_form=stage_form)
     context["nav"] = "deals"
     context["sections"] = {}
     for section in SECTIONS:
         own = {k: v for k, v in section_kwargs.items() if k in _SECTION_KWARGS[section]}
-        context["sections"][section] = _render_section(request, deal, section, **own)
+        context["sections"][section] = _render_section(request, page, section, **own)
     return context
 
 

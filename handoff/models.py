@@ -18,6 +18,9 @@ class Handoff(models.Model):
         CLAIMED = "claimed", "Claimed"
         NEEDS_INFO = "needs_info", "Needs info"
         ACCEPTED = "accepted", "Accepted"
+        # A deal won in the CRM the team left: no sales handoff happened here, so delivery
+        # takes it as it is instead of a package that pretends one did.
+        IMPORTED = "imported", "Imported: accepted as is"
 
     deal = models.OneToOneField(Deal, on_delete=models.PROTECT, related_name="handoff")
     delivery_team = models.ForeignKey(

@@ -24,6 +24,7 @@ from deals.models import (
     LineItem,
     Need,
 )
+from deals.pricing import line_total
 
 PACKAGE_VERSION = 1
 
@@ -103,7 +104,7 @@ def package_build(
             "quantity": _money(item.quantity),
             "unit_list_price": _money(item.unit_list_price),
             "unit_price": _money(item.unit_price),
-            "total": _money((item.quantity * item.unit_price).quantize(Decimal("0.01"))),
+            "total": _money(line_total(item.quantity, item.unit_price)),
             "needs": [{"id": n.id, "statement": n.statement} for n in item.needs.all()],
         }
         for item in deal.line_items.all()

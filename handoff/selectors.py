@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -13,10 +14,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from deals.models import Activity, Commitment
-from deals.visibility import deal_scope_q
+from deals.visibility import Viewer
 
 from .models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
 from .package import keep_ids_of, package_build, package_diff
+from .permissions import handoff_child_scope_q, handoff_scope_q
 
 Status = Handoff.Status
 
@@ -32,7 +34,7 @@ QUEUE_TABS = (
 )
 
 
-def _leak_exists():
+def _leak_exists() -> Exists:
     """A buyer-initiated support request on the deal after the handoff was accepted: the
     customer still goes to the rep for service, so the handoff leaked. (Before acceptance
     accepted_at is NULL and the comparison is never true.)"""
@@ -46,11 +48,7 @@ def _leak_exists():
     )
 
 
-def handoff_scope_q(user) -> Q:
-    return deal_scope_q(user, prefix="deal__")
-
-
-def handoff_list(*, user) -> QuerySet[Handoff]:
+def handoff_list(*, user: Viewer) -> QuerySet[Handoff]:
     """Handoffs `user` may see, joined for lists, with `has_leak` annotated."""
     return (
         Handoff.objects.filter(handoff_scope_q(user))
@@ -60,7 +58,7 @@ def handoff_list(*, user) -> QuerySet[Handoff]:
     )
 
 
-def tab_q(tab: str, *, user, now=None) -> Q:
+def tab_q(tab: str, *, user: Viewer, now: dt.datetime | None = None) -> Q:
     now = now or timezone.now()
     return {
         "draft": Q(status=Status.DRAFT),
@@ -74,7 +72,7 @@ def tab_q(tab: str, *, user, now=None) -> Q:
     }[tab]
 
 
-def handoff_queue(*, user, tab: str) -> QuerySet[Handoff]:
+def handoff_queue(*, user: Viewer, tab: str) -> QuerySet[Handoff]:
     qs = handoff_list(user=user).filter(tab_q(tab, user=user))
     if tab in ("unclaimed", "overdue"):
         # Oldest promise first: the one closest to (or furthest past) its SLA.
@@ -82,7 +80,7 @@ def handoff_queue(*, user, tab: str) -> QuerySet[Handoff]:
     return qs
 
 
-def handoff_queue_counts(*, user) -> dict[str, int]:
+def handoff_queue_counts(*, user: Viewer) -> dict[str, int]:
     """The count for every queue tab, in one query."""
     now = timezone.now()
     return handoff_list(user=user).aggregate(
@@ -90,7 +88,7 @@ def handoff_queue_counts(*, user) -> dict[str, int]:
     )
 
 
-def handoff_get(*, user, handoff_id: int) -> Handoff:
+def handoff_get(*, user: Viewer, handoff_id: int) -> Handoff:
     """One handoff the user may see, or 404."""
     handoff = handoff_list(user=user).filter(pk=handoff_id).first()
     if handoff is None:
@@ -139,17 +137,17 @@ def handoff_changes_since_snapshot(*, handoff: Handoff) -> list[dict[str, Any]]:
     return package_diff(frozen=handoff.package, current=current)
 
 
-def check_in_list(*, user) -> QuerySet[CheckIn]:
+def check_in_list(*, user: Viewer) -> QuerySet[CheckIn]:
     return (
-        CheckIn.objects.filter(deal_scope_q(user, prefix="handoff__deal__"))
+        CheckIn.objects.filter(handoff_child_scope_q(user))
         .select_related("handoff", "handoff__deal", "recorded_by")
         .order_by("due_date", "id")
     )
 
 
-def checklist_item_list(*, user) -> QuerySet[HandoffChecklistItem]:
+def checklist_item_list(*, user: Viewer) -> QuerySet[HandoffChecklistItem]:
     return (
-        HandoffChecklistItem.objects.filter(deal_scope_q(user, prefix="handoff__deal__"))
+        HandoffChecklistItem.objects.filter(handoff_child_scope_q(user))
         .select_related("handoff", "checked_by")
         .order_by("handoff_id", "position", "id")
     )

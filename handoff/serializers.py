@@ -155,8 +155,9 @@ class ChangeSerializer(serializers.Serializer):
     section_label = serializers.CharField()
     change = serializers.ChoiceField(choices=["added", "removed", "changed"])
     id = serializers.IntegerField(allow_null=True)
-    label = serializers.CharField()
-    fields = ChangeFieldSerializer(many=True)
+    # The API's names; DRF reads declared fields off the class, so shadowing is harmless.
+    label = serializers.CharField()  # type: ignore[assignment]
+    fields = ChangeFieldSerializer(many=True)  # type: ignore[assignment]
 
 
 class HandoffDetailSerializer(HandoffListSerializer):

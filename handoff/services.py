@@ -14,15 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from deals.health import health_recompute_on_commit
 from deals.models import Commitment, Deal
-from deals.visibility import delivery_team_ids
+from deals.services import commitment_set_status
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import DELIVERY, is_admin, roles_of
 
 from . import emails
 from .models import (
@@ -34,10 +33,11 @@ from .models import (
     HandoffMessage,
 )
 from .package import PACKAGE_VERSION, package_build
+from .permissions import is_assignee, is_deal_rep, is_delivery_member, may_reassign_delivery_team
+from .permissions import require as _require
 
 Status = Handoff.Status
 
-DEFAULT_SLA_HOURS = 48
 CHECK_IN_OFFSETS_DAYS = (30, 90, 180)
 
 # (key, label, required) — used when no ChecklistTemplateItem is configured.
@@ -67,28 +67,6 @@ def _lock(handoff_id: int) -> Handoff:
     )
 
 
-def is_deal_rep(user, handoff: Handoff) -> bool:
-    return user.is_authenticated and handoff.deal.owner_id == user.pk
-
-
-def is_delivery_member(user, handoff: Handoff) -> bool:
-    return (
-        user.is_authenticated
-        and handoff.delivery_team_id is not None
-        and DELIVERY in roles_of(user)
-        and handoff.delivery_team_id in delivery_team_ids(user)
-    )
-
-
-def is_assignee(user, handoff: Handoff) -> bool:
-    return is_delivery_member(user, handoff) and handoff.assignee_id == user.pk
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _require_status(handoff: Handoff, allowed: tuple[str, ...], action: str) -> None:
     if handoff.status not in allowed:
         wanted = " or ".join(Status(s).label.lower() for s in allowed)
@@ -112,7 +90,9 @@ def _past(action: str) -> str:
     }.get(action, action)
 
 
-def _record(handoff: Handoff, *, user, from_status: str, note: str = "") -> HandoffEvent:
+def _record(
+    handoff: Handoff, *, user: User | None, from_status: str, note: str = ""
+) -> HandoffEvent:
     health_recompute_on_commit(deal_id=handoff.deal_id)
     return HandoffEvent.objects.create(
         handoff=handoff,
@@ -126,20 +106,12 @@ def _record(handoff: Handoff, *, user, from_status: str, note: str = "") -> Hand
 
 def _sla_hours(deal: Deal) -> int:
     """The deal team's policy's handoff SLA (the global policy, else 48 hours)."""
-    try:
-        from deals.health import policy_for_team
-    except ImportError:  # the health engine is not there yet: read the policy rows directly
-        from deals.models import HealthPolicy
+    from deals.health import policy_for_team
 
-        policy = (
-            HealthPolicy.objects.filter(team_id=deal.team_id).first()
-            or HealthPolicy.objects.filter(team__isnull=True).first()
-        )
-        return policy.handoff_sla_hours if policy else DEFAULT_SLA_HOURS
     return policy_for_team(deal.team).handoff_sla_hours
 
 
-def _required_text(value, field: str, message: str) -> str:
+def _required_text(value: str | None, field: str, message: str) -> str:
     text = (value or "").strip()
     if not text:
         raise ValidationError({field: [message]})
@@ -378,7 +350,7 @@ def check_in_record(
     *,
     check_in: CheckIn,
     user: User,
-    customer_value: int | None,
+    customer_value: int | str | None,  # a form's empty string is refused with a message
     account_health: str,
     referrals: int = 0,
     notes: str = "",
@@ -431,17 +403,7 @@ def handoff_commitment_set_status(*, commitment: Commitment, user: User, status:
             {"status": [f"Choose one of: {', '.join(Commitment.Status.values)}."]}
         )
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    try:
-        from deals.services import commitment_set_status
-    except ImportError:
-        commitment_set_status = None
-    if commitment_set_status is not None:
-        commitment = commitment_set_status(commitment=commitment, user=user, status=status)
-    else:  # the domain service is not there yet: the same write, done here
-        commitment.status = status
-        commitment.completed_at = timezone.now() if status == Commitment.Status.DONE else None
-        commitment.full_clean()
-        commitment.save()
+    commitment = commitment_set_status(commitment=commitment, user=user, status=status)
     health_recompute_on_commit(deal_id=handoff.deal_id)
     return commitment
 
@@ -455,7 +417,7 @@ def handoff_reassign_delivery_team(
 ) -> Handoff:
     """An admin moves the handoff to another delivery team. If its assignee is not in the
     new team, it goes back to the new team's queue (submitted) to be claimed there."""
-    _require(is_admin(user), "Only an admin reassigns a handoff's delivery team.")
+    _require(may_reassign_delivery_team(user), "Only an admin reassigns a handoff's delivery team.")
     if delivery_team is not None and delivery_team.kind != Team.Kind.DELIVERY:
         raise ValidationError({"delivery_team": ["Choose a delivery team."]})
     handoff = _lock(handoff.pk)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deals.models import Commitment
 from winwin_crm.accounts.roles import DELIVERY, REP, roles_of
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import AnswerForm, AskForm, CheckInForm, CommitmentStatusForm, NotesForm
 from .models import CheckIn, Handoff, HandoffChecklistItem
 from .package import package_build
@@ -78,9 +78,9 @@ def _add_errors(form, exc: ValidationError) -> None:
 def _render_detail(request, handoff: Handoff, *, forms=None, status: int = 200):
     user = request.user
     parts = selectors.handoff_detail_parts(handoff=handoff)
-    is_rep = services.is_deal_rep(user, handoff)
-    is_member = services.is_delivery_member(user, handoff)
-    is_assignee = services.is_assignee(user, handoff)
+    is_rep = permissions.is_deal_rep(user, handoff)
+    is_member = permissions.is_delivery_member(user, handoff)
+    is_assignee = permissions.is_assignee(user, handoff)
     forms = forms or {}
     check_in_forms = forms.get("check_in_forms", {})
     check_ins = [

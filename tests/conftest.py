@@ -3,6 +3,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests import factories as f
+from tests.queries import assert_database_query_count
 from winwin_crm.celery import app as celery_app
 
 
@@ -37,6 +38,26 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def django_assert_num_queries():
+    """pytest-django's pin, printing every statement when the count is wrong."""
+
+    def pin(num: int, connection=None, info: str | None = None):
+        return assert_database_query_count(num, connection=connection, info=info)
+
+    return pin
+
+
+@pytest.fixture
+def django_assert_max_num_queries():
+    """pytest-django's upper-bound pin, printing every statement when it is exceeded."""
+
+    def pin(num: int, connection=None, info: str | None = None):
+        return assert_database_query_count(num, exact=False, connection=connection, info=info)
+
+    return pin
 
 
 @pytest.fixture(autouse=True)

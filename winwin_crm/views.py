@@ -54,10 +54,3 @@ def home(request):
     if DELIVERY in roles:
         return redirect("handoff:queue")
     return redirect("deals:deal_list")
-
-
-def placeholder(request, title="WinWin CRM"):
-    """Interim page for an area whose views have not landed yet."""
-    from django.shortcuts import render
-
-    return render(request, "placeholder.html", {"title": title})

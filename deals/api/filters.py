@@ -5,6 +5,7 @@ import datetime as dt
 
 import django_filters as df
 from django import forms
+from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
 from deals.models import (
@@ -124,6 +125,12 @@ class DealFilter(RangeCheckedFilterSet):
         choices=Deal.Balance.choices, help_text="Health balance; repeat for several."
     )
     is_open = df.BooleanFilter(method="filter_is_open", help_text="Only open (or only closed).")
+    scored = df.BooleanFilter(
+        method="filter_scored", help_text="Only deals the health engine has scored (or not yet)."
+    )
+    q = df.CharFilter(
+        method="filter_q", max_length=100, help_text="Title or prospect name contains this text."
+    )
     expected_close_after = df.DateFilter(
         field_name="expected_close_date", lookup_expr="gte", help_text="Forecast close on/after."
     )
@@ -153,6 +160,16 @@ class DealFilter(RangeCheckedFilterSet):
         if value:
             return queryset.filter(stage__in=Deal.OPEN_STAGES)
         return queryset.filter(stage__in=Deal.CLOSED_STAGES)
+
+    def filter_scored(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.exclude(balance="") if value else queryset.filter(balance="")
+
+    def filter_q(self, queryset, name, value):
+        if not (value := (value or "").strip()):
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(prospect__name__icontains=value))
 
 
 class DealChildFilter(RangeCheckedFilterSet):

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
-from deals import limits, selectors
+from deals import limits, pricing, selectors, visibility
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -32,8 +32,8 @@ from deals.models import (
     Need,
     Prospect,
 )
+from deals.visibility import Viewer
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import is_admin
 
 HELP = {
     "id": "Unique id.",
@@ -199,18 +199,12 @@ def flatten_errors(detail, prefix: str = "") -> dict:
 # --- prospects and contacts ----------------------------------------------------------------
 
 
-def _sales_teams(*, user):
-    if is_admin(user):
-        return Team.objects.filter(kind=Team.Kind.SALES)
-    from deals.visibility import managed_team_ids, sales_team_ids
-
-    return Team.objects.filter(kind=Team.Kind.SALES).filter(
-        pk__in=[*sales_team_ids(user), *managed_team_ids(user)]
-    )
+def _prospect_teams(*, user: Viewer) -> QuerySet[Team]:
+    return visibility.prospect_teams(user)
 
 
 class ProspectSerializer(DocumentedModelSerializer):
-    scoped_fields = {"team": _sales_teams}
+    scoped_fields = {"team": _prospect_teams}
 
     class Meta:
         model = Prospect
@@ -470,23 +464,6 @@ class DealSerializer(DocumentedModelSerializer):
         return value.upper()
 
 
-class _Totals:
-    """The three stored totals of a deal row, for Deal's discount_pct/margin_pct
-    properties, so the list computes the percentages with the model's own formulas."""
-
-    __slots__ = ("list_total", "net_total", "cost_total")
-
-    def __init__(self, row):
-        self.list_total = row["list_total"]
-        self.net_total = row["net_total"]
-        self.cost_total = row["cost_total"]
-
-
-_discount_pct = Deal.discount_pct.fget
-_margin_pct = Deal.margin_pct.fget
-CENT = Decimal("0.01")
-
-
 class DealListSerializer(serializers.BaseSerializer):
     """Read-only rows of the deal list: the same fields, in the same order and formats, as
     DealSerializer (the schema documents the list with DealSerializer), built from the
@@ -530,8 +507,8 @@ class DealListSerializer(serializers.BaseSerializer):
 
     def to_representation(self, row):
         when = self._datetime
-        totals = _Totals(row)
-        discount, margin = _discount_pct(totals), _margin_pct(totals)
+        discount = pricing.percent(pricing.discount_pct(row["list_total"], row["net_total"]))
+        margin = pricing.percent(pricing.margin_pct(row["net_total"], row["cost_total"]))
         close_date = row["expected_close_date"]
         return {
             "id": row["id"],
@@ -567,7 +544,7 @@ class DealListSerializer(serializers.BaseSerializer):
 
 def _money(value):
     """A two-decimal amount as DRF's DecimalField(decimal_places=2) writes it."""
-    return None if value is None else f"{value.quantize(CENT):f}"
+    return None if value is None else f"{pricing.money(value):f}"
 
 
 class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
@@ -662,11 +639,11 @@ class LineItemSerializer(DocumentedModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
     def get_line_list_total(self, obj) -> str:
-        return str((obj.quantity * obj.unit_list_price).quantize(Decimal("0.01")))
+        return str(pricing.line_total(obj.quantity, obj.unit_list_price))
 
     @extend_schema_field(serializers.DecimalField(max_digits=28, decimal_places=2))
     def get_line_net_total(self, obj) -> str:
-        return str((obj.quantity * obj.unit_price).quantize(Decimal("0.01")))
+        return str(pricing.line_total(obj.quantity, obj.unit_price))
 
 
 class ActivitySerializer(DocumentedModelSerializer):

@@ -3,6 +3,10 @@ selector (so what a user may not see is a 404), calls one service, and serialize
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -67,7 +71,7 @@ class DomainViewSet(
 ):
     """CRUD over a scoped selector; writes go to the services named by each subclass."""
 
-    selector = None
+    selector: Callable[..., QuerySet[Any]] | None = None
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
     def get_queryset(self):

@@ -16,10 +16,12 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deals import visibility
+from deals.exports import stream_deals_csv
 from deals.models import Deal
 
 from . import selectors
-from .forms import DashboardFilterForm
+from .forms import SORT_CHOICES, DashboardFilterForm
 
 TAG = ["dashboard"]
 
@@ -28,7 +30,7 @@ class IsDashboardViewer(BasePermission):
     message = "The dashboard is for sales managers and admins."
 
     def has_permission(self, request, view):
-        return selectors.can_view_dashboard(request.user)
+        return visibility.user_can_view_dashboard(request.user)
 
 
 FILTER_PARAMETERS = [
@@ -251,7 +253,7 @@ class RepsView(DashboardAPIView):
             OpenApiParameter(
                 "sort",
                 OpenApiTypes.STR,
-                enum=[v for v, _ in DashboardFilterForm.base_fields["sort"].choices],
+                enum=[v for v, _ in SORT_CHOICES],
                 description='A column; prefix "-" for descending. Default: name.',
             ),
         ],
@@ -275,16 +277,6 @@ class CSVRenderer(BaseRenderer):
         return data if isinstance(data, bytes | str) else str(data)
 
 
-def _stream_deals_csv(deals):
-    # The shared deals export (IMPORT/EXPORT area); the dashboard's own streamer is the
-    # fallback for a tree where deals.exports is missing.
-    try:
-        from deals.exports import stream_deals_csv
-    except ImportError:
-        from .export import stream_dashboard_deals_csv as stream_deals_csv
-    return stream_deals_csv(deals)
-
-
 class ExportView(DashboardAPIView):
     # JSON first so errors (400/401/403) stay JSON; a success is a streamed CSV either way.
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -300,7 +292,7 @@ class ExportView(DashboardAPIView):
         filters = self.filter_form(request).filters()
         deals = selectors.dashboard_deals(user=request.user, filters=filters)
         response = StreamingHttpResponse(
-            _stream_deals_csv(deals), content_type="text/csv; charset=utf-8"
+            stream_deals_csv(deals), content_type="text/csv; charset=utf-8"
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'

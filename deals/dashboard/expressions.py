@@ -9,8 +9,7 @@ class MoneyRatio(Func):
     """`numerator / denominator` of two money columns, per row.
 
     PostgreSQL divides the numerics exactly, and faster than casting every row to float
-    (numeric to float8 goes through text): the rep table's deal query over 32,000 deals
-    took 35 ms with float casts and 21 ms with numeric division.
+    (numeric to float8 goes through text; bench/RESULTS.md).
     SQLite keeps whole amounts as integers and would divide them as integers, so there
     the numerator becomes REAL.
     """

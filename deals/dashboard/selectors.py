@@ -21,6 +21,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -40,13 +41,20 @@ from django.utils import timezone
 
 from deals.dashboard.expressions import MoneyRatio, sla_missed_q
 from deals.models import DashboardDayRollup, Deal, Flag, HealthPolicy, HealthSnapshot
-from deals.visibility import NOTHING, deal_scope_q, managed_team_ids
+from deals.visibility import (
+    dashboard_scope_q,
+    dashboard_team_ids,
+    managed_teams,
+)
+from deals.visibility import (
+    dashboard_team_scope_q as _team_scope_q,
+)
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import REP
 
 BALANCES = tuple(Deal.Balance.values)  # win_win, buyer_loses, seller_loses, lose_lose
 ZERO = Decimal("0.00")
-MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 
 # Above this many open deals the quadrant ships a density grid instead of every point:
 # 2,000 bubbles is about what a canvas draws smoothly and a person can still read.
@@ -136,52 +144,19 @@ REP_SORT_KEYS = (
 )
 
 
-# --- Scope -------------------------------------------------------------------------------
-
-
-def can_view_dashboard(user) -> bool:
-    return user.is_authenticated and (is_admin(user) or MANAGER in roles_of(user))
-
-
-def dashboard_scope_q(user, prefix: str = "") -> Q:
-    """Deals on this user's dashboard: admins all, managers their teams' deals only.
-
-    It narrows deals.visibility's decision to the managed teams, so a manager who is also
-    on a delivery team never counts handed-off deals of another sales team.
-    """
-    if not can_view_dashboard(user):
-        return NOTHING
-    if is_admin(user):
-        return Q()
-    team_ids = managed_team_ids(user)
-    if not team_ids:
-        return NOTHING
-    return deal_scope_q(user, prefix) & Q(**{f"{prefix}team_id__in": team_ids})
-
-
-def _team_scope_q(user) -> Q:
-    # Snapshots and rollups carry the deal's team (snapshots: on the day), so they are
-    # scoped by team without joining 100,000s of rows to deals.
-    if not can_view_dashboard(user):
-        return NOTHING
-    if is_admin(user):
-        return Q()
-    team_ids = managed_team_ids(user)
-    return Q(team_id__in=team_ids) if team_ids else NOTHING
+# --- Scope (decided in deals.visibility) -------------------------------------------------
 
 
 def dashboard_teams(*, user) -> QuerySet[Team]:
-    qs = Team.objects.filter(kind=Team.Kind.SALES).order_by("name")
-    if is_admin(user):
-        return qs
-    return qs.filter(id__in=managed_team_ids(user))
+    return managed_teams(user).order_by("name")
 
 
 def dashboard_reps(*, user, team_id: int | None = None) -> QuerySet[User]:
     """Reps whose deals appear on the dashboard (the rep filter's choices)."""
     qs = User.objects.filter(groups__name=REP)
-    if not is_admin(user):
-        qs = qs.filter(teams__id__in=managed_team_ids(user))
+    team_ids = dashboard_team_ids(user)
+    if team_ids is not None:
+        qs = qs.filter(teams__id__in=team_ids)
     if team_id:
         qs = qs.filter(teams__id=team_id)
     return qs.distinct().order_by("first_name", "last_name", "username")
@@ -366,7 +341,8 @@ def _by_day(groups) -> dict[dt.date, dict[str, dict]]:
 
 def _cache_key(family: str, user, filters: DashboardFilters, *parts) -> str:
     """One cache key per user scope (their teams, or all for admins), filters and parts."""
-    scope = "all" if is_admin(user) else ",".join(map(str, sorted(managed_team_ids(user))))
+    team_ids = dashboard_team_ids(user)
+    scope = "all" if team_ids is None else ",".join(map(str, sorted(team_ids)))
     raw = "|".join(
         map(str, (scope, filters.team_id, filters.rep_id, filters.stage, filters.period, *parts))
     )
@@ -384,10 +360,11 @@ def _cached_history(user, filters: DashboardFilters, kind: str, today: dt.date, 
     return value
 
 
-# Today's aggregates scan every deal of the scope (a manager of 50,000 deals waits
-# 100–400 ms per aggregate), and health itself is recomputed asynchronously, so a dashboard
-# a minute behind tells the same story. Live aggregates are cached that long per scope and
-# filters; a manager's own change (acknowledging flags) starts a new generation.
+# Today's aggregates scan every deal of the scope (hundreds of ms per aggregate for a
+# manager of 50,000 deals; bench/RESULTS.md), and health itself is recomputed
+# asynchronously, so a dashboard a minute behind tells the same story. Live aggregates are
+# cached that long per scope and filters; a manager's own change (acknowledging flags)
+# starts a new generation.
 LIVE_CACHE_SECONDS = 60
 LIVE_GENERATION_KEY = "dashboard:live:generation"
 
@@ -441,7 +418,7 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
     today = timezone.localdate()
     counts = _empty_by_balance(0)
     money = _empty_by_balance(ZERO)
-    unscored = {"count": 0, "money": ZERO}
+    unscored: dict[str, Any] = {"count": 0, "money": ZERO}
     rows = (
         dashboard_deals(user=user, filters=filters)
         .order_by()
@@ -465,7 +442,7 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
         )
     }
     history = _history(user, filters, list(windows.values()), "balance")
-    change = {}
+    change: dict[str, dict[str, Any] | None] = {}
     for name, (first, last) in windows.items():
         day = history.last_day(first, last)
         if day is None:
@@ -499,7 +476,9 @@ def win_win_threshold(*, team_id: int | None) -> int:
     q = Q(team__isnull=True)
     if team_id:
         q |= Q(team_id=team_id)
-    thresholds = dict(HealthPolicy.objects.filter(q).values_list("team_id", "win_win_threshold"))
+    thresholds: dict[int | None, int] = dict(
+        HealthPolicy.objects.filter(q).values_list("team_id", "win_win_threshold")
+    )
     return thresholds.get(team_id) or thresholds.get(None) or DEFAULT_WIN_WIN_THRESHOLD
 
 
@@ -576,6 +555,8 @@ def trends(*, user, filters: DashboardFilters) -> dict:
     live["pressure"] = _open_flags(user, filters).filter(code__in=codes).count()
 
     weeks = []
+    row: dict[str, Any] | None
+    as_of: dt.date | None
     for start in week_starts:
         end = start + dt.timedelta(days=6)
         if start == this_monday:
@@ -628,12 +609,12 @@ def rep_table(*, user, filters: DashboardFilters, sort: str = "name") -> RepTabl
     return table
 
 
-# Live, the rep table joins flags, handoffs and check-ins to every deal of the scope: about
-# 80 ms of SQL for a team of 50,000 deals, 100–160 ms a request on the 2-core machine. So
-# it reads the rollup the hourly sweep refreshes (deals.dashboard.services), summed per
-# team, rep, stage and balance: any team, rep and stage filter is a sum of its rows. A
-# creation-period filter needs the deals themselves, and a rollup older than this (the
-# sweep has stopped) is not trusted: both are computed live.
+# Live, the rep table joins flags, handoffs and check-ins to every deal of the scope (over
+# 100 ms a request for a team of 50,000 deals; bench/RESULTS.md). So it reads the rollup
+# the hourly sweep refreshes (deals.dashboard.services), summed per team, rep, stage and
+# balance: any team, rep and stage filter is a sum of its rows. A creation-period filter
+# needs the deals themselves, and a rollup older than this (the sweep has stopped) is not
+# trusted: both are computed live.
 REP_ROLLUP_MAX_AGE = dt.timedelta(hours=2)
 
 
@@ -922,7 +903,6 @@ __all__ = [
     "DashboardFilters",
     "FlagFilters",
     "balance_summary",
-    "can_view_dashboard",
     "dashboard_deals",
     "dashboard_reps",
     "dashboard_teams",

@@ -2,12 +2,10 @@
 
 - `dashboard_history_rollup()`: past days' health snapshots summed per team, rep, balance
   and open-at-day-end (DashboardDayRollup), behind the change since last week and month
-  and the 12-week trends. A day costs one GROUP BY over that day's snapshots (about
-  130 ms for 85,000 on the 2-core bench machine); an hourly run rolls up one to three
-  days, the first run of a day the whole window.
+  and the 12-week trends. A day costs one GROUP BY over that day's snapshots; an hourly
+  run rolls up one to three days, the first run of a day the whole window.
 - `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
-  (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs), about 150 ms for
-  100,000 deals.
+  (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs).
 
 `dashboard_rollups_refresh()` runs both; the hourly health sweep calls it. Both are
 idempotent, so running them again, or from two workers at once (they take turns), is
@@ -17,8 +15,11 @@ harmless.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -35,6 +36,7 @@ from deals.models import (
     HealthSnapshot,
 )
 from handoff.models import CheckIn, Handoff
+from winwin_crm.accounts.models import User
 
 # Every day the dashboard reads lies in the last TREND_WEEKS weeks (the change since a
 # month ago looks at most 37 days back), so older days are neither rolled up nor kept.
@@ -53,7 +55,9 @@ def rollup_window(today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=ROLLUP_DAYS), today - dt.timedelta(days=1)
 
 
-def snapshot_days(first: dt.date, last: dt.date, *, missing_from_rollup: bool = False):
+def snapshot_days(
+    first: dt.date, last: dt.date, *, missing_from_rollup: bool = False
+) -> list[dt.date]:
     """Days in [first, last] that have health snapshots (optionally only those with no
     rollup rows). On PostgreSQL a skip scan over the day index: one probe per day, not
     one row per snapshot."""
@@ -86,7 +90,7 @@ def _lock(key: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _as_date(value) -> dt.date:
+def _as_date(value: str | dt.date) -> dt.date:
     # SQLite hands dates from raw SQL back as ISO strings.
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -217,7 +221,7 @@ def dashboard_rep_rollup(*, team_ids: list[int] | None = None) -> dt.datetime | 
         ]
         per_rep: dict[tuple[int, int], DashboardRepHandoffs] = {}
 
-        def rep_row(team_id, owner_id) -> DashboardRepHandoffs:
+        def rep_row(team_id: int, owner_id: int) -> DashboardRepHandoffs:
             key = (team_id, owner_id)
             if key not in per_rep:
                 per_rep[key] = DashboardRepHandoffs(
@@ -264,3 +268,38 @@ __all__ = [
     "rollup_window",
     "snapshot_days",
 ]
+
+
+# --- acknowledging flags from the dashboard --------------------------------------------------
+
+
+@dataclass
+class AcknowledgeResult:
+    acknowledged: list[Flag] = field(default_factory=list)
+    # A flag that could not be acknowledged, with why (a person reads it).
+    refused: list[tuple[Flag, str]] = field(default_factory=list)
+
+
+def flags_acknowledge(*, flags: Iterable[Flag], user: User, note: str) -> AcknowledgeResult:
+    """A manager acknowledges one or many flags with one note. Each flag is its own write
+    (one refused flag leaves the others acknowledged); afterwards the manager's own numbers
+    show it at once: the rep table's rollup of those teams is recomputed and the live
+    aggregates start over."""
+    from deals.health.store import FlagNotActive, flag_acknowledge
+
+    from .selectors import live_cache_invalidate
+
+    result = AcknowledgeResult()
+    for flag in flags:
+        try:
+            flag_acknowledge(flag=flag, user=user, note=note)
+        except ValidationError as exc:
+            result.refused.append((flag, " ".join(exc.messages)))
+        except FlagNotActive as exc:
+            result.refused.append((flag, str(exc)))
+        else:
+            result.acknowledged.append(flag)
+    if result.acknowledged:
+        dashboard_rep_rollup(team_ids=sorted({f.deal.team_id for f in result.acknowledged}))
+        live_cache_invalidate()
+    return result

@@ -4,7 +4,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,10 +12,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from deals import visibility
 from deals.models import Deal
 
 from . import selectors
 from .forms import AcknowledgeForm, BulkAcknowledgeForm, DashboardFilterForm, FlagFilterForm
+from .services import flags_acknowledge
 
 FLAGS_PER_PAGE = 50
 
@@ -37,7 +39,7 @@ CODE_LABELS = {
 
 
 def _require_dashboard(request):
-    if not selectors.can_view_dashboard(request.user):
+    if not visibility.user_can_view_dashboard(request.user):
         raise PermissionDenied("The dashboard is for sales managers and admins.")
 
 
@@ -231,43 +233,15 @@ def flags(request):
     return render(request, "dashboard/flags.html", context)
 
 
-def _acknowledge(*, flag, user, note) -> str | None:
-    """Acknowledge through the health engine; returns why not, or None when done."""
-    from deals import health
-    from deals.health import flag_acknowledge
-
-    not_active = getattr(health, "FlagNotActive", None)
-    if not_active is None:
-        from deals.health.store import FlagNotActive as not_active
-    try:
-        flag_acknowledge(flag=flag, user=user, note=note)
-    except ValidationError as exc:
-        return " ".join(exc.messages)
-    except not_active as exc:
-        return str(exc)
-    return None
-
-
-def _acknowledged(team_ids) -> None:
-    """After acknowledging: the manager's own numbers show it at once (the rep table's
-    rollup of those teams is recomputed, the live cache starts over)."""
-    from .services import dashboard_rep_rollup
-
-    dashboard_rep_rollup(team_ids=sorted(set(team_ids)))
-    selectors.live_cache_invalidate()
-
-
 @require_POST
 def flag_acknowledge_view(request, pk: int):
     _require_dashboard(request)
     flag = selectors.flag_get_for_review(user=request.user, flag_id=pk)
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
-        error = _acknowledge(flag=flag, user=request.user, note=form.cleaned_data["note"])
-        if error:
+        result = flags_acknowledge(flags=[flag], user=request.user, note=form.cleaned_data["note"])
+        for _flag, error in result.refused:
             form.add_error("note", error)
-        else:
-            _acknowledged([flag.deal.team_id])
     if request.htmx:
         # htmx swaps 2xx only, so an invalid note comes back as the row with its error.
         if not form.errors:
@@ -282,7 +256,7 @@ def flag_acknowledge_view(request, pk: int):
             },
         )
     if form.errors:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     else:
         messages.success(request, f"Acknowledged {flag.code} on “{flag.deal.title}”.")
     return redirect(_safe_back(request))
@@ -293,7 +267,7 @@ def flag_bulk_acknowledge(request):
     _require_dashboard(request)
     form = BulkAcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(_safe_back(request))
     wanted = form.cleaned_data["flags"]
     flags = list(
@@ -301,22 +275,15 @@ def flag_bulk_acknowledge(request):
             user=request.user, filters=selectors.FlagFilters(status="open")
         ).filter(id__in=wanted)
     )
-    done, failed = 0, []
-    for flag in flags:
-        error = _acknowledge(flag=flag, user=request.user, note=form.cleaned_data["note"])
-        if error:
-            failed.append(f"{flag.code} on “{flag.deal.title}”: {error}")
-        else:
-            done += 1
-    if done:
-        _acknowledged(flag.deal.team_id for flag in flags)
+    result = flags_acknowledge(flags=flags, user=request.user, note=form.cleaned_data["note"])
+    if done := len(result.acknowledged):
         messages.success(request, f"Acknowledged {done} flag{'s' if done != 1 else ''}.")
     if len(wanted) > len(flags):
         messages.warning(
             request, f"{len(wanted) - len(flags)} flag(s) were no longer open and were skipped."
         )
-    for text in failed:
-        messages.error(request, text)
+    for flag, error in result.refused:
+        messages.error(request, f"{flag.code} on “{flag.deal.title}”: {error}")
     return redirect(_safe_back(request))
 
 

@@ -3,9 +3,13 @@
 deals/admin.py imports this module so Django's admin autodiscovery registers it.
 """
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from deals.models import Flag, HealthPolicy, HealthSnapshot
+from winwin_crm.accounts.roles import authenticated_user
 
 
 @admin.register(HealthPolicy)
@@ -48,8 +52,8 @@ class HealthPolicyAdmin(admin.ModelAdmin):
         ("Audit", {"fields": ["updated_at", "updated_by"]}),
     ]
 
-    def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
+    def save_model(self, request: HttpRequest, obj: HealthPolicy, form: Any, change: bool) -> None:
+        obj.updated_by = authenticated_user(request)
         super().save_model(request, obj, form, change)
 
 

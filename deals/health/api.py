@@ -8,24 +8,27 @@ policy) is a 403.
 from __future__ import annotations
 
 import django_filters as df
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from deals import visibility
 from deals.api.filters import MAX_ID, IdFilter
 from deals.models import Deal, Flag, HealthPolicy, Severity, Side
-from deals.visibility import deal_scope_q, managed_team_ids
+from deals.visibility import deal_scope_q
 from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import MANAGER, is_admin, roles_of
+from winwin_crm.accounts.roles import authenticated_user
 from winwin_crm.api.exceptions import Conflict
 
 from .policy import EDITABLE_FIELDS, health_policy_create, health_policy_update
 from .rules import ALL_CODES
-from .store import FlagNotActive, flag_acknowledge, health_recompute, sort_flags
+from .store import FlagNotActive, HealthResult, flag_acknowledge, health_recompute, sort_flags
 
 # --- Serializers -------------------------------------------------------------------------
 
@@ -112,7 +115,7 @@ class HealthPolicySerializer(serializers.ModelSerializer):
         fields = ["id", "team", *EDITABLE_FIELDS, "updated_at", "updated_by"]
         read_only_fields = ["id", "updated_at", "updated_by"]
 
-    def validate_team(self, team):
+    def validate_team(self, team: Team | None) -> Team | None:
         if self.instance is not None and team != self.instance.team:
             raise serializers.ValidationError("A policy's team cannot change.")
         return team
@@ -121,11 +124,11 @@ class HealthPolicySerializer(serializers.ModelSerializer):
 # --- Deal health -------------------------------------------------------------------------
 
 
-def _visible_deal(request, pk) -> Deal:
+def _visible_deal(request: Request, pk: int) -> Deal:
     return get_object_or_404(Deal.objects.filter(deal_scope_q(request.user)), pk=pk)
 
 
-def _health_body(deal: Deal, result=None) -> dict:
+def _health_body(deal: Deal, result: HealthResult | None = None) -> dict:
     if result is not None:
         return {
             "deal": deal.id,
@@ -150,7 +153,7 @@ class DealHealthView(APIView):
     serializer_class = HealthSerializer
 
     @extend_schema(summary="A deal's health: scores, balance and active flags with evidence")
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         deal = _visible_deal(request, pk)
         if deal.health_computed_at is None:
             # Never computed (e.g. rows loaded in bulk): compute once rather than show blanks.
@@ -164,7 +167,7 @@ class DealHealthRecomputeView(APIView):
     serializer_class = HealthSerializer
 
     @extend_schema(request=None, summary="Recompute a deal's health now and return it")
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         deal = _visible_deal(request, pk)
         result = health_recompute(deal_id=deal.id)
         return Response(HealthSerializer(_health_body(deal, result)).data)
@@ -193,7 +196,7 @@ class FlagFilter(df.FilterSet):
         model = Flag
         fields = ["code", "side", "severity", "status", "owner", "deal", "team"]
 
-    def filter_status(self, queryset, name, value):
+    def filter_status(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
         if value == "active":
             return queryset.filter(status__in=Flag.ACTIVE_STATUSES)
         return queryset.filter(status=value)
@@ -207,9 +210,9 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
     ordering_fields = ["last_seen_at", "first_seen_at", "severity", "code"]
-    search_fields = []
+    search_fields: list[str] = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Flag]:
         return (
             Flag.objects.filter(deal_scope_q(self.request.user, prefix="deal__"))
             .select_related("deal")
@@ -228,12 +231,14 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         summary="Acknowledge a flag with a note (managers)",
     )
     @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer)
-    def acknowledge(self, request, pk=None):
+    def acknowledge(self, request: Request, pk: int | None = None) -> Response:
         flag = self.get_object()
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            flag = flag_acknowledge(flag=flag, user=request.user, note=body.validated_data["note"])
+            flag = flag_acknowledge(
+                flag=flag, user=authenticated_user(request), note=body.validated_data["note"]
+            )
         except FlagNotActive as exc:
             raise Conflict(str(exc)) from exc
         return Response(FlagSerializer(flag).data)
@@ -245,9 +250,8 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class IsManagerOrAdmin(permissions.BasePermission):
     message = "Only managers and admins work with health policies."
 
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user.is_authenticated and (is_admin(user) or MANAGER in roles_of(user)))
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return visibility.user_can_work_with_policies(request.user)
 
 
 @extend_schema_view(
@@ -268,28 +272,24 @@ class HealthPolicyViewSet(
     permission_classes = [permissions.IsAuthenticated, IsManagerOrAdmin]
     filterset_fields = ["team"]
 
-    def get_queryset(self):
-        user = self.request.user
+    def get_queryset(self) -> QuerySet[HealthPolicy]:
         qs = HealthPolicy.objects.select_related("team").order_by("team_id", "id")
-        if is_admin(user):
-            return qs
-        # Managers read the global policy (what applies when their team has none).
-        return qs.filter(Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user)))
+        return qs.filter(visibility.policy_scope_q(self.request.user))
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: BaseSerializer[HealthPolicy]) -> None:
         data = dict(serializer.validated_data)
         team = data.pop("team", None)
         if team is None:
             raise serializers.ValidationError({"team": ["Name the sales team this policy is for."]})
-        if HealthPolicy.objects.filter(team=team).exists():
-            raise serializers.ValidationError(
-                {"team": ["This team already has a policy; change that one instead."]}
-            )
-        serializer.instance = health_policy_create(user=self.request.user, team=team, **data)
+        serializer.instance = health_policy_create(
+            user=authenticated_user(self.request), team=team, **data
+        )
 
-    def perform_update(self, serializer):
+    def perform_update(self, serializer: BaseSerializer[HealthPolicy]) -> None:
         data = dict(serializer.validated_data)
         data.pop("team", None)
+        policy = serializer.instance
+        assert policy is not None  # an update always has the object it updates
         serializer.instance = health_policy_update(
-            policy=serializer.instance, user=self.request.user, **data
+            policy=policy, user=authenticated_user(self.request), **data
         )

@@ -13,8 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from deals.models import (
@@ -47,6 +49,7 @@ DEAL_COLUMNS = (
     "list_total",
     "net_total",
     "cost_total",
+    "imported_from",
 )
 
 
@@ -61,6 +64,8 @@ class DealRow:
     list_total: Decimal
     net_total: Decimal
     cost_total: Decimal
+    # The CRM an import brought the deal from ("" for deals made here).
+    imported_from: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -84,6 +89,8 @@ class LineItemFact:
     id: int
     name: str
     need_ids: tuple[int, ...]
+    # The synthetic "Imported value" item of an import: it serves no need by design.
+    imported: bool = False
 
 
 @dataclass(slots=True)
@@ -186,7 +193,7 @@ class LoadedBatch:
     flags: dict[int, dict[str, ActiveFlag]] = field(default_factory=dict)
 
 
-def fetch_rows(queryset) -> list[tuple]:
+def fetch_rows(queryset: QuerySet[Any]) -> list[tuple]:
     """Rows of a values_list queryset.
 
     On PostgreSQL the compiled SQL runs on a plain cursor: psycopg2 already returns
@@ -201,7 +208,7 @@ def fetch_rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-def ids_param(ids: list[int]):
+def ids_param(ids: list[int]) -> list[int] | RawSQL:
     """The right-hand side of `deal_id__in=` for a batch of ids.
 
     On PostgreSQL one array parameter (`IN (SELECT unnest(%s))`): Django prepares each
@@ -213,7 +220,7 @@ def ids_param(ids: list[int]):
     return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
 
 
-def load_deal_rows(queryset) -> list[DealRow]:
+def load_deal_rows(queryset: QuerySet[Deal]) -> list[DealRow]:
     """DealRows for a Deal queryset (which may carry select_for_update)."""
     return [DealRow(*row) for row in fetch_rows(queryset.values_list(*DEAL_COLUMNS))]
 
@@ -247,11 +254,13 @@ def load_facts(
         .values_list("lineitem_id", "need_id")
     ):
         needs_of_item[item_id].append(need_id)
-    for deal_id, item_id, name in fetch_rows(
-        LineItem.objects.filter(deal_id__in=ids).order_by("id").values_list("deal_id", "id", "name")
+    for deal_id, item_id, name, imported in fetch_rows(
+        LineItem.objects.filter(deal_id__in=ids)
+        .order_by("id")
+        .values_list("deal_id", "id", "name", "imported")
     ):
         facts[deal_id].line_items.append(
-            LineItemFact(item_id, name, tuple(needs_of_item.get(item_id, ())))
+            LineItemFact(item_id, name, tuple(needs_of_item.get(item_id, ())), imported)
         )
 
     for deal_id, call_id in fetch_rows(
@@ -310,7 +319,7 @@ def load_facts(
     return facts
 
 
-def _load_close_date_changes(facts: dict[int, DealFacts], ids) -> None:
+def _load_close_date_changes(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:
     history: dict[int, list[tuple]] = defaultdict(list)
     for deal_id, changed_at, close_date in fetch_rows(
         Deal.history.filter(id__in=ids)
@@ -334,7 +343,7 @@ def close_date_changes(history: Iterable) -> list[CloseDateChange]:
     return changes
 
 
-def _load_handoffs(facts: dict[int, DealFacts], ids) -> None:
+def _load_handoffs(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:
     from handoff.models import Handoff
 
     for deal_id, *values in fetch_rows(
@@ -345,7 +354,7 @@ def _load_handoffs(facts: dict[int, DealFacts], ids) -> None:
         facts[deal_id].handoff = HandoffFact(*values)
 
 
-def load_active_flags(ids) -> dict[int, dict[str, ActiveFlag]]:
+def load_active_flags(ids: list[int]) -> dict[int, dict[str, ActiveFlag]]:
     found: dict[int, dict[str, ActiveFlag]] = defaultdict(dict)
     # Evidence is compared by digest, so the JSON itself is never read back.
     rows = fetch_rows(
@@ -367,7 +376,7 @@ def load_batch(
     it the call waits for them (a recompute). A few deals on PostgreSQL are read in one
     statement (facts_sql: round trips dominate there); a sweep batch, or any batch
     elsewhere, with one query per kind of child (set-based joins are cheaper for
-    PostgreSQL than a thousand correlated subqueries: 5,000 vs 3,200 deals/s measured).
+    PostgreSQL than a thousand correlated subqueries; bench/RESULTS.md).
     """
     if connection.vendor == "postgresql" and len(ids) <= ONE_STATEMENT_MAX_DEALS:
         from .facts_sql import load_batch_sql

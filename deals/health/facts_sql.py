@@ -68,7 +68,7 @@ class _Child:
 
     def column(self, name: str) -> str:
         field = self.model._meta.get_field(name)
-        sql = f"c.{connection.ops.quote_name(field.column)}"
+        sql = f"c.{connection.ops.quote_name(_column(self.model, name))}"
         # Text keeps Decimal exact through JSON; dates and timestamps are ISO text anyway.
         return f"{sql}::text" if isinstance(field, models.DecimalField) else sql
 
@@ -88,13 +88,20 @@ class _Child:
 
     def subquery(self) -> str:
         table = self.model._meta.db_table
-        fk_column = self.model._meta.get_field(self.fk).column
+        fk_column = _column(self.model, self.fk)
         columns = ", ".join(self.column(name) for name in self.fields)
         where = f" AND {self.where}" if self.where else ""
         return (
             f"(SELECT json_agg(json_build_array({columns}) ORDER BY {self.order_by}) "
             f"FROM {table} c WHERE c.{fk_column} = d.id{where})"
         )
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    """The database column of a concrete field (a relation's reverse side has none)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{model.__name__}.{name}"
+    return field.column
 
 
 def _children() -> list[_Child]:
@@ -167,7 +174,7 @@ def _line_items_subquery() -> str:
     return (
         "(SELECT json_agg(json_build_array(c.id, c.name, "
         f"(SELECT json_agg(t.{need_column} ORDER BY t.{need_column}) "
-        f"FROM {through.db_table} t WHERE t.{item_column} = c.id)) ORDER BY c.id) "
+        f"FROM {through.db_table} t WHERE t.{item_column} = c.id), c.imported) ORDER BY c.id) "
         f"FROM {LineItem._meta.db_table} c WHERE c.deal_id = d.id)"
     )
 
@@ -176,8 +183,7 @@ def _line_items_subquery() -> str:
 def _statement() -> tuple[str, list[_Child], list[list[Callable | None]]]:
     children = _children()
     deal_columns = ", ".join(
-        f"d.{Deal._meta.get_field(name).column}" if name != "id" else "d.id"
-        for name in DEAL_COLUMNS
+        f"d.{_column(Deal, name)}" if name != "id" else "d.id" for name in DEAL_COLUMNS
     )
     selects = [deal_columns, _line_items_subquery(), *(child.subquery() for child in children)]
     sql = (
@@ -222,8 +228,8 @@ def load_batch_sql(
             for child, raw, convert in zip(children, loaded, converters, strict=True)
         }
         facts.line_items = [
-            LineItemFact(item_id, name, tuple(need_ids or ()))
-            for item_id, name, need_ids in line_items or ()
+            LineItemFact(item_id, name, tuple(need_ids or ()), imported)
+            for item_id, name, need_ids, imported in line_items or ()
         ]
         facts.needs = [NeedFact(*values) for values in parsed["needs"]]
         facts.discovery_call_ids = [values[0] for values in parsed["discovery_call_ids"]]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
 
+from deals import visibility
 from deals.models import Deal, HealthPolicy
-from deals.visibility import managed_team_ids
-from winwin_crm.accounts.models import Team
-from winwin_crm.accounts.roles import is_admin
+from winwin_crm.accounts.models import Team, User
 
 # Fields a manager may change; `team` is fixed when a team policy is created.
 EDITABLE_FIELDS = (
@@ -74,12 +75,6 @@ def policies_by_team() -> dict[int | None, HealthPolicy]:
     return policies
 
 
-def user_can_edit_policy(user, policy: HealthPolicy) -> bool:
-    if is_admin(user):
-        return True
-    return policy.team_id is not None and policy.team_id in managed_team_ids(user)
-
-
 def _queue_sweep(team_id: int | None) -> None:
     from deals.tasks import health_sweep_task
 
@@ -88,9 +83,13 @@ def _queue_sweep(team_id: int | None) -> None:
 
 
 @transaction.atomic
-def health_policy_create(*, user, team: Team, **fields) -> HealthPolicy:
+def health_policy_create(*, user: User, team: Team, **fields: Any) -> HealthPolicy:
     """A sales team's own policy (managers of the team, admins); starts from the global values."""
-    if not (is_admin(user) or team.pk in managed_team_ids(user)):
+    if HealthPolicy.objects.filter(team=team).exists():  # one policy per team
+        raise ValidationError(
+            {"team": ["This team already has a policy; change that one instead."]}
+        )
+    if not visibility.user_can_set_team_policy(user, team):
         raise PermissionDenied("Only the team's manager or an admin can set its health policy.")
     base = global_policy()
     policy = HealthPolicy(team=team, **{name: getattr(base, name) for name in EDITABLE_FIELDS})
@@ -105,8 +104,8 @@ def health_policy_create(*, user, team: Team, **fields) -> HealthPolicy:
 
 
 @transaction.atomic
-def health_policy_update(*, policy: HealthPolicy, user, **fields) -> HealthPolicy:
-    if not user_can_edit_policy(user, policy):
+def health_policy_update(*, policy: HealthPolicy, user: User, **fields: Any) -> HealthPolicy:
+    if not visibility.user_can_edit_policy(user, policy):
         raise PermissionDenied("Only admins change the global policy; managers their team's.")
     for name, value in fields.items():
         if name in EDITABLE_FIELDS:

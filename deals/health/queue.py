@@ -7,11 +7,11 @@ class _RecomputeBatch:
     """One on-commit callback per transaction that collects every deal touched in it,
     so ten edits in one request queue one recompute per deal."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.deal_ids: set[int] = set()
         self.sent = False
 
-    def __call__(self):
+    def __call__(self) -> None:
         from deals.tasks import health_recompute_task
 
         # A batch that already ran (tests run on-commit callbacks inside one outer

@@ -25,9 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.utils import timezone
 
+from deals import pricing
 from deals.models import Deal, HealthPolicy, Severity, Side
 
 from .facts import DealFacts
@@ -86,8 +88,6 @@ SIDE_OF = {
     COMMITMENT_OVERDUE: Side.BUYER,
 }
 
-HUNDRED = Decimal("100")
-CENT = Decimal("0.01")
 PROPOSAL = Deal.STAGE_ORDER[Deal.Stage.PROPOSAL]
 NEGOTIATION = Deal.STAGE_ORDER[Deal.Stage.NEGOTIATION]
 # Disclosures that tell the buyer something against the seller's interest; a price
@@ -120,7 +120,7 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def _pct(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+    return str(pricing.money(value))
 
 
 def _quote(titles: list[str]) -> str:
@@ -131,7 +131,9 @@ def _quote(titles: list[str]) -> str:
 # --- Relationship: pressure --------------------------------------------------------------
 
 
-def pressure_premature_close(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_premature_close(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A close attempt while a milestone the buyer needs before deciding was (and is) open."""
     if not facts.deal.is_open:
         return None
@@ -156,7 +158,7 @@ def pressure_premature_close(facts: DealFacts, policy: HealthPolicy, now: dt.dat
     )
 
 
-def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """Many rep follow-ups in the window and not one buyer-initiated touch in it."""
     if not facts.deal.is_open:
         return None
@@ -184,7 +186,9 @@ def pressure_chasing(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def pressure_escalation(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_escalation(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Senior people piled onto the rep's recent calls and meetings."""
     if not facts.deal.is_open:
         return None
@@ -223,7 +227,9 @@ def pressure_phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_language(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Deadline language in what the rep wrote (never in what the buyer wrote)."""
     if not facts.deal.is_open:
         return None
@@ -234,7 +240,7 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     # One search over everything the rep wrote settles the common case (no match).
     if not written or pattern.search("\n".join(a.notes for a in written)) is None:
         return None
-    matches = []
+    matches: list[dict[str, Any]] = []
     for a in written:
         if a.occurred_at > now:
             continue
@@ -256,7 +262,9 @@ def pressure_language(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def pressure_close_date_pulled(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The forecast close date moved earlier though the buyer has not progressed since."""
     if not facts.deal.is_open:
         return None
@@ -294,9 +302,10 @@ def pressure_close_date_pulled(facts: DealFacts, policy: HealthPolicy, now: dt.d
 # --- Buyer ------------------------------------------------------------------------------
 
 
-def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
-    """A proposal item that serves none of the buyer's recorded needs."""
-    unneeded = [item for item in facts.line_items if not item.need_ids]
+def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
+    """A proposal item that serves none of the buyer's recorded needs (an import's
+    "Imported value" item is not a proposal: it only carries the old CRM's amount)."""
+    unneeded = [item for item in facts.line_items if not item.need_ids and not item.imported]
     if not unneeded:
         return None
     return FlagResult(
@@ -308,7 +317,7 @@ def buyer_oversell(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """An important need that nothing in the proposal serves."""
     if facts.deal.stage_index < PROPOSAL:
         return None
@@ -334,9 +343,14 @@ def buyer_unmet_need(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
-    """A proposal made without learning what the buyer needs."""
+def buyer_no_discovery(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
+    """A proposal made without learning what the buyer needs. A deal closed before it
+    was imported had its discovery in the old CRM, which kept no record of it here."""
     if facts.deal.stage_index < PROPOSAL:
+        return None
+    if facts.deal.imported_from and not facts.deal.is_open:
         return None
     calls = len(facts.discovery_call_ids)
     confirmed = [n.id for n in facts.needs if n.confirmed_by_buyer]
@@ -356,7 +370,9 @@ def buyer_no_discovery(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     )
 
 
-def buyer_undisclosed(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def buyer_undisclosed(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """Negotiating without having told the buyer any limitation, risk or alternative."""
     if facts.deal.stage_index < NEGOTIATION:
         return None
@@ -371,7 +387,9 @@ def buyer_undisclosed(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def commitment_overdue(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """A promise to the buyer past its due date and still open."""
     if facts.deal.stage == Deal.Stage.CLOSED_LOST:
         return None
@@ -399,21 +417,17 @@ def commitment_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
 
 
 def discount_pct(facts: DealFacts) -> Decimal | None:
-    """Exact (unrounded) discount percent, so 15.004 % is above a 15 % limit."""
-    deal = facts.deal
-    if not deal.list_total:
-        return None
-    return (1 - deal.net_total / deal.list_total) * HUNDRED
+    """Exact (unrounded), so 15.004 % is above a 15 % limit."""
+    return pricing.discount_pct(facts.deal.list_total, facts.deal.net_total)
 
 
 def margin_pct(facts: DealFacts) -> Decimal | None:
-    deal = facts.deal
-    if not deal.net_total:
-        return None
-    return (deal.net_total - deal.cost_total) / deal.net_total * HUNDRED
+    return pricing.margin_pct(facts.deal.net_total, facts.deal.cost_total)
 
 
-def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_discount_over_policy(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     discount = discount_pct(facts)
     if discount is None or discount <= policy.discount_max_pct:
         return None
@@ -433,7 +447,9 @@ def seller_discount_over_policy(facts: DealFacts, policy: HealthPolicy, now: dt.
     )
 
 
-def seller_margin_below_floor(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_margin_below_floor(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     deal = facts.deal
     margin = margin_pct(facts)
     if margin is None:
@@ -459,7 +475,9 @@ def seller_margin_below_floor(facts: DealFacts, policy: HealthPolicy, now: dt.da
     )
 
 
-def seller_untraded_price_cut(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def seller_untraded_price_cut(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     price_cuts = [c for c in facts.concessions if c.kind == "price"]
     if not price_cuts:
         return None
@@ -491,7 +509,9 @@ def seller_untraded_price_cut(facts: DealFacts, policy: HealthPolicy, now: dt.da
 # --- Relationship: after contact and after the close ------------------------------------
 
 
-def relationship_stale(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def relationship_stale(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
     """The buyer has not reached out for a long time on a deal that is still open."""
     if not facts.deal.is_open:
         return None
@@ -517,7 +537,7 @@ def relationship_stale(facts: DealFacts, policy: HealthPolicy, now: dt.datetime)
     )
 
 
-def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """Delivery has not picked up a submitted handoff within the SLA."""
     handoff = facts.handoff
     if facts.deal.stage != Deal.Stage.CLOSED_WON or handoff is None:
@@ -543,7 +563,7 @@ def handoff_overdue(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
     )
 
 
-def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime):
+def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> FlagResult | None:
     """The customer still brings support requests to the rep after delivery took over."""
     handoff = facts.handoff
     if facts.deal.stage != Deal.Stage.CLOSED_WON or handoff is None or not handoff.accepted_at:
@@ -589,7 +609,9 @@ RULES: dict[str, Rule] = {
 assert tuple(RULES) == ALL_CODES
 
 
-def evaluate(facts: DealFacts, now: dt.datetime, policy: HealthPolicy | None = None):
+def evaluate(
+    facts: DealFacts, now: dt.datetime, policy: HealthPolicy | None = None
+) -> list[FlagResult]:
     """Every flag the deal raises right now, in ALL_CODES order."""
     policy = policy or facts.policy
     results = []

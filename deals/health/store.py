@@ -8,25 +8,29 @@ handful of statements per batch.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from deals import visibility
 from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
-from deals.visibility import managed_team_ids
-from winwin_crm.accounts.roles import is_admin
+from winwin_crm.accounts.models import User
 
-from .facts import LoadedBatch, fetch_rows, ids_param, load_batch
+from .facts import DealRow, LoadedBatch, fetch_rows, ids_param, load_batch
 from .policy import policies_by_team, policies_for_deal
 from .rules import PRESSURE_CODES, FlagResult, evaluate
 from .scoring import Scores, score
+
+T = TypeVar("T")
 
 # A sweep batch is one transaction holding row locks on its deals. A thousand deals keeps
 # the `deal_id IN (...)` lists well under every driver's parameter limit, loads about
@@ -75,7 +79,9 @@ def evidence_digest(evidence: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _store(batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.datetime):
+def _store(
+    batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.datetime
+) -> dict[int, Scores]:
     """Write flags, scores and snapshots for the batch; call inside its transaction."""
     rows, facts = batch.rows, batch.facts
     to_create: list[Flag] = []
@@ -162,7 +168,7 @@ def _store(batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.dat
     return scores
 
 
-def _touch_flags(seen_ids: list[int], resolved_ids: list[int], now) -> None:
+def _touch_flags(seen_ids: list[int], resolved_ids: list[int], now: dt.datetime) -> None:
     """Still-raised flags get `last_seen_at`; cleared ones are resolved: one UPDATE."""
     resolved = Q(id__in=ids_param(resolved_ids)) if resolved_ids else Q(pk__in=[])
     Flag.objects.filter(id__in=ids_param(seen_ids + resolved_ids)).update(
@@ -184,7 +190,12 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def _write_scores(rows, results, scores, now) -> None:
+def _write_scores(
+    rows: list[DealRow],
+    results: dict[int, list[FlagResult]],
+    scores: dict[int, Scores],
+    now: dt.datetime,
+) -> None:
     # Health is derived data, not an edit by a person: written with UPDATE statements
     # that bypass save(), so Deal.version stays put and no history row is written.
     values = []
@@ -208,7 +219,7 @@ def _write_scores(rows, results, scores, now) -> None:
     _upsert_snapshots(snapshots, timezone.localdate(now))
 
 
-def _update_deal_health(values: list[tuple], now) -> None:
+def _update_deal_health(values: list[tuple], now: dt.datetime) -> None:
     if connection.vendor == "postgresql":
         # One UPDATE ... FROM (VALUES ...) for the whole batch.
         rows_sql = ", ".join(["(%s, %s, %s, %s, %s)"] * len(values))
@@ -241,7 +252,7 @@ def _update_deal_health(values: list[tuple], now) -> None:
         )
 
 
-def _upsert_snapshots(snapshots: dict[int, tuple], today) -> None:
+def _upsert_snapshots(snapshots: dict[int, tuple], today: dt.date) -> None:
     """Today's snapshot per deal, written only where missing or changed (the hourly sweep
     mostly finds it right, and an unchanged row is not rewritten)."""
     if connection.vendor == "postgresql":
@@ -271,7 +282,7 @@ def _upsert_snapshots(snapshots: dict[int, tuple], today) -> None:
         )
 
 
-def _upsert_snapshots_sql(snapshots: dict[int, tuple], today) -> None:
+def _upsert_snapshots_sql(snapshots: dict[int, tuple], today: dt.date) -> None:
     # One INSERT ... ON CONFLICT whose update is skipped when nothing differs: no read
     # first, and no dead row for an unchanged snapshot.
     columns = ", ".join(SNAPSHOT_FIELDS)
@@ -291,7 +302,7 @@ def _upsert_snapshots_sql(snapshots: dict[int, tuple], today) -> None:
         )
 
 
-def _retrying(work: Callable):
+def _retrying(work: Callable[[], T]) -> T | None:
     for attempt in range(ATTEMPTS):
         try:
             return work()
@@ -309,7 +320,7 @@ def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthR
     """Recompute one deal's flags and scores now; None when the deal no longer exists."""
     now = now or timezone.now()
 
-    def work():
+    def work() -> Scores | None:
         with transaction.atomic():
             # The row lock serialises recomputes of one deal (and the sweep skips it).
             batch = load_batch([deal_id], policies_for_deal(deal_id))
@@ -330,7 +341,7 @@ def health_recompute(*, deal_id: int, now: dt.datetime | None = None) -> HealthR
     )
 
 
-def sweep_queryset(*, team_id: int | None = None, all_deals: bool = False):
+def sweep_queryset(*, team_id: int | None = None, all_deals: bool = False) -> QuerySet[Deal]:
     """Deals the sweep visits: open ones, and won ones whose handoff rules can still fire."""
     qs = Deal.objects.all()
     if not all_deals:
@@ -388,14 +399,14 @@ def health_sweep(
         if not ids:
             break
         last_id = ids[-1]
-        processed += _retrying(lambda ids=ids: _sweep_batch(ids, policies, now))
+        processed += _retrying(functools.partial(_sweep_batch, ids, policies, now)) or 0
         visited += len(ids)
         if progress:
             progress(visited, total)
     return processed
 
 
-def _sweep_batch(ids: list[int], policies: dict[int | None, HealthPolicy], now) -> int:
+def _sweep_batch(ids: list[int], policies: dict[int | None, HealthPolicy], now: dt.datetime) -> int:
     with transaction.atomic():
         batch = load_batch(ids, policies, skip_locked=True)
         if not batch.rows:
@@ -425,14 +436,10 @@ def health_tables_vacuum() -> bool:
     return True
 
 
-def user_can_acknowledge(user, deal) -> bool:
-    return is_admin(user) or deal.team_id in managed_team_ids(user)
-
-
 @transaction.atomic
-def flag_acknowledge(*, flag: Flag, user, note: str) -> Flag:
+def flag_acknowledge(*, flag: Flag, user: User, note: str) -> Flag:
     """A manager accepts a flag with a note; it stays acknowledged until its evidence changes."""
-    if not user_can_acknowledge(user, flag.deal):
+    if not visibility.user_can_acknowledge_flags(user, flag.deal):
         raise PermissionDenied("Only a manager of the deal's team can acknowledge its flags.")
     note = (note or "").strip()
     if not note:

@@ -12,12 +12,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deals import exports
+from deals import exports, visibility
 from deals.models import Contact, Deal, ImportJob, Prospect
 from deals.visibility import deal_scope_q, prospect_scope_q
 from winwin_crm.accounts.models import Team, User
 
-from . import parsing
+from . import parsing, profiles
 from . import services as s
 
 
@@ -25,12 +25,16 @@ class CanImport(permissions.BasePermission):
     message = "Only managers and admins import files."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and s.can_import(request.user))
+        return visibility.user_can_import(request.user)
 
 
 class ImportJobListSerializer(serializers.ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team: serializers.PrimaryKeyRelatedField[Team] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     progress_pct = serializers.SerializerMethodField()
 
     class Meta:
@@ -61,7 +65,10 @@ class ImportJobListSerializer(serializers.ModelSerializer):
 
 class ImportJobSerializer(ImportJobListSerializer):
     headers = serializers.SerializerMethodField()
-    default_owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    default_owner: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    source_name = serializers.SerializerMethodField()
 
     class Meta(ImportJobListSerializer.Meta):
         fields = [
@@ -74,11 +81,19 @@ class ImportJobSerializer(ImportJobListSerializer):
             "on_error",
             "update_existing",
             "default_owner",
+            "source",
+            "source_name",
+            "files",
             "report",
         ]
 
     def get_headers(self, job) -> list[str]:
         return parsing.read_header(job.content, job.delimiter)
+
+    def get_source_name(self, job) -> str:
+        """The CRM recognised (or chosen) for the file, e.g. "HubSpot"; "" for a generic file."""
+        profile = profiles.get(job.source)
+        return profile.name if profile else ""
 
 
 class _OptionalBoolean(serializers.BooleanField):
@@ -149,9 +164,24 @@ def _find_rep(team: Team, value: str) -> User:
 
 
 class UploadSerializer(_OptionsSerializer):
-    file = serializers.FileField()
+    file = serializers.FileField(help_text="A CSV file, or a zip of an export's CSV files.")
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=11,
+        help_text="More files of the same export (organizations, people), joined to the "
+        "file holding `kind` by their ids.",
+    )
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
     team = serializers.IntegerField(required=False, help_text="Needed when you manage several.")
+    # The API's name; DRF reads declared fields off the class, so shadowing is harmless.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=list(profiles.SOURCE_CHOICES),
+        required=False,
+        default=profiles.AUTO,
+        help_text="The CRM that wrote the file: auto (recognised from the headers), "
+        "generic, or a profile code.",
+    )
 
 
 class ImportJobPageSerializer(serializers.Serializer):
@@ -192,16 +222,21 @@ class ImportListCreateApi(APIView):
                     {"team": ["You can import only into a sales team you manage."]}
                 )
         upload = data["file"]
-        if upload.size > _max_bytes():
-            raise serializers.ValidationError({"file": [_too_big(upload.size)]})
+        extras = data.get("files") or []
+        if upload.size + sum(f.size for f in extras) > _max_bytes():
+            raise serializers.ValidationError(
+                {"file": [_too_big(upload.size + sum(f.size for f in extras))]}
+            )
         target_team = team or _single_team(request.user)
         kwargs = {k: v for k, v in form.service_kwargs(target_team).items() if v is not None}
         job = s.import_job_create(
             user=request.user,
             file_name=upload.name,
             raw=upload.read(),
+            extra_files=[(extra.name, extra.read()) for extra in extras],
             kind=data["kind"],
             team=target_team,
+            source=data.get("source") or profiles.AUTO,
             **kwargs,
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)

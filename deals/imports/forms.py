@@ -1,24 +1,62 @@
 """Forms of the import pages: upload, then the mapping step (columns, stages, options)."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 
 from deals.models import ImportJob
+from winwin_crm.accounts.models import Team
 
-from . import parsing
+from . import parsing, profiles
 from . import services as s
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".csv,text/csv"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+SOURCE_LABELS = [
+    (profiles.AUTO, "Recognise it from the headers"),
+    (profiles.GENERIC, "Another CRM or a spreadsheet (generic column names)"),
+    *((code, profile.name) for code, profile in profiles.PROFILES.items()),
+]
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 (with or without BOM), comma or semicolon separated.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="The export of the CRM you are leaving (or a zip of its files): UTF-8 or "
+        "Windows-1252, comma, semicolon or tab separated.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.zip,text/csv,application/zip"}),
+    )
+    more_files = _MultipleFileField(
+        label="Files that belong to it (optional)",
+        required=False,
+        help_text="Organizations and people files of the same export, when the deals refer "
+        "to them only by id: they are joined to the deals.",
+    )
+    source = forms.ChoiceField(
+        label="Exported from", choices=SOURCE_LABELS, initial=profiles.AUTO, required=False
     )
     kind = forms.ChoiceField(
         label="What the file holds", choices=ImportJob.Kind.choices, initial=ImportJob.Kind.DEALS
     )
-    team = forms.ModelChoiceField(label="Import into team", queryset=None)
+    team = forms.ModelChoiceField(label="Import into team", queryset=Team.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,6 +74,17 @@ class UploadForm(forms.Form):
                 f"{parsing._size(limit)}. Split it into smaller files."
             )
         return upload
+
+    def clean_more_files(self):
+        files = self.cleaned_data.get("more_files") or []
+        limit = settings.IMPORT_MAX_BYTES
+        total = sum(f.size for f in files)
+        if total > limit:
+            raise forms.ValidationError(
+                f"The files are {parsing._size(total)}; the largest import is "
+                f"{parsing._size(limit)}."
+            )
+        return files
 
 
 IGNORE = ("", "— ignore this column —")
@@ -55,13 +104,16 @@ class MappingForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, job: ImportJob, headers: list[str], samples: dict, **kwargs):
+    def __init__(
+        self, *args: Any, job: ImportJob, headers: list[str], samples: dict, **kwargs: Any
+    ) -> None:
         initial = {
             "date_format": job.date_format,
             "update_existing": job.update_existing,
             "default_owner": job.default_owner_id,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.job = job
         self.headers = headers
         choices = [IGNORE] + [

@@ -12,29 +12,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import (
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from deals.models import Concession, Contact, Deal, ImportJob, LineItem, Prospect
+from deals import visibility
+from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
+from deals.pricing import pricing_refresh_bulk
 from deals.services import PROSPECT_FIELDS
 from winwin_crm.accounts.models import Team, User
-from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
+from winwin_crm.accounts.roles import REP
 
+from . import files, profiles
 from . import parsing as p
 from .bulk import insert_dicts, insert_history
 from .validation import IMPORTED_ITEM_NAME, ImportPlan, plan_import
@@ -51,29 +47,18 @@ CHANGE_REASON = "CSV import"
 ZERO = Decimal("0.00")
 
 
-# --- Who may import -------------------------------------------------------------------
+# --- Who may import (deals.visibility decides) ------------------------------------------
 
 
-def can_import(user) -> bool:
-    return is_admin(user) or MANAGER in roles_of(user)
-
-
-def import_teams(user) -> QuerySet[Team]:
+def import_teams(user: User) -> QuerySet[Team]:
     """Sales teams this user may import into: a manager's own teams, every team for admins."""
-    from deals.visibility import managed_team_ids
-
-    teams = Team.objects.filter(kind=Team.Kind.SALES)
-    if is_admin(user):
-        return teams
-    return teams.filter(id__in=managed_team_ids(user))
+    return visibility.managed_teams(user)
 
 
 def import_job_list(*, user) -> QuerySet[ImportJob]:
     """Jobs of the teams the user may import into (others' jobs do not exist for them)."""
     jobs = ImportJob.objects.select_related("team", "created_by", "default_owner")
-    if is_admin(user):
-        return jobs
-    if not can_import(user):
+    if not visibility.user_can_import(user):
         return jobs.none()
     return jobs.filter(team__in=import_teams(user))
 
@@ -98,40 +83,74 @@ def import_job_create(
     team: Team | None = None,
     column_mapping: dict | None = None,
     stage_mapping: dict | None = None,
-    date_format: str = "iso",
+    date_format: str | None = None,
     on_error: str = ImportJob.OnError.ABORT,
     update_existing: bool = True,
     default_owner: User | None = None,
     validate: bool = True,
+    source: str | None = profiles.AUTO,
+    extra_files: list[tuple[str, bytes]] | None = None,
 ) -> ImportJob:
-    """Store an uploaded CSV as a job, recognise its headers and (by default) dry-run it.
+    """Store an uploaded CSV (or several, or a zip) as a job, recognise the CRM that wrote
+    it and its headers, and (by default) dry-run it.
 
-    Raises ValidationError with field errors (file, kind, team, mapping, …) for anything a
-    person must fix; nothing is stored then.
+    `source`: "auto" (recognise the CRM from the headers), "generic" (generic aliases
+    only) or a profile code. Several files: the one holding `kind` is imported, the
+    others are joined to it (organisations and people by id).
+    Raises ValidationError with field errors (file, kind, team, mapping, source, …) for
+    anything a person must fix; nothing is stored then.
     """
-    if not can_import(user):
+    if not visibility.user_can_import(user):
         raise ValidationError({"detail": ["Only managers and admins import files."]})
     if kind not in p.KINDS:
         raise ValidationError({"kind": [f"Choose one of: {', '.join(p.KINDS)}."]})
+    source = source or profiles.AUTO
+    if source not in profiles.SOURCE_CHOICES:
+        raise ValidationError({"source": [f"Choose one of: {', '.join(profiles.SOURCE_CHOICES)}."]})
     team = _import_team(user, team)
     try:
-        text = p.decode_csv_bytes(raw)
-        delimiter = p.sniff_delimiter(text)
-        headers = p.read_header(text, delimiter)
+        uploads, ignored = files.expand([(file_name or "upload.csv", raw), *(extra_files or [])])
+        single = len(uploads) == 1
+        read = [files.read("" if single else name, data) for name, data in uploads]
+        main, profile = _main_file(kind, read, source)
+        others = [f for f in read if f is not main]
+        main_file = main
+        main, joins, joined_fields = files.join(kind, main, others, profile)
     except p.ImportFileError as exc:
         raise exc.as_validation_error() from None
-    mapping = p.guess_mapping(kind, headers)
+    mapping = p.guess_mapping(kind, main.headers, profile)
+    mapping.update(joined_fields)
     mapping.update(column_mapping or {})
     job = ImportJob(
         kind=kind,
         team=team,
         created_by=user,
         file_name=(file_name or "upload.csv")[:255],
-        content=text,
-        delimiter=delimiter,
+        content=main.text,
+        delimiter=main.delimiter,
         column_mapping=mapping,
         stage_mapping=dict(stage_mapping or {}),
+        source=profile.code if profile else "",
+        files={
+            "encoding": main.encoding,
+            "frame": main.frame,
+            "main": main.name,
+            "files": [
+                {
+                    "name": f.name,
+                    "columns": len(f.headers),
+                    "used": f is main_file or any(j["file"] == f.name for j in joins),
+                }
+                for f in read
+            ]
+            if not single
+            else [],
+            "joins": joins,
+            "ignored": ignored,
+        },
     )
+    if date_format is None:
+        date_format = (profile.date_format if profile else None) or "iso"
     _apply_options(
         job,
         date_format=date_format,
@@ -144,10 +163,33 @@ def import_job_create(
         if validate:
             import_job_validate(job=job)
         else:
-            job.stage_mapping = _stage_table(job, headers)
-            job.total_rows = p.count_records(text, delimiter)
+            job.stage_mapping = _stage_table(job, main.headers)
+            job.total_rows = p.count_records(main.text, main.delimiter)
             job.save(update_fields=["stage_mapping", "total_rows"])
     return job
+
+
+def _main_file(kind: str, read: list[files.SourceFile], source: str):
+    """(the file holding `kind`, the profile that applies): by the source asked for, else
+    the CRM recognised from the headers."""
+    fixed = profiles.get(source) if source not in (profiles.AUTO, profiles.GENERIC) else None
+    if len(read) == 1:
+        main = read[0]
+    else:
+        candidates = [
+            f
+            for f in read
+            if files.role_of(f, fixed or profiles.detect(kind, f.headers).profile) == kind
+        ]
+        if not candidates:
+            names = ", ".join(f.name for f in read)
+            raise p.ImportFileError(f"None of the files ({names}) holds {kind}.")
+        main = candidates[0]
+    if source == profiles.GENERIC:
+        return main, None
+    if fixed is not None:
+        return main, fixed
+    return main, profiles.detect(kind, main.headers).profile
 
 
 def _import_team(user: User, team: Team | None) -> Team:
@@ -188,12 +230,14 @@ def _stage_table(job: ImportJob, headers: list[str]) -> dict[str, str]:
     if column is None or column not in headers:
         return {}
     index = headers.index(column)
+    profile = profiles.get(job.source)
+    lookup = p.stage_lookup({}, profile.stage_table() if profile else None)
     table = {}
     for _number, cells in p.iter_records(job.content, job.delimiter):
         value = p.unescape_cell(cells[index]).strip() if index < len(cells) else ""
         if value and value not in table:
             try:
-                table[value] = p.map_stage(value, {})
+                table[value] = p.map_stage(value, {}, lookup)
             except p.CellError:
                 table[value] = ""
             if len(table) > 200:
@@ -492,7 +536,7 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         ],
         batch_size=BATCH_SIZE,
     )
-    history = {"user_id": job.created_by_id, "reason": CHANGE_REASON}
+    history: dict[str, Any] = {"user_id": job.created_by_id, "reason": CHANGE_REASON}
     done = 0
     touched: list[int] = []
     for batch in _batches([r for r in plan.rows if r.action == "create"]):
@@ -507,12 +551,16 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
                     "owner_id": v["owner_id"],
                     "title": v["title"],
                     "stage": v["stage"],
-                    "currency": v["currency"] or "USD",
+                    "currency": v["currency"] or job.team.default_currency,
                     "expected_close_date": v["expected_close_date"],
                     "lost_reason": v["lost_reason"] or "",
                     "notes_for_delivery": v["notes_for_delivery"] or "",
                     "external_id": v["external_id"] or "",
-                    "closed_at": now if v["stage"] in Deal.CLOSED_STAGES else None,
+                    # The day the old CRM closed it, when the file says; else the import's.
+                    "closed_at": (v.get("closed_at") or now)
+                    if v["stage"] in Deal.CLOSED_STAGES
+                    else None,
+                    "imported_from": v.get("imported_from") or "csv",
                     "created_by_id": job.created_by_id,
                     "created_at": now,
                     # One "Imported value" item at list = list_total and price = net_total and
@@ -533,28 +581,29 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
         # The item's creation is recorded in the deal's history ("CSV import"); a history
         # row per item would add a fifth of the import's writes for no extra information.
         insert_dicts(LineItem, items, batch_size=BATCH_SIZE)
+        _imported_handoffs(deals, now)
         touched.extend(d["id"] for d in deals)
         done += len(batch)
         progress(done)
     for batch in _batches([r for r in plan.rows if r.action == "update"]):
-        deals = Deal.objects.in_bulk([r.existing_id for r in batch])
+        by_id = Deal.objects.in_bulk([r.existing_id for r in batch])
         fields = {"updated_at", "version"}
         repriced = []
         for r in batch:
-            deal = deals[r.existing_id]
+            existing = by_id[r.existing_id]
             for name, value in r.changes.items():
                 if name == "pricing":
-                    repriced.append((deal.id, value))
+                    repriced.append((existing.id, value))
                     continue
-                setattr(deal, name, value)
+                setattr(existing, name, value)
                 fields.add(name)
                 if name == "stage" and value in Deal.CLOSED_STAGES:
-                    deal.closed_at = now
+                    existing.closed_at = now
                     fields.add("closed_at")
-            deal.version += 1
-            deal.updated_at = now
+            existing.version += 1
+            existing.updated_at = now
         bulk_update_with_history(
-            list(deals.values()),
+            list(by_id.values()),
             Deal,
             sorted(fields),
             batch_size=BATCH_SIZE,
@@ -562,15 +611,13 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
             default_change_reason=CHANGE_REASON,
         )
         if repriced:
-            LineItem.objects.filter(
-                deal_id__in=[d for d, _ in repriced], name=IMPORTED_ITEM_NAME
-            ).delete()
+            LineItem.objects.filter(deal_id__in=[d for d, _ in repriced], imported=True).delete()
             items = [_imported_item(d, pr) for d, pr in repriced]
             for item, pk in zip(items, insert_dicts(LineItem, items), strict=True):
                 item["id"] = pk
             insert_history(LineItem, items, **history)
             pricing_refresh_bulk(deal_ids=[d for d, _ in repriced])
-        touched.extend(deals)
+        touched.extend(by_id)
         done += len(batch)
         progress(done)
     _queue_health(touched)
@@ -579,51 +626,39 @@ def _write_deals(job: ImportJob, plan: ImportPlan, progress) -> dict:
     )
 
 
+def _imported_handoffs(deals: list[dict], now) -> None:
+    """Deals won in the old CRM get their handoff as "imported: accepted as is": no sales
+    handoff happened here, so there is no package, no SLA and no acceptance to pretend."""
+    from handoff.models import Handoff
+
+    insert_dicts(
+        Handoff,
+        [
+            {
+                "deal_id": d["id"],
+                "rep_id": d["owner_id"],
+                "status": Handoff.Status.IMPORTED,
+                "notes_for_delivery": d["notes_for_delivery"],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for d in deals
+            if d["stage"] == Deal.Stage.CLOSED_WON
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
 def _imported_item(deal_id: int, pricing: dict) -> dict:
     return {
         "deal_id": deal_id,
         "name": IMPORTED_ITEM_NAME,
+        "imported": True,
         "quantity": Decimal("1.00"),
         "unit_list_price": pricing["list_total"],
         "unit_price": pricing["net_total"],
         "unit_cost": pricing["cost_total"],
     }
-
-
-def pricing_refresh_bulk(*, deal_ids: list[int]) -> None:
-    """Deal.list_total / net_total / cost_total for many deals in one UPDATE per batch,
-    by DESIGN.md's formulas (net subtracts price concessions, cost adds value-add costs)."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-
-    def items_sum(price_field: str):
-        total = (
-            LineItem.objects.filter(deal=OuterRef("pk"))
-            .values("deal")
-            .annotate(s=Sum(ExpressionWrapper(F("quantity") * F(price_field), output_field=money)))
-            .values("s")
-        )
-        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-    def concessions_sum(kind: str, field: str):
-        total = (
-            Concession.objects.filter(deal=OuterRef("pk"), kind=kind)
-            .values("deal")
-            .annotate(s=Sum(field))
-            .values("s")
-        )
-        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
-
-    for batch in _batches(deal_ids):
-        Deal.objects.filter(id__in=batch).update(
-            list_total=items_sum("unit_list_price"),
-            net_total=ExpressionWrapper(
-                items_sum("unit_price") - concessions_sum("price", "amount"), output_field=money
-            ),
-            cost_total=ExpressionWrapper(
-                items_sum("unit_cost") + concessions_sum("value_add", "cost_to_seller"),
-                output_field=money,
-            ),
-        )
 
 
 def _queue_health(deal_ids: list[int]) -> None:

@@ -6,9 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from deals import visibility
 from deals.models import ImportJob
 
-from . import parsing
+from . import parsing, profiles
 from . import services as s
 from .forms import CommitForm, MappingForm, UploadForm
 
@@ -17,7 +18,7 @@ SAMPLE_ROWS = 3
 
 
 def _require_importer(request):
-    if not s.can_import(request.user):
+    if not visibility.user_can_import(request.user):
         raise PermissionDenied("Only managers and admins import files.")
 
 
@@ -40,13 +41,16 @@ def index(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        extras = form.cleaned_data.get("more_files") or []
         try:
             job = s.import_job_create(
                 user=request.user,
                 file_name=upload.name,
                 raw=upload.read(),
+                extra_files=[(extra.name, extra.read()) for extra in extras],
                 kind=form.cleaned_data["kind"],
                 team=form.cleaned_data["team"],
+                source=form.cleaned_data.get("source") or profiles.AUTO,
                 validate=False,
             )
         except ValidationError as exc:
@@ -102,7 +106,13 @@ def mapping(request, pk: int):
     return render(
         request,
         "imports/mapping.html",
-        {**NAV, "job": job, "form": form, "targets": parsing.TARGETS[job.kind]},
+        {
+            **NAV,
+            "job": job,
+            "form": form,
+            "targets": parsing.TARGETS[job.kind],
+            "detected": profiles.Detection(profiles.get(job.source)).sentence(job.kind),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -49,6 +49,16 @@ class ImportJob(models.Model):
         related_name="+",
         help_text="Deals import: the rep who owns rows whose owner matches no rep of the team.",
     )
+    source = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="The CRM the file came from (a profile code); blank: a generic file.",
+    )
+    files = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Several files or a zip: the files read and how they were joined.",
+    )
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)

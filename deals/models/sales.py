@@ -1,6 +1,7 @@
 """The sales side: prospects, contacts, needs, discovery calls, deals and their facts."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,10 +10,11 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from deals import pricing
 from winwin_crm.accounts.models import Team
 
 ZERO = Decimal("0")
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 NON_NEGATIVE = [MinValueValidator(ZERO)]
 
 
@@ -155,6 +157,12 @@ class Deal(TimeStamped):
         blank=True, help_text="Free text the rep wants the delivery team to read."
     )
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    imported_from = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="The CRM an import brought the deal from (profile code, or 'csv'); "
+        "blank for deals made here.",
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Optimistic lock: send the version you read; a stale one gets 409."
     )
@@ -166,7 +174,7 @@ class Deal(TimeStamped):
         related_name="+",
     )
 
-    # Pricing, denormalised from line items and concessions (see deals.services.pricing).
+    # Pricing, denormalised from line items and concessions (see deals.pricing).
     list_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
     net_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
     cost_total = models.DecimalField(**MONEY, default=ZERO, editable=False)
@@ -241,16 +249,12 @@ class Deal(TimeStamped):
     @property
     def discount_pct(self) -> Decimal | None:
         """1 − net/list, as a percent with two decimals; None when nothing is priced."""
-        if not self.list_total:
-            return None
-        return ((1 - self.net_total / self.list_total) * 100).quantize(Decimal("0.01"))
+        return pricing.percent(pricing.discount_pct(self.list_total, self.net_total))
 
     @property
     def margin_pct(self) -> Decimal | None:
         """(net − cost) / net, as a percent with two decimals; None when net is zero."""
-        if not self.net_total:
-            return None
-        return ((self.net_total - self.cost_total) / self.net_total * 100).quantize(Decimal("0.01"))
+        return pricing.percent(pricing.margin_pct(self.net_total, self.cost_total))
 
     def stage_index(self) -> int:
         return self.STAGE_ORDER[self.stage]
@@ -345,6 +349,9 @@ class LineItem(TimeStamped):
         **MONEY, default=ZERO, validators=NON_NEGATIVE, help_text="The seller's cost, per unit."
     )
     needs = models.ManyToManyField(Need, blank=True, related_name="line_items")
+    # The one "Imported value" item an import writes: it carries the old CRM's amount and
+    # serves no need by design, so the oversell rule skips it.
+    imported = models.BooleanField(default=False, editable=False)
     history = HistoricalRecords(m2m_fields=[needs])
 
     class Meta:

@@ -86,7 +86,9 @@ def test_reset_starts_over_and_keeps_the_demo_users():
 
 def test_every_handoff_state_is_in_the_default_demo():
     demo.demo_seed(with_health=False)
-    assert set(Handoff.objects.values_list("status", flat=True)) == set(Handoff.Status.values)
+    # "imported" is made only by a CSV import of deals won in another CRM (tests/imports).
+    made_here = set(Handoff.Status.values) - {Handoff.Status.IMPORTED}
+    assert set(Handoff.objects.values_list("status", flat=True)) == made_here
     assert Deal.objects.count() == demo.SMALL_DEMO_DEALS + len(demo.STORIES)
 
 
@@ -199,7 +201,6 @@ STORY_FLAGS = {
 }
 
 
-@pytest.mark.skipif(demo._health_engine() is None, reason="health engine not there yet")
 def test_each_story_raises_exactly_its_flags():
     demo.demo_seed(deals=0)
     raised = {
@@ -212,7 +213,6 @@ def test_each_story_raises_exactly_its_flags():
     assert _story("oversold").balance == "buyer_loses"
 
 
-@pytest.mark.skipif(demo._health_engine() is None, reason="health engine not there yet")
 def test_demo_writes_twelve_weeks_of_health_history():
     demo.demo_seed(deals=10)
     deal = _story("win-win")  # created 30 days ago: four weekly rows

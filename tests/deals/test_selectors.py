@@ -99,3 +99,48 @@ def test_history_lists_changes_newest_first_with_old_and_new(deal, rep_user):
         {"field": "title", "old": entries[1]["object_repr"], "new": "Renamed"},
         {"field": "version", "old": 1, "new": 2},
     ]
+
+
+def test_history_limited_in_sql_shows_the_same_newest_changes(
+    deal, rep_user, django_assert_num_queries
+):
+    from decimal import Decimal
+
+    from deals import services
+
+    for n in range(4):
+        services.deal_update(deal=deal, user=rep_user, title=f"Renamed {n}")
+    item = services.line_item_create(
+        deal=deal,
+        user=rep_user,
+        name="Licence",
+        quantity=Decimal("1"),
+        unit_list_price=Decimal("10"),
+        unit_price=Decimal("10"),
+    )
+    services.line_item_update(line_item=item, user=rep_user, quantity=Decimal("2"))
+    full = selectors.deal_history(deal=deal)
+    with django_assert_num_queries(4):  # one statement per history table, however long
+        limited = selectors.deal_history(deal=deal, limit=3)
+    assert limited == full[:3]
+    # The oldest change shown is still the difference to the record before it.
+    assert all(e["changes"] for e in limited)
+
+
+def test_deal_page_says_who_may_change_it_and_hides_others_deals(deal, rep_user, other_rep):
+    from django.http import Http404
+
+    page = selectors.deal_page(user=rep_user, deal_id=deal.pk)
+    assert page.deal == deal and page.can_edit
+    with pytest.raises(Http404):
+        selectors.deal_page(user=other_rep, deal_id=deal.pk)
+
+
+def test_deal_list_filters_through_the_api_filterset_and_names_a_bad_parameter(deal, rep_user):
+    from django.core.exceptions import ValidationError
+
+    assert list(selectors.deal_list(user=rep_user, filters={"is_open": "true"})) == [deal]
+    assert not selectors.deal_list(user=rep_user, filters={"scored": "true"}).exists()
+    with pytest.raises(ValidationError) as refused:
+        selectors.deal_list(user=rep_user, filters={"stage": ["nonsense"]})
+    assert "stage" in refused.value.message_dict

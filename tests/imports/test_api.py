@@ -75,11 +75,18 @@ def test_upload_with_mapping_stage_table_and_options_as_json_fields(
     )
 
 
-def test_wrong_encoding_is_a_400_with_a_file_error(api_as, manager_user):
-    raw = "Deal Name,Organization\nCafé,Zürich\n".encode("latin-1")
+def test_windows_1252_file_is_read_and_the_dry_run_says_so(api_as, manager_user):
+    raw = "Deal Name,Organization\nCafé,Zürich\n".encode("cp1252")
     response = upload(api_as(manager_user), raw)
+    assert response.status_code == 201, response.data
+    assert any("read as Windows-1252" in n for n in response.data["report"]["notes"])
+    assert ImportJob.objects.get().content.startswith("Deal Name,Organization\nCafé,Zürich")
+
+
+def test_utf16_file_is_a_400_with_a_file_error(api_as, manager_user):
+    response = upload(api_as(manager_user), "Deal Name,Organization\n".encode("utf-16"))
     assert response.status_code == 400
-    assert "not UTF-8" in response.data["file"][0]
+    assert "UTF-16" in response.data["file"][0]
     assert ImportJob.objects.count() == 0
 
 

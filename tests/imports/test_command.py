@@ -151,7 +151,7 @@ def test_unknown_team_or_file_is_a_clear_error(csv_file, team):
 
 
 def test_wrong_encoding_is_a_clear_error(tmp_path, manager_user, team):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes("Deal Name,Organization\nCafé,Zürich\n".encode("latin-1"))
-    with pytest.raises(CommandError, match="not UTF-8"):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("Deal Name,Organization\nCafé,Zürich\n".encode("utf-16"))
+    with pytest.raises(CommandError, match="UTF-16"):
         run(str(path), "--kind", "deals", "--team", team.name)

@@ -12,13 +12,11 @@ def test_utf8_with_and_without_bom_decode_to_the_same_text():
     assert p.decode_csv_bytes(text.encode()) == text
 
 
-def test_latin1_file_is_refused_with_the_line_and_a_way_out():
-    raw = "Deal Name,Organization\nCafé,Zürich\n".encode("latin-1")
-    with pytest.raises(p.ImportFileError) as exc:
-        p.decode_csv_bytes(raw)
-    assert "not UTF-8" in exc.value.message
-    assert "line 2" in exc.value.message
-    assert "CSV UTF-8" in exc.value.message
+def test_windows_1252_and_latin1_files_are_read_and_named():
+    text = "Deal Name,Organization\nCafé – 5 €,Zürich\n"
+    assert p.decode_csv_bytes_with_encoding(text.encode("cp1252")) == (text, "cp1252")
+    # 0x81 is undefined in cp1252: such a file is Latin-1.
+    assert p.decode_csv_bytes_with_encoding(b"a,b\n\x81,\xe9\n")[1] == "latin-1"
 
 
 def test_utf16_file_is_refused():
@@ -204,3 +202,128 @@ def test_stage_names_of_other_crms_map_and_the_users_table_wins():
     assert p.map_stage("Demo Scheduled", {"Demo scheduled": "proposal"}) == "proposal"
     with pytest.raises(p.CellError, match="not one of our stages"):
         p.map_stage("Pending legal", {})
+
+
+# --- Values that real exports hold ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["- first point\n- second point", "- ", "-- see notes", "+ plus side", "-5", "+12"],
+)
+def test_bullet_lists_and_signed_numbers_are_text_not_formulas(value):
+    assert p.clean_text(value) == value.strip() or p.clean_text(value) == ""
+
+
+@pytest.mark.parametrize(
+    "value", ["=SUM(A1:A2)", "@SUM(1)", "+cmd|' /C calc'!A0", "-2+3", "\t=1+1"]
+)
+def test_what_a_spreadsheet_executes_is_still_refused_with_a_clear_message(value):
+    with pytest.raises(p.CellError) as exc:
+        p.clean_text(value)
+    assert "reads as a spreadsheet formula" in str(exc.value)
+    assert "single quote" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "band"),
+    [
+        ("12", "small"),
+        ("50", "small"),
+        ("250", "medium"),
+        ("1,200", "large"),
+        ("1.200", "large"),
+        ("5000", "enterprise"),  # "5000" is also the "5000+" band label
+        ("12000", "enterprise"),
+        ("51-200", "medium"),
+        ("1,001-5,000", "large"),
+        ("10,001+", "enterprise"),
+        ("85 employees", "medium"),
+    ],
+)
+def test_employee_counts_and_ranges_map_into_size_bands(value, band):
+    assert p.parse_choice("size", value) == band
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("EUR", "EUR"),
+        ("eur", "EUR"),
+        ("€", "EUR"),
+        ("£", "GBP"),
+        ("$", "USD"),
+        ("978", "EUR"),
+        ("base.EUR", "EUR"),
+        ("EUR - Euro", "EUR"),
+        ("Swiss Franc", "CHF"),
+    ],
+)
+def test_currency_ids_and_symbols_resolve(value, code):
+    assert p.parse_currency(value, default="CHF") == code
+
+
+def test_a_profiles_own_currency_id_may_mean_the_teams_currency():
+    assert p.parse_currency("-99", default="SEK", extra={"-99": "default"}) == "SEK"
+    with pytest.raises(p.CellError, match="not a currency"):
+        p.parse_currency("dollars and cents", default="SEK")
+
+
+def test_dates_with_times_zones_and_month_names(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    from django.utils import timezone
+
+    with timezone.override("Europe/Berlin"):
+        # 23:30 in California on the 5th is already the 6th in Berlin.
+        assert p.parse_date("2026-03-05T23:30:00-08:00", "iso") == dt.date(2026, 3, 6)
+        assert p.parse_date("2026-03-05 14:30:00.123456+00:00", "iso") == dt.date(2026, 3, 5)
+    assert p.parse_date("Mar 5, 2026", "iso") == dt.date(2026, 3, 5)
+    assert p.parse_date("5 March 2026", "iso") == dt.date(2026, 3, 5)
+    assert p.parse_date("05-Mar-2026", "iso") == dt.date(2026, 3, 5)
+    assert p.parse_date("3/5/2026 10:12 AM", "mdy") == dt.date(2026, 3, 5)
+    moment = p.parse_datetime("2026-03-14 10:42:11", "iso")
+    assert (moment.hour, moment.minute, moment.tzinfo) == (10, 42, None)
+
+
+def test_report_title_and_footer_lines_are_cut_and_plain_files_left_alone():
+    table = "A,B,C\r\n1,2,3\r\n4,5,6\r\n"
+    assert p.strip_report_frame(table, ",") == (table, 0, 0)
+    framed = (
+        '"Pipeline report"\r\n' + table + '""\r\n"Copyright (c) 2000-2026 salesforce.com, inc."\r\n'
+        '"Confidential Information - Do Not Distribute"\r\n"Acme, Inc."\r\n'
+    )
+    text, top, bottom = p.strip_report_frame(framed, ",")
+    assert (top, bottom) == (1, 3)
+    assert list(p.iter_records(text, ",")) == [(2, ["1", "2", "3"]), (3, ["4", "5", "6"])]
+    totals = table + '"Grand Totals (2 records)",,"9"\r\n'
+    assert p.strip_report_frame(totals, ",")[2] == 1
+    # A deal whose title starts with "Total" is a deal, not a total row.
+    real = table + "Total rewards platform,7,8\r\n"
+    assert p.strip_report_frame(real, ",") == (real, 0, 0)
+
+
+def test_html_notes_become_plain_text():
+    assert p.html_to_text(
+        "<p>Kick-off <b>agreed</b>.</p><ul><li>Two</li><li>A &amp; B</li></ul>"
+    ) == ("Kick-off agreed.\n- Two\n- A & B")
+    assert p.html_to_text("2 < 3 and plain") == "2 < 3 and plain"
+
+
+def test_each_fixture_is_recognised_as_the_crm_that_writes_it():
+    from pathlib import Path
+
+    from deals.imports import files, profiles
+
+    fixtures = Path(__file__).parent / "fixtures"
+    expected = {
+        ("pipedrive", "deals.csv"): ("deals", "pipedrive"),
+        ("pipedrive", "organizations.csv"): ("prospects", "pipedrive"),
+        ("pipedrive", "people.csv"): ("contacts", "pipedrive"),
+        ("hubspot", "companies.csv"): ("prospects", "hubspot"),
+        ("salesforce_dataloader", "Account.csv"): ("prospects", "salesforce_dataloader"),
+        ("twenty", "companies.csv"): ("prospects", "twenty"),
+        ("twenty", "people.csv"): ("contacts", "twenty"),
+    }
+    for (crm, name), (kind, code) in expected.items():
+        source = files.read(name, (fixtures / crm / name).read_bytes())
+        assert profiles.detect(kind, source.headers).code == code, (crm, name)

@@ -123,3 +123,24 @@ def test_query_count_is_the_same_for_5_and_60_rows(
         assert response.content.decode().count('class="deal-title"') == total
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_the_page_and_the_api_list_the_same_deals_for_the_same_filters(rep_client, rep_user, team):
+    _deal(rep_user, team, title="Fleet scored", stage=Deal.Stage.PROPOSAL, balance="win_win")
+    _deal(rep_user, team, title="Fleet unscored", stage=Deal.Stage.DISCOVERY, balance="")
+    _deal(rep_user, team, title="Fleet closed", stage=Deal.Stage.CLOSED_LOST, balance="")
+    _deal(rep_user, team, title="Payroll", stage=Deal.Stage.PROPOSAL, balance="")
+    pairs = [
+        ({"q": "fleet"}, {"q": "fleet"}),
+        ({"stage": "open"}, {"is_open": "true"}),
+        ({"stage": "proposal", "q": "fleet"}, {"stage": "proposal", "q": "fleet"}),
+        ({"balance": "pending"}, {"scored": "false"}),
+        ({"balance": "pending", "stage": "open", "q": "fleet"},
+         {"scored": "false", "is_open": "true", "q": "fleet"}),
+    ]  # fmt: skip
+    for page_params, api_params in pairs:
+        page = rep_client.get(URL, {**page_params, "sort": "title"})
+        shown = {d.title for d in page.context["deals"]}
+        api = rep_client.get(reverse("deal-list"), api_params).json()["results"]
+        assert shown == {d["title"] for d in api}, page_params
+        assert shown, page_params

@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "manager", "default_delivery_team")
+    list_display = ("name", "kind", "manager", "default_delivery_team", "default_currency")
     list_filter = ("kind",)
     search_fields = ("name",)
     filter_horizontal = ("members",)

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -38,6 +39,12 @@ class Team(models.Model):
         related_name="+",
         limit_choices_to={"kind": Kind.DELIVERY},
         help_text="Where this sales team's closed-won deals are handed off.",
+    )
+    default_currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "A three-letter ISO 4217 code, e.g. EUR.")],
+        help_text="ISO 4217 code an import gives deals whose file names no currency.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

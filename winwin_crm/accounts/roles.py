@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.http import HttpRequest
 
 from .models import Team, User
 
@@ -93,3 +95,12 @@ def is_admin(user) -> bool:
 
 def ensure_role_groups() -> dict[str, Group]:
     return {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
+
+
+def authenticated_user(request: HttpRequest) -> User:
+    """The user of a request that passed a login check (login_required, IsAuthenticated,
+    the admin's staff check): typed as the User it is, refused if it somehow is not."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Log in first.")
+    return user

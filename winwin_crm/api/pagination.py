@@ -14,11 +14,10 @@ class ProjectedRows:
 
     `queryset` is the list, filtered and ordered; `project(queryset)` reads rows of it for
     the page (e.g. `.values()` with the joins the page shows). The exact count runs on
-    `queryset` without those joins: PostgreSQL keeps inner joins in a COUNT(*), which at
-    20,000 deals made the count 30 times slower. Past the first page, the page's ids are
-    found on the list's own table first and only those rows are projected, so a deep
-    OFFSET walks a narrow index instead of sorting the joined rows (at 20,000 deals,
-    offset 5,000: 29 ms → 9 ms, 1.3 ms with an index on the list's filter and order).
+    `queryset` without those joins: PostgreSQL keeps inner joins in a COUNT(*), which
+    makes it much slower. Past the first page, the page's ids are found on the list's own
+    table first and only those rows are projected, so a deep OFFSET walks a narrow index
+    instead of sorting the joined rows (figures: bench/RESULTS.md).
     Either way the page is one query.
     """
 

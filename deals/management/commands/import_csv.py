@@ -1,5 +1,6 @@
 """python manage.py import_csv FILE --kind deals --team "Alpha sales" [--dry-run] …"""
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from deals.imports import parsing
+from deals.imports import parsing, profiles
 from deals.imports import services as s
 from deals.models import ImportJob
 from winwin_crm.accounts.models import Team, User
@@ -22,7 +23,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="Path to the CSV file (UTF-8, comma or semicolon).")
+        parser.add_argument(
+            "file",
+            nargs="+",
+            help="The CSV file (or a zip of an export); more files (organizations, people) "
+            "are joined to the first one holding --kind.",
+        )
         parser.add_argument("--kind", required=True, choices=parsing.KINDS)
         parser.add_argument("--team", required=True, help="Name of the sales team.")
         parser.add_argument("--dry-run", action="store_true", help="Validate only; write nothing.")
@@ -32,7 +38,29 @@ class Command(BaseCommand):
             default="abort",
             help="abort: any bad row writes nothing; skip: import valid rows.",
         )
-        parser.add_argument("--date-format", choices=list(parsing.DATE_FORMATS), default="iso")
+        parser.add_argument(
+            "--date-format",
+            choices=list(parsing.DATE_FORMATS),
+            default=None,
+            help="Default: the recognised CRM's date order, else ISO.",
+        )
+        parser.add_argument(
+            "--source",
+            choices=profiles.SOURCE_CHOICES,
+            default=profiles.AUTO,
+            help="The CRM that wrote the file: auto (recognise it from the headers), generic, "
+            "or one of the profiles.",
+        )
+        parser.add_argument(
+            "--mapping",
+            metavar="FILE.json",
+            help='Column mapping {"file header": "our field" or ""}, over the recognised one.',
+        )
+        parser.add_argument(
+            "--stage-map",
+            metavar="FILE.json",
+            help='Stage table {"stage in the file": "our stage"}, over the defaults.',
+        )
         parser.add_argument(
             "--owner",
             help="Default owner (rep username) for deals whose owner matches no rep of the team.",
@@ -45,9 +73,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        path = Path(opts["file"])
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
+        paths = [Path(name) for name in opts["file"]]
+        for path in paths:
+            if not path.is_file():
+                raise CommandError(f"No such file: {path}")
+        path = paths[0]
+        mapping = _json_object(opts.get("mapping"), "--mapping")
+        stage_map = _json_object(opts.get("stage_map"), "--stage-map")
+        bad = [v for v in (stage_map or {}).values() if v and v not in parsing.STAGE_LABELS]
+        if bad:
+            raise CommandError(
+                f"--stage-map: unknown stage {bad[0]!r}; choose one of: "
+                f"{', '.join(parsing.STAGE_LABELS)}."
+            )
         team = Team.objects.filter(name=opts["team"], kind=Team.Kind.SALES).first()
         if team is None:
             raise CommandError(f"No sales team called {opts['team']!r}.")
@@ -63,8 +101,12 @@ class Command(BaseCommand):
                 user=user,
                 file_name=path.name,
                 raw=path.read_bytes(),
+                extra_files=[(extra.name, extra.read_bytes()) for extra in paths[1:]],
                 kind=opts["kind"],
                 team=team,
+                source=opts["source"],
+                column_mapping=mapping,
+                stage_mapping=stage_map,
                 date_format=opts["date_format"],
                 on_error=opts["on_error"],
                 update_existing=not opts["no_update"],
@@ -72,7 +114,7 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(_messages(exc)) from None
-        self._print_report(job.report)
+        self._print_report(job.report, dry_run=opts["dry_run"])
         report = job.report
         if opts["dry_run"]:
             self.stdout.write(f"Dry run of job {job.pk}: nothing written.")
@@ -121,7 +163,13 @@ class Command(BaseCommand):
         elif sys.stdout.isatty():
             sys.stdout.flush()
 
-    def _print_report(self, report: dict) -> None:
+    def _print_report(self, report: dict, dry_run: bool = False) -> None:
+        for note in report.get("notes", []):
+            self.stdout.write(note)
+        if dry_run and report.get("preview"):
+            self.stdout.write("First rows as they will be stored:")
+            for entry in report["preview"]:
+                self.stdout.write("  " + _preview_line(entry))
         actions = report["actions"]
         self.stdout.write(
             f"{report['total']} rows: {report['valid']} ok, {report['error_rows']} with errors; "
@@ -140,3 +188,45 @@ def _messages(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return " ".join(f"{k}: {m}" for k, v in exc.message_dict.items() for m in v)
     return " ".join(exc.messages)
+
+
+def _json_object(path: str | None, flag: str) -> dict | None:
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CommandError(f"{flag}: no such file: {path}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{flag}: {path} is not JSON ({exc}).") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | None) for k, v in data.items()
+    ):
+        raise CommandError(f'{flag}: {path} must hold one object {{"name": "name"}}.')
+    return {k: v or "" for k, v in data.items()}
+
+
+PREVIEW_KEYS = {
+    "deals": (
+        "title",
+        "organization",
+        "amount",
+        "currency",
+        "stage",
+        "owner",
+        "close_date",
+        "closed_on",
+    ),
+    "prospects": ("name", "industry", "size", "website"),
+    "contacts": ("name", "organization", "email", "phone"),
+}
+
+
+def _preview_line(entry: dict) -> str:
+    kind = "deals" if "stage" in entry else "contacts" if "email" in entry else "prospects"
+    parts = [f"row {entry['row']} {entry['action']}:"]
+    for key in PREVIEW_KEYS[kind]:
+        value = entry.get(key)
+        if value:
+            parts.append(f"{key.replace('_', ' ')}={value}")
+    return " ".join(parts)

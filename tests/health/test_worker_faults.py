@@ -6,7 +6,7 @@ worker, leaving every deal with exactly one current health and no duplicate acti
 Needs PostgreSQL (the worker shares the test database) and Redis; skips otherwise.
 
 The sweep of 300 deals is normally one batch in well under a second, too quick to kill
-half-way. The worker imports this module (`celery worker -I tests.deals.test_worker_faults`),
+half-way. The worker imports this module (`celery worker -I tests.health.test_worker_faults`),
 and, only when FAULT_BATCH_ENV is set in its environment, sweeps in small batches with a
 pause after each commit, so the kill lands between committed batches. The sweep's own
 code (locking, storing, commits) runs unchanged.
