@@ -198,7 +198,7 @@ def contact_delete(*, contact: Contact, user: User) -> None:
                 ]
             }
         )
-    contact._history_user = user
+    _history_by(contact, user)
     contact.delete()
 
 

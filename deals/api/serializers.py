@@ -135,7 +135,9 @@ class BulkManyRelatedField(serializers.ManyRelatedField):
             except ValueError:
                 child.fail("incorrect_type", data_type=type(value).__name__)
         pks = list(dict.fromkeys(pks))
-        found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=pks)}
+        queryset = child.get_queryset()
+        assert queryset is not None  # scoped in get_fields, or the model's manager
+        found = {obj.pk: obj for obj in queryset.filter(pk__in=pks)}
         missing = [pk for pk in pks if pk not in found]
         if missing:
             child.fail("does_not_exist", pk_value=missing[0])
@@ -160,8 +162,9 @@ class CappedListSerializer(serializers.ListSerializer):
 
     def get_validators(self) -> list:
         validators = list(super().get_validators())
-        if self.max_length is not None:
-            validators.append(MaxLengthValidator(self.max_length))
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None:
+            validators.append(MaxLengthValidator(max_length))
         return validators
 
 
@@ -323,7 +326,7 @@ class MilestoneInlineSerializer(DocumentedModelSerializer):
 
 class DiscoveryCallSerializer(DocumentedModelSerializer):
     scoped_fields = {"deal": selectors.deal_list, "attendees": selectors.contact_list}
-    attendees = BulkPrimaryKeyRelatedField(
+    attendees = BulkPrimaryKeyRelatedField(  # type: ignore[call-arg]  # max_items: many_init
         many=True,
         required=False,
         queryset=Contact.objects.all(),
@@ -333,7 +336,7 @@ class DiscoveryCallSerializer(DocumentedModelSerializer):
             f"(at most {limits.MAX_ATTENDEES_PER_CALL})."
         ),
     )
-    needs = NeedInlineSerializer(
+    needs = NeedInlineSerializer(  # type: ignore[call-arg]  # max_length: ListSerializer
         many=True,
         required=False,
         max_length=limits.MAX_NEEDS_PER_CALL,
@@ -342,7 +345,7 @@ class DiscoveryCallSerializer(DocumentedModelSerializer):
             f"(at most {limits.MAX_NEEDS_PER_CALL})."
         ),
     )
-    milestones = MilestoneInlineSerializer(
+    milestones = MilestoneInlineSerializer(  # type: ignore[call-arg]  # ListSerializer's
         many=True,
         required=False,
         max_length=limits.MAX_MILESTONES_PER_CALL,
@@ -604,7 +607,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 class LineItemSerializer(DocumentedModelSerializer):
     scoped_fields = {"deal": selectors.deal_list, "needs": selectors.need_list}
-    needs = BulkPrimaryKeyRelatedField(
+    needs = BulkPrimaryKeyRelatedField(  # type: ignore[call-arg]  # max_items: many_init
         many=True,
         required=False,
         queryset=Need.objects.all(),

@@ -131,7 +131,7 @@ class TokenListView(APIView):
     @extend_schema(responses=TokenSerializer(many=True), summary="List your API tokens")
     def get(self, request: Request) -> Response:
         current = _current_digest(request)
-        tokens = AuthToken.objects.filter(user=request.user, expiry__gte=timezone.now())
+        tokens = AuthToken.objects.filter(user_id=request.user.pk, expiry__gte=timezone.now())
         rows = [
             {
                 "token_key": t.token_key,
@@ -155,7 +155,7 @@ class TokenRevokeView(APIView):
         summary="Revoke one of your API tokens",
     )
     def delete(self, request: Request, token_key: str) -> Response:
-        deleted, _ = AuthToken.objects.filter(user=request.user, token_key=token_key).delete()
+        deleted, _ = AuthToken.objects.filter(user_id=request.user.pk, token_key=token_key).delete()
         if not deleted:
             raise exceptions.NotFound("You have no token with that key.")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -172,7 +172,7 @@ class LogoutEverywhereView(APIView):
         summary="Log out everywhere: revoke all your API tokens",
     )
     def post(self, request: Request) -> Response:
-        revoked, _ = AuthToken.objects.filter(user=request.user).delete()
+        revoked, _ = AuthToken.objects.filter(user_id=request.user.pk).delete()
         if hasattr(request._request, "session"):
             from django.contrib.auth import logout
 
