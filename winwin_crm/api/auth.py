@@ -118,6 +118,13 @@ class ObtainTokenView(APIView):
         return Response({"token": issue_token(user)})
 
 
+def _me(request: Request) -> User:
+    """The logged-in user (these views require one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def _current_digest(request: Request) -> str | None:
     return getattr(request.auth, "digest", None)
 
@@ -131,7 +138,7 @@ class TokenListView(APIView):
     @extend_schema(responses=TokenSerializer(many=True), summary="List your API tokens")
     def get(self, request: Request) -> Response:
         current = _current_digest(request)
-        tokens = AuthToken.objects.filter(user_id=request.user.pk, expiry__gte=timezone.now())
+        tokens = AuthToken.objects.filter(user=_me(request), expiry__gte=timezone.now())
         rows = [
             {
                 "token_key": t.token_key,
@@ -155,7 +162,7 @@ class TokenRevokeView(APIView):
         summary="Revoke one of your API tokens",
     )
     def delete(self, request: Request, token_key: str) -> Response:
-        deleted, _ = AuthToken.objects.filter(user_id=request.user.pk, token_key=token_key).delete()
+        deleted, _ = AuthToken.objects.filter(user=_me(request), token_key=token_key).delete()
         if not deleted:
             raise exceptions.NotFound("You have no token with that key.")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -172,7 +179,7 @@ class LogoutEverywhereView(APIView):
         summary="Log out everywhere: revoke all your API tokens",
     )
     def post(self, request: Request) -> Response:
-        revoked, _ = AuthToken.objects.filter(user_id=request.user.pk).delete()
+        revoked, _ = AuthToken.objects.filter(user=_me(request)).delete()
         if hasattr(request._request, "session"):
             from django.contrib.auth import logout
 
