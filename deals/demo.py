@@ -2646,6 +2646,10 @@ def demo_seed(
         )
     if len(new_ids) > 1000:
         _analyze()
+    # Buyer rooms of two stories (deals/buyer_room/demo.py); their health is computed below.
+    from deals.buyer_room.demo import demo_buyer_rooms_ensure
+
+    new_ids += [i for i in demo_buyer_rooms_ensure() if i not in new_ids]
     if new_ids and with_health:
         notes.append(health_compute(new_ids))
         written = snapshots_write(new_ids, seed=seed)

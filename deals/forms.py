@@ -166,9 +166,9 @@ class DealCreateForm(forms.Form):
             "name"
         )
         self.fields["title"].widget.attrs["placeholder"] = "e.g. Onboarding automation, 50 seats"
-        self.fields["prospect_name"].widget.attrs.update(
-            {"autofocus": True, "placeholder": "The buying organisation"}
-        )
+        self.fields["prospect_name"].widget.attrs["placeholder"] = "The buying organisation"
+        # The cursor starts in the form's first field: the prospect picker.
+        self.fields["prospect"].widget.attrs["autofocus"] = True
         self.fields["currency"].widget.attrs.update({"maxlength": 3, "style": "max-width:6rem"})
 
     def clean_currency(self):
@@ -222,9 +222,10 @@ class DiscoveryCallForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("held_at", _now_for_input())
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = Contact.objects.filter(prospect_id=deal.prospect_id)
-        self.fields["summary"].widget.attrs.update(
-            {"autofocus": True, "placeholder": "What did you learn about how they work and decide?"}
+        self.fields["summary"].widget.attrs["placeholder"] = (
+            "What did you learn about how they work and decide?"
         )
+        self.fields["held_at"].widget.attrs["autofocus"] = True  # the form's first field
         self.fields["next_step"].widget.attrs["placeholder"] = (
             "e.g. They send the security questionnaire by Friday"
         )
@@ -301,11 +302,20 @@ class DealEditForm(forms.Form):
         required=False, widget=DateInput(), label="Expected close"
     )
     currency = forms.CharField(max_length=3)
+    language = forms.ChoiceField(
+        choices=[("en", "English"), ("de", "Deutsch")],  # Deal.language's choices
+        required=False,  # left out of a post: the deal keeps its language
+        label="Buyer's language",
+        help_text="The buyer room and its emails use it.",
+    )
     notes_for_delivery = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Notes for delivery"
     )
 
     clean_currency = DealCreateForm.clean_currency
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or self.initial.get("language") or "en"
 
     @classmethod
     def for_deal(cls, deal, data=None):
@@ -314,6 +324,7 @@ class DealEditForm(forms.Form):
             "title": deal.title,
             "expected_close_date": deal.expected_close_date,
             "currency": deal.currency,
+            "language": deal.language,
             "notes_for_delivery": deal.notes_for_delivery,
         }
         return cls(data=data, initial=initial, prefix="deal")

@@ -235,7 +235,13 @@ class DealPage:
 
     @cached_property
     def needs(self) -> list[Need]:
-        return list(self.deal.needs.prefetch_related("line_items"))
+        # buyer_changes and confirmed_by_contact: the buyer room's corrections and
+        # confirmations, shown as "changed by the buyer" / "confirmed by the buyer".
+        return list(
+            self.deal.needs.select_related("confirmed_by_contact").prefetch_related(
+                "line_items", "buyer_changes"
+            )
+        )
 
     @cached_property
     def items(self) -> list[LineItem]:

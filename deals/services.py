@@ -204,7 +204,14 @@ def contact_delete(*, contact: Contact, user: User) -> None:
 
 # --- deals ---------------------------------------------------------------------------------
 
-DEAL_FIELDS = ("title", "currency", "expected_close_date", "notes_for_delivery", "external_id")
+DEAL_FIELDS = (
+    "title",
+    "currency",
+    "language",  # the buyer room's language
+    "expected_close_date",
+    "notes_for_delivery",
+    "external_id",
+)
 
 
 @transaction.atomic
@@ -407,7 +414,11 @@ def need_update(*, need: Need, user: User, **fields: Any) -> Need:
     _ensure_can_edit_need(user, need)
     if need.deal is not None:
         _check_discovery_call(need.deal, fields)
-    _set_fields(need, fields, NEED_FIELDS)
+    changed = _set_fields(need, fields, NEED_FIELDS)
+    if need.confirmed_by_buyer_at and {"statement", "importance"} & set(changed):
+        # The buyer confirmed other words or another importance than these.
+        need.confirmed_by_buyer_at = None
+        need.confirmed_by_contact = None
     _save(need, user)
     if need.deal_id:
         _recompute(need.deal_id)

@@ -1,5 +1,7 @@
 """The handoff of a closed-won deal to its delivery team, and what happens after."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -8,9 +10,15 @@ from django.db.models import Q
 from deals.models import Deal
 from winwin_crm.accounts.models import Team
 
+if TYPE_CHECKING:
+    from winwin_crm.notifications.services import NotifyResult
+
 
 class Handoff(models.Model):
     """One per deal. Holds the frozen package delivery works from."""
+
+    # Not a field: set by the services that notify someone, so the page can say who.
+    notify_result: "NotifyResult | None" = None
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

@@ -8,7 +8,7 @@ so readers of old snapshots know what they hold.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Prefetch
@@ -214,7 +214,7 @@ def package_diff(*, frozen: dict[str, Any], current: dict[str, Any]) -> list[dic
             fields = [
                 {"field": key, "before": old.get(key), "after": new.get(key)}
                 for key in sorted(set(old) | set(new))
-                if key != "id" and old.get(key) != new.get(key)
+                if key != "id" and not _same(old.get(key), new.get(key))
             ]
             if fields:
                 changes.append(_change(section, "changed", row_id, new.get(label_field), fields))
@@ -222,11 +222,25 @@ def package_diff(*, frozen: dict[str, Any], current: dict[str, Any]) -> list[dic
     pricing_fields = [
         {"field": key, "before": old_pricing.get(key), "after": new_pricing.get(key)}
         for key in sorted(set(old_pricing) | set(new_pricing))
-        if old_pricing.get(key) != new_pricing.get(key)
+        if not _same(old_pricing.get(key), new_pricing.get(key))
     ]
     if pricing_fields:
         changes.append(_change("pricing", "changed", None, "Deal pricing", pricing_fields))
     return changes
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Equal values are equal however they were written: "80" and "80.00" are one amount
+    (a package frozen by an older format must not show a change that did not happen)."""
+    if before == after:
+        return True
+    scalar = (str, int, float, Decimal)
+    if isinstance(before, scalar) and isinstance(after, scalar):
+        try:
+            return Decimal(str(before)) == Decimal(str(after))
+        except (InvalidOperation, ValueError):
+            return False
+    return False
 
 
 def _change(section, change, row_id, label, fields):

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from deals.models import Activity, Commitment
 from deals.visibility import Viewer
+from winwin_crm.accounts.roles import DELIVERY as DELIVERY_ROLE
+from winwin_crm.accounts.roles import MANAGER, REP, is_admin, roles_of
 
 from .models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
 from .package import keep_ids_of, package_build, package_diff
@@ -32,6 +34,54 @@ QUEUE_TABS = (
     ("leaks", "Leaks"),
     ("all", "All"),
 )
+
+
+# Which tabs each role works from, in their words: a rep never claims a handoff, and
+# delivery never has drafts. Managers and admins see every tab.
+ROLE_TABS = {
+    "delivery": (
+        ("unclaimed", "Unclaimed"),
+        ("mine", "Claimed by me"),
+        ("needs_info", "Waiting for the rep"),
+        ("overdue", "Overdue"),
+        ("accepted", "Accepted"),
+        ("leaks", "Leaks"),
+        ("all", "All"),
+    ),
+    "rep": (
+        ("draft", "To submit"),
+        ("unclaimed", "Waiting for delivery"),
+        ("needs_info", "Questions for you"),
+        ("accepted", "Accepted"),
+        ("leaks", "Leaks"),
+        ("all", "All"),
+    ),
+}
+ROLE_INTROS = {
+    "delivery": (
+        "Closed-won deals on their way to your team: claim them within the SLA, ask the rep "
+        "what the package doesn't say, accept when you own the customer."
+    ),
+    "rep": (
+        "Your won deals on their way to delivery: tick the checklist and submit each draft, "
+        "and answer delivery's questions."
+    ),
+    "": "Closed-won deals on their way to delivery, with their SLA.",
+}
+
+
+def queue_role(user: Viewer) -> str:
+    """'delivery', 'rep' or '' (managers, admins, anyone with several hats)."""
+    roles = roles_of(user)
+    if is_admin(user) or MANAGER in roles:
+        return ""
+    if DELIVERY_ROLE in roles:
+        return "delivery"
+    return "rep" if REP in roles else ""
+
+
+def queue_tabs_for(user: Viewer) -> tuple[tuple[str, str], ...]:
+    return ROLE_TABS.get(queue_role(user), QUEUE_TABS)
 
 
 def _leak_exists() -> Exists:

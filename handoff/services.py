@@ -261,7 +261,8 @@ def handoff_submit(
     handoff.status = Status.SUBMITTED
     handoff.save()
     _record(handoff, user=user, from_status=Status.DRAFT)
-    emails.email_handoff_submitted(handoff)
+    # Who was told, for the page to say so (not a field: read right after the call).
+    handoff.notify_result = emails.email_handoff_submitted(handoff, actor=user)
     return handoff
 
 
@@ -278,7 +279,7 @@ def handoff_answer(*, handoff: Handoff, user: User, answer: str) -> Handoff:
     handoff.status = Status.CLAIMED
     handoff.save(update_fields=["status", "updated_at"])
     _record(handoff, user=user, from_status=Status.NEEDS_INFO, note=body)
-    emails.email_question_answered(handoff, message)
+    handoff.notify_result = emails.email_question_answered(handoff, message)
     return handoff
 
 
@@ -315,7 +316,7 @@ def handoff_ask(*, handoff: Handoff, user: User, question: str) -> Handoff:
     handoff.status = Status.NEEDS_INFO
     handoff.save(update_fields=["status", "updated_at"])
     _record(handoff, user=user, from_status=Status.CLAIMED, note=body)
-    emails.email_question_asked(handoff, message)
+    handoff.notify_result = emails.email_question_asked(handoff, message)
     return handoff
 
 

@@ -38,7 +38,8 @@ def _default_tab(user) -> str:
 
 @require_GET
 def queue(request):
-    tabs = dict(selectors.QUEUE_TABS)
+    role_tabs = selectors.queue_tabs_for(request.user)
+    tabs = dict(role_tabs)
     tab = request.GET.get("tab") or _default_tab(request.user)
     if tab not in tabs:
         tab = _default_tab(request.user)
@@ -53,7 +54,8 @@ def queue(request):
             "nav": "handoffs",
             "tab": tab,
             "tab_label": tabs[tab],
-            "tabs": [(key, label, counts[key]) for key, label in selectors.QUEUE_TABS],
+            "tabs": [(key, label, counts[key]) for key, label in role_tabs],
+            "intro": selectors.ROLE_INTROS[selectors.queue_role(request.user)],
             "page": page,
             "handoffs": page.object_list,
             "now": timezone.now(),
@@ -147,7 +149,7 @@ def _back(handoff):
     return redirect("handoff:detail", pk=handoff.pk)
 
 
-def _attempt(request, handoff, call, success: str):
+def _attempt(request, handoff, call, success: str, nobody: str = "Nobody could be notified."):
     """Run one service; flash success or the refusal. Returns (result, ValidationError)."""
     try:
         result = call()
@@ -156,7 +158,14 @@ def _attempt(request, handoff, call, success: str):
         return None, None
     except ValidationError as exc:
         return None, exc
-    messages.success(request, success)
+    told = getattr(result, "notify_result", None)
+    if told is None:
+        messages.success(request, success)
+    elif not told.notified or told.no_email:
+        # Where it matters: the sender learns the person has no inbox to reach by email.
+        messages.warning(request, f"{success} {told.sentence(nobody=nobody)}")
+    else:
+        messages.success(request, f"{success} {told.sentence()}")
     return result, None
 
 
@@ -174,7 +183,8 @@ def submit(request, pk: int):
             user=request.user,
             notes_for_delivery=form.cleaned_data["notes_for_delivery"],
         ),
-        "Handoff submitted: the delivery team has been notified.",
+        "Handoff submitted.",
+        nobody="Nobody on the delivery team could be notified: it has no active members.",
     )
     if error is not None:
         handoff = selectors.handoff_get(user=request.user, handoff_id=pk)

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "winwin_crm.accounts",
     "deals",
     "handoff",
+    "deals.buyer_room",
+    "winwin_crm.notifications",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "winwin_crm.context_processors.roles",
             ],
+            # Money, percent and date formatting for every page, without a {% load %}.
+            "builtins": ["winwin_crm.templatetags.ui"],
         },
     },
 ]
@@ -130,7 +134,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Paths reachable without logging in; everything else redirects (pages) or answers 401/403 (API).
-LOGIN_EXEMPT_PATHS = ["/healthz", "/accounts/login/", "/api/v1/auth/token/", "/static/"]
+LOGIN_EXEMPT_PATHS = [
+    "/healthz",
+    "/accounts/login/",
+    "/api/v1/auth/token/",
+    "/static/",
+    "/buyer/",  # the buyer room: its token is the credential (deals/buyer_room/)
+]
 
 # Failed-login throttling (django-axes): lock a username+IP after repeated failures, for a
 # cool-off. Never the account alone: the owner's right password from another IP still works.
@@ -208,16 +218,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Autodiscovery finds only <app>.tasks; these live elsewhere (the project, a subpackage).
-CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks"]
+CELERY_IMPORTS = ["winwin_crm.tasks", "deals.imports.tasks", "winwin_crm.notifications.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "health-sweep-hourly": {
         "task": "deals.tasks.health_sweep_task",
         "schedule": crontab(minute=7),
     },
+    "notifications-daily-digest": {
+        "task": "winwin_crm.notifications.tasks.notifications_digest_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "handoff-reminders": {
+        "task": "winwin_crm.notifications.tasks.handoff_reminders_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Links in emails and API answers (the buyer room's private links) are absolute: the
+# address people reach the app at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WinWin CRM <noreply@winwin.local>")
 
 # --- REST API ---------------------------------------------------------------------------
@@ -276,6 +297,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "deals.buyer_room.schema.add_buyer_room_paths",  # the /buyer/<token>/ pages
+    ],
     # Several models have a "kind", "status" or "side"; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "NeedKindEnum": "deals.models.Need.Kind",
@@ -333,3 +358,7 @@ CONTENT_SECURITY_POLICY = (
 
 # --- Product settings -------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Buyer room rate limits, per client IP: requests per minute, and failed token lookups
+# per 10 minutes (what an enumeration attempt produces).
+BUYER_ROOM_REQUESTS_PER_MINUTE = env.int("BUYER_ROOM_REQUESTS_PER_MINUTE", default=60)
+BUYER_ROOM_FAILURES_PER_10_MINUTES = env.int("BUYER_ROOM_FAILURES_PER_10_MINUTES", default=20)

@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("dashboard/", include("deals.dashboard.api_urls")),
     path("", include("deals.imports.api_urls")),
     path("", include("handoff.api_urls")),
+    path("", include("deals.buyer_room.api_urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +42,8 @@ urlpatterns = [
     path("dashboard/", include("deals.dashboard.urls")),
     path("imports/", include("deals.imports.urls")),
     path("handoffs/", include("handoff.urls")),
+    path("", include("deals.buyer_room.urls")),  # /buyer/<token>/ and the rep's share actions
+    path("notifications/", include("winwin_crm.notifications.urls")),
 ]
 
 handler403 = "winwin_crm.errors.permission_denied"

@@ -429,7 +429,7 @@ class DealSerializer(DocumentedModelSerializer):
         model = Deal
         fields = [
             "id", "title", "prospect", "prospect_name", "owner", "owner_username", "team",
-            "stage", "currency", "expected_close_date", "lost_reason", "closed_at",
+            "stage", "currency", "language", "expected_close_date", "lost_reason", "closed_at",
             "notes_for_delivery", "external_id", "version",
             "list_total", "net_total", "cost_total", "discount_pct", "margin_pct",
             "buyer_score", "seller_score", "balance", "open_flag_count", "health_computed_at",
@@ -478,7 +478,7 @@ class DealListSerializer(serializers.BaseSerializer):
     """
 
     columns = (
-        "id", "title", "prospect_id", "owner_id", "team_id", "stage", "currency",
+        "id", "title", "prospect_id", "owner_id", "team_id", "stage", "currency", "language",
         "expected_close_date", "lost_reason", "closed_at", "notes_for_delivery",
         "external_id", "version", "list_total", "net_total", "cost_total", "buyer_score",
         "seller_score", "balance", "open_flag_count", "health_computed_at",
@@ -523,6 +523,7 @@ class DealListSerializer(serializers.BaseSerializer):
             "team": row["team_id"],
             "stage": row["stage"],
             "currency": row["currency"],
+            "language": row["language"],
             "expected_close_date": close_date.isoformat() if close_date else None,
             "lost_reason": row["lost_reason"],
             "closed_at": when(row["closed_at"]),

@@ -125,8 +125,12 @@ def index(request):
             "sort": sort,
             "query": _query(params),
             "reps_query": _query(params, sort=sort if sort != "name" else ""),
-            "open_flags": selectors.open_flag_count(user=user, filters=filters),
-            "flags_url": _flags_url({"team": filters.team_id or ""}),
+            # The flag review page's own count for the same team and rep, so they agree.
+            "open_flags": selectors.flag_review_list(
+                user=user,
+                filters=selectors.FlagFilters(team_id=filters.team_id, rep_id=filters.rep_id),
+            ).count(),
+            "flags_url": _flags_url({"team": filters.team_id or "", "rep": filters.rep_id or ""}),
             "scope_label": _scope_label(teams, filters, user),
             "history_as_of_today": _is_today(summary["history_rolled_up_at"]),
         },

@@ -49,6 +49,7 @@ class HealthPolicyAdmin(admin.ModelAdmin):
             "Scoring",
             {"fields": ["weight_info", "weight_warning", "weight_critical", "win_win_threshold"]},
         ),
+        ("Buyer room", {"fields": ["buyer_room_link_days"]}),
         ("Audit", {"fields": ["updated_at", "updated_by"]}),
     ]
 

@@ -82,6 +82,8 @@ class NeedFact:
     statement: str
     importance: int
     confirmed_by_buyer: bool
+    # The buyer's own confirmation in the buyer room (None: only the rep's tick, if any).
+    confirmed_by_buyer_at: dt.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -155,6 +157,19 @@ class HandoffFact:
 
 
 @dataclass(slots=True)
+class PulseFact:
+    """A buyer's answers in the buyer room's pulse after a meeting."""
+
+    id: int
+    contact_id: int
+    meeting_id: int
+    got_what_needed: bool
+    felt_pushed: bool
+    next_step_agreed: bool
+    answered_at: dt.datetime
+
+
+@dataclass(slots=True)
 class ActiveFlag:
     """An open or acknowledged flag as the store compares it (evidence by digest only)."""
 
@@ -182,6 +197,8 @@ class DealFacts:
     # Oldest first.
     close_date_changes: list[CloseDateChange] = field(default_factory=list)
     handoff: HandoffFact | None = None
+    # Newest first.
+    buyer_pulses: list[PulseFact] = field(default_factory=list)
 
 
 @dataclass
@@ -228,7 +245,7 @@ def load_deal_rows(queryset: QuerySet[Deal]) -> list[DealRow]:
 def load_facts(
     deal_rows: Iterable[DealRow], policies: dict[int | None, HealthPolicy]
 ) -> dict[int, DealFacts]:
-    """Facts for many deals in eleven queries, whatever the number of deals.
+    """Facts for many deals in twelve queries, whatever the number of deals.
 
     `policies` maps team id to that team's policy; the key None holds the global policy.
     """
@@ -242,7 +259,12 @@ def load_facts(
 
     for deal_id, *values in fetch_rows(
         Need.objects.filter(deal_id__in=ids).values_list(
-            "deal_id", "id", "statement", "importance", "confirmed_by_buyer"
+            "deal_id",
+            "id",
+            "statement",
+            "importance",
+            "confirmed_by_buyer",
+            "confirmed_by_buyer_at",
         )
     ):
         facts[deal_id].needs.append(NeedFact(*values))
@@ -316,7 +338,31 @@ def load_facts(
 
     _load_close_date_changes(facts, ids)
     _load_handoffs(facts, ids)
+    _load_buyer_pulses(facts, ids)
     return facts
+
+
+def _load_buyer_pulses(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:
+    from deals.buyer_room.models import BuyerPulse
+
+    for deal_id, *values in fetch_rows(
+        BuyerPulse.objects.filter(deal_id__in=ids)
+        .order_by("-answered_at", "-id")
+        .values_list(*PULSE_COLUMNS)
+    ):
+        facts[deal_id].buyer_pulses.append(PulseFact(*values))
+
+
+PULSE_COLUMNS = (
+    "deal_id",
+    "id",
+    "contact_id",
+    "meeting_id",
+    "got_what_needed",
+    "felt_pushed",
+    "next_step_agreed",
+    "answered_at",
+)
 
 
 def _load_close_date_changes(facts: dict[int, DealFacts], ids: list[int] | RawSQL) -> None:

@@ -1,6 +1,6 @@
 """On PostgreSQL: lock a batch of deals and read every fact the rules need in ONE query.
 
-`facts.load_facts` runs one query per kind of child (eleven), each compiled by the ORM.
+`facts.load_facts` runs one query per kind of child (twelve), each compiled by the ORM.
 For a single recompute after an edit that is a dozen round trips and a dozen query
 compilations for a few dozen rows: most of the time went there, not into PostgreSQL.
 Here each kind of child is a correlated `json_agg` subquery in the select list of the
@@ -51,6 +51,7 @@ from .facts import (
     LoadedBatch,
     MilestoneFact,
     NeedFact,
+    PulseFact,
     close_date_changes,
 )
 
@@ -105,6 +106,7 @@ def _column(model: type[models.Model], name: str) -> str:
 
 
 def _children() -> list[_Child]:
+    from deals.buyer_room.models import BuyerPulse
     from handoff.models import Handoff
 
     active = ", ".join(f"'{status}'" for status in Flag.ACTIVE_STATUSES)
@@ -112,7 +114,7 @@ def _children() -> list[_Child]:
         _Child(
             "needs",
             Need,
-            ("id", "statement", "importance", "confirmed_by_buyer"),
+            ("id", "statement", "importance", "confirmed_by_buyer", "confirmed_by_buyer_at"),
             "c.importance DESC, c.id",
         ),
         _Child("discovery_call_ids", DiscoveryCall, ("id",), "c.held_at DESC, c.id"),
@@ -156,6 +158,20 @@ def _children() -> list[_Child]:
             Handoff,
             ("id", "status", "submitted_at", "claimed_at", "accepted_at"),
             "c.id",
+        ),
+        _Child(
+            "buyer_pulses",
+            BuyerPulse,
+            (
+                "id",
+                "contact",
+                "meeting",
+                "got_what_needed",
+                "felt_pushed",
+                "next_step_agreed",
+                "answered_at",
+            ),
+            "c.answered_at DESC, c.id DESC",
         ),
         _Child(
             "flags",
@@ -239,6 +255,7 @@ def load_batch_sql(
         facts.commitments = [CommitmentFact(*values) for values in parsed["commitments"]]
         facts.disclosures = [DisclosureFact(*values) for values in parsed["disclosures"]]
         facts.close_date_changes = close_date_changes(parsed["close_date_history"])
+        facts.buyer_pulses = [PulseFact(*values) for values in parsed["buyer_pulses"]]
         if parsed["handoff"]:
             facts.handoff = HandoffFact(*parsed["handoff"][0])
         batch.rows.append(row)

@@ -28,6 +28,7 @@ EDITABLE_FIELDS = (
     "weight_warning",
     "weight_critical",
     "win_win_threshold",
+    "buyer_room_link_days",
 )
 
 

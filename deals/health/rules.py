@@ -32,7 +32,7 @@ from django.utils import timezone
 from deals import pricing
 from deals.models import Deal, HealthPolicy, Severity, Side
 
-from .facts import DealFacts
+from .facts import DealFacts, PulseFact
 
 PRESSURE_PREMATURE_CLOSE = "PRESSURE_PREMATURE_CLOSE"
 PRESSURE_CHASING = "PRESSURE_CHASING"
@@ -50,6 +50,7 @@ RELATIONSHIP_STALE = "RELATIONSHIP_STALE"
 HANDOFF_OVERDUE = "HANDOFF_OVERDUE"
 HANDOFF_LEAK = "HANDOFF_LEAK"
 COMMITMENT_OVERDUE = "COMMITMENT_OVERDUE"
+BUYER_REPORTED_PRESSURE = "BUYER_REPORTED_PRESSURE"
 
 PRESSURE_CODES = (
     PRESSURE_PREMATURE_CLOSE,
@@ -71,6 +72,7 @@ ALL_CODES = (
     HANDOFF_OVERDUE,
     HANDOFF_LEAK,
     COMMITMENT_OVERDUE,
+    BUYER_REPORTED_PRESSURE,
 )
 
 SIDE_OF = {
@@ -86,6 +88,7 @@ SIDE_OF = {
     HANDOFF_OVERDUE: Side.RELATIONSHIP,
     HANDOFF_LEAK: Side.RELATIONSHIP,
     COMMITMENT_OVERDUE: Side.BUYER,
+    BUYER_REPORTED_PRESSURE: Side.RELATIONSHIP,
 }
 
 PROPOSAL = Deal.STAGE_ORDER[Deal.Stage.PROPOSAL]
@@ -353,7 +356,9 @@ def buyer_no_discovery(
     if facts.deal.imported_from and not facts.deal.is_open:
         return None
     calls = len(facts.discovery_call_ids)
-    confirmed = [n.id for n in facts.needs if n.confirmed_by_buyer]
+    # The buyer's own confirmation (buyer room) counts first; the rep's tick otherwise.
+    by_buyer = [n.id for n in facts.needs if n.confirmed_by_buyer_at is not None]
+    confirmed = by_buyer or [n.id for n in facts.needs if n.confirmed_by_buyer]
     if calls and confirmed:
         return None
     missing = "a discovery call" if not calls else "a need the buyer confirmed"
@@ -366,6 +371,7 @@ def buyer_no_discovery(
             "stage": facts.deal.stage,
             "discovery_call_count": calls,
             "confirmed_need_ids": confirmed,
+            "confirmed_by": ("buyer" if by_buyer else "rep") if confirmed else None,
         },
     )
 
@@ -588,6 +594,47 @@ def handoff_leak(facts: DealFacts, policy: HealthPolicy, now: dt.datetime) -> Fl
     )
 
 
+def buyer_reported_pressure(
+    facts: DealFacts, policy: HealthPolicy, now: dt.datetime
+) -> FlagResult | None:
+    """The buyer said, in the buyer room's pulse after a meeting, that they felt pushed.
+
+    Each contact's latest answer stands: a later pulse in which they did not feel pushed
+    clears theirs. It stands after a won close too (the buyer's word about how the sale
+    was made does not expire with it), not on a lost deal.
+    """
+    if facts.deal.stage == Deal.Stage.CLOSED_LOST:
+        return None
+    latest: dict[int, PulseFact] = {}
+    for pulse in facts.buyer_pulses:  # newest first
+        if pulse.answered_at <= now:
+            latest.setdefault(pulse.contact_id, pulse)
+    pushed = [p for p in latest.values() if p.felt_pushed]
+    if not pushed:
+        return None
+    return FlagResult(
+        BUYER_REPORTED_PRESSURE,
+        Severity.CRITICAL,
+        f"The buyer said they felt pushed after the meeting (answered "
+        f"{pushed[0].answered_at:%d %b %Y}); stop pressing, ask what they need to decide "
+        "at their own pace, and agree the next step with them.",
+        {
+            "answers": [
+                {
+                    "pulse_id": p.id,
+                    "contact_id": p.contact_id,
+                    "meeting_activity_id": p.meeting_id,
+                    "answered_at": _iso(p.answered_at),
+                    "felt_pushed": True,
+                    "got_what_needed": p.got_what_needed,
+                    "next_step_agreed": p.next_step_agreed,
+                }
+                for p in pushed
+            ]
+        },
+    )
+
+
 RULES: dict[str, Rule] = {
     PRESSURE_PREMATURE_CLOSE: pressure_premature_close,
     PRESSURE_CHASING: pressure_chasing,
@@ -605,6 +652,7 @@ RULES: dict[str, Rule] = {
     HANDOFF_OVERDUE: handoff_overdue,
     HANDOFF_LEAK: handoff_leak,
     COMMITMENT_OVERDUE: commitment_overdue,
+    BUYER_REPORTED_PRESSURE: buyer_reported_pressure,
 }
 assert tuple(RULES) == ALL_CODES
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from deals import visibility
 from deals.models import Deal, Flag, HealthPolicy, HealthSnapshot
 from winwin_crm.accounts.models import User
+from winwin_crm.notifications.wiring import flags_opened_on_commit
 
 from .facts import DealRow, LoadedBatch, fetch_rows, ids_param, load_batch
 from .policy import policies_by_team, policies_for_deal
@@ -146,6 +147,8 @@ def _store(
     if to_create:
         with transaction.atomic():  # a savepoint, so a lost race can be retried cleanly
             Flag.objects.bulk_create(to_create)
+            # The deal's owner hears of a new flag after the commit (dropped on rollback).
+            flags_opened_on_commit([flag.pk for flag in to_create])
     if changed:
         Flag.objects.bulk_update(
             changed,

@@ -102,6 +102,11 @@ class HealthPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text="BUYER_UNMET_NEED: needs at least this important must be served.",
     )
+    buyer_room_link_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1)],
+        help_text="Days a buyer-room link stays valid after it is sent.",
+    )
     pressure_phrases = models.JSONField(
         default=default_pressure_phrases,
         blank=True,

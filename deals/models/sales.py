@@ -148,6 +148,12 @@ class Deal(TimeStamped):
     currency = models.CharField(
         max_length=3, default="USD", help_text="ISO 4217 code; every amount on the deal uses it."
     )
+    language = models.CharField(
+        max_length=10,
+        choices=[("en", "English"), ("de", "Deutsch")],
+        default="en",
+        help_text="The buyer's language: the buyer room and its emails use it.",
+    )
     expected_close_date = models.DateField(
         null=True, blank=True, help_text="The rep's forecast of when the buyer will decide."
     )
@@ -311,6 +317,17 @@ class Need(TimeStamped):
     confirmed_by_buyer = models.BooleanField(
         default=False, help_text="The buyer confirmed this need in their own words."
     )
+    # Set only by the buyer room: the buyer's own confirmation, apart from the rep's tick.
+    confirmed_by_buyer_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_by_contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The buyer contact who confirmed this need in the buyer room.",
+    )
 
     class Meta:
         ordering = ["-importance", "id"]
@@ -404,6 +421,7 @@ class Activity(TimeStamped):
         MEETING = "meeting", "Meeting"
         NOTE = "note", "Note"
         SUPPORT = "support", "Support request"
+        BUYER_ROOM = "buyer_room", "Buyer room"
 
     class InitiatedBy(models.TextChoices):
         REP = "rep", "Rep"

@@ -1,7 +1,7 @@
 (function () {
   "use strict";
   var COLORS = {
-    win_win: "#2f9e44", buyer_loses: "#c26d00", seller_loses: "#1c6fb8", lose_lose: "#c92a2a"
+    win_win: "#2f9e44", buyer_loses: "#d9822b", seller_loses: "#1c6fb8", lose_lose: "#c92a2a"
   };
   var BACKGROUNDS = {
     win_win: "rgba(47,158,68,.07)", buyer_loses: "rgba(194,109,0,.07)",
@@ -61,18 +61,100 @@
     }
   };
 
+  // The count on a cluster bubble, drawn over the points.
+  var clusterLabels = {
+    id: "clusterLabels",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx;
+      ctx.save();
+      ctx.font = "700 11px -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, sans-serif";
+      ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillStyle = "#fff";
+      chart.data.datasets.forEach(function (ds, i) {
+        chart.getDatasetMeta(i).data.forEach(function (el, j) {
+          var raw = ds.data[j];
+          if (raw && raw.deals) ctx.fillText(String(raw.deals.length), el.x, el.y);
+        });
+      });
+      ctx.restore();
+    }
+  };
+
+  function esc(text) {
+    var div = document.createElement("div"); div.textContent = text == null ? "" : String(text); return div.innerHTML;
+  }
+
+  function showCluster(raw) {
+    var box = document.getElementById("quadrant-cluster");
+    if (!box) return;
+    box.innerHTML = "<h3>" + raw.deals.length + " deals at buyer " + raw.x + ", seller " + raw.y +
+      ' <button type="button" class="btn small link" data-close-cluster>Close</button></h3><ul class="plain-list">' +
+      raw.deals.map(function (d) {
+        return '<li><a href="' + esc(d.url) + '">' + esc(d.title) + "</a> <span class=\"muted small\">" + money(d.net_total) + " net</span></li>";
+      }).join("") + "</ul>";
+    box.hidden = false;
+    box.focus();
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-cluster]")) document.getElementById("quadrant-cluster").hidden = true;
+  });
+
+  // Every chart also as a table, for keyboards and screen readers.
+  function table(id, caption, heads, rows) {
+    var box = document.getElementById(id);
+    if (!box) return;
+    box.innerHTML = '<div class="table-wrap"><table class="compact-table"><caption class="visually-hidden">' + esc(caption) +
+      "</caption><thead><tr>" + heads.map(function (h, i) { return '<th scope="col"' + (i ? ' class="num"' : "") + ">" + esc(h) + "</th>"; }).join("") +
+      "</tr></thead><tbody>" + rows.map(function (r) {
+        return "<tr>" + r.map(function (c, i) { return i ? '<td class="num">' + c + "</td>" : "<td>" + c + "</td>"; }).join("") + "</tr>";
+      }).join("") + "</tbody></table></div>";
+  }
+
+  function quadrantTable(data) {
+    if (data.mode === "points") {
+      var points = data.points.slice().sort(function (a, b) { return (a.buyer_score + a.seller_score) - (b.buyer_score + b.seller_score); });
+      table("quadrant-table", "Deals by buyer and seller score", ["Deal", "Balance", "Buyer score", "Seller score", "Net value"],
+        points.map(function (p) {
+          var key = p.balance || balanceOf(p.buyer_score, p.seller_score, data.threshold);
+          return ['<a href="' + esc(p.url) + '">' + esc(p.title) + "</a>", esc(LABELS[key]), p.buyer_score, p.seller_score, money(p.net_total)];
+        }));
+    } else {
+      table("quadrant-table", "Deals per score cell", ["Buyer score", "Seller score", "Deals", "Net value"],
+        data.cells.map(function (c) {
+          return [c.buyer_min + "–" + (c.buyer_min + data.cell_size), c.seller_min + "–" + (c.seller_min + data.cell_size), c.count, money(c.net_total)];
+        }));
+    }
+  }
+
+  function trendsTable(data, labels) {
+    table("trends-table", "Win-win share and open pressure flags per week", ["Week starting", "Win-win share", "Win-win deals", "Deals", "Open pressure flags"],
+      data.weeks.map(function (w, i) {
+        return [esc(labels[i]), w.win_win_share === null ? "—" : w.win_win_share + " %", w.win_win_deals == null ? "—" : w.win_win_deals,
+          w.deals == null ? "—" : w.deals, w.pressure_flags === null ? "—" : w.pressure_flags];
+      }));
+  }
+
   function renderQuadrant(canvas, data) {
     var threshold = data.threshold;
     var groups = {}; ORDER.forEach(function (k) { groups[k] = []; });
     var caption = document.getElementById("quadrant-caption");
     if (data.mode === "points") {
       var maxNet = Math.max.apply(null, data.points.map(function (p) { return Number(p.net_total) || 0; }).concat([1]));
+      // Deals on the same spot (many sit at 100/100) become one bubble with a count that
+      // opens the list of them, instead of hiding one another.
+      var spots = {};
       data.points.forEach(function (p) {
-        var key = p.balance || balanceOf(p.buyer_score, p.seller_score, threshold);
-        groups[key].push({
+        var key = p.buyer_score + "/" + p.seller_score;
+        (spots[key] = spots[key] || []).push(p);
+      });
+      Object.keys(spots).forEach(function (key) {
+        var deals = spots[key], p = deals[0];
+        var net = deals.reduce(function (sum, d) { return sum + (Number(d.net_total) || 0); }, 0);
+        var group = p.balance || balanceOf(p.buyer_score, p.seller_score, threshold);
+        groups[group].push({
           x: p.buyer_score, y: p.seller_score,
-          r: 4 + 14 * Math.sqrt(Math.max(Number(p.net_total) || 0, 0) / maxNet),
-          id: p.id, title: p.title, net: p.net_total, url: p.url
+          r: deals.length > 1 ? Math.min(11 + 3 * Math.sqrt(deals.length), 22) : 4 + 14 * Math.sqrt(Math.max(net, 0) / maxNet),
+          id: p.id, title: p.title, net: net, url: deals.length > 1 ? null : p.url,
+          deals: deals.length > 1 ? deals : null
         });
       });
       caption.textContent = data.total + " deal" + (data.total === 1 ? "" : "s");
@@ -88,6 +170,7 @@
       });
       caption.textContent = data.total.toLocaleString() + " deals · density grid";
     }
+    quadrantTable(data);
     var datasets = ORDER.map(function (key) {
       return {
         label: LABELS[key], data: groups[key], clip: false,
@@ -98,10 +181,11 @@
     return new Chart(canvas, {
       type: "bubble",
       data: { datasets: datasets },
-      plugins: [quadrantPlugin],
+      plugins: [quadrantPlugin, clusterLabels],
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
-        layout: { padding: { top: 8, right: 12 } },
+        // Room for a full bubble at 100 and at 0: points at the edges are not cut off.
+        layout: { padding: { top: 24, right: 24, left: 4, bottom: 4 } },
         scales: {
           x: { min: 0, max: 100, title: { display: true, text: "Buyer score →" }, ticks: { stepSize: 10 }, grid: { color: "#eef0f4" } },
           y: { min: 0, max: 100, title: { display: true, text: "Seller score →" }, ticks: { stepSize: 10 }, grid: { color: "#eef0f4" } }
@@ -117,19 +201,22 @@
                   return p.count + " deals · buyer " + p.cell[0] + "–" + (p.cell[0] + p.cell[2]) +
                     ", seller " + p.cell[1] + "–" + (p.cell[1] + p.cell[2]) + " · " + money(p.net) + " net";
                 }
+                if (p.deals) return p.deals.length + " deals at buyer " + p.x + ", seller " + p.y + " · " + money(p.net) + " net · click for the list";
                 return p.title + " · buyer " + p.x + ", seller " + p.y + " · " + money(p.net) + " net";
               }
             }
           }
         },
         onHover: function (evt, elements, chart) {
-          var hit = elements.length && chartRaw(chart, elements[0]).url;
+          var raw = elements.length && chartRaw(chart, elements[0]);
+          var hit = raw && (raw.url || raw.deals);
           evt.native.target.style.cursor = hit ? "pointer" : "default";
         },
         onClick: function (evt, elements, chart) {
           if (!elements.length) return;
           var raw = chartRaw(chart, elements[0]);
-          if (raw && raw.url) window.location.href = raw.url;
+          if (raw && raw.deals) showCluster(raw);
+          else if (raw && raw.url) window.location.href = raw.url;
         }
       }
     });
@@ -145,6 +232,7 @@
       var d = new Date(w.week_start + "T00:00:00");
       return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
     });
+    trendsTable(data, labels);
     return new Chart(canvas, {
       data: {
         labels: labels,
@@ -166,9 +254,9 @@
         responsive: true, maintainAspectRatio: false, animation: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          share: { position: "left", min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } }, grid: { color: "#eef0f4" } },
-          flags: { position: "right", beginAtZero: true, grid: { display: false }, ticks: { precision: 0 } },
-          x: { grid: { display: false } }
+          share: { position: "left", min: 0, max: 100, title: { display: true, text: "Win-win share of deals" }, ticks: { callback: function (v) { return v + "%"; } }, grid: { color: "#eef0f4" } },
+          flags: { position: "right", beginAtZero: true, title: { display: true, text: "Open pressure flags" }, grid: { display: false }, ticks: { precision: 0 } },
+          x: { title: { display: true, text: "Week starting" }, grid: { display: false } }
         },
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true, boxWidth: 8 } },
@@ -203,7 +291,7 @@
 
   window.dashboardCharts = {};
   Chart.defaults.font.family = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
-  Chart.defaults.color = "#637083";
+  Chart.defaults.color = "#5a6677";
   load("quadrant-chart", renderQuadrant);
   load("trends-chart", renderTrends);
 })();

@@ -46,23 +46,37 @@
     }
   });
 
-  // Enter in the last row's text field adds another row instead of submitting half a form.
+  // Keyboard on long forms (data-ctrl-enter, the discovery call): Ctrl/Cmd+Enter saves;
+  // plain Enter never submits half a call. In a row's text field it moves to the next
+  // row's first field (adding a row after the last); elsewhere it does nothing.
+  function firstField(row) {
+    return row && row.querySelector("input:not([type=hidden]):not([type=checkbox]), select, textarea");
+  }
+
   document.addEventListener("keydown", function (event) {
-    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
-      var form = event.target.closest("form");
-      if (form) {
-        event.preventDefault();
-        form.requestSubmit();
-      }
+    var form = event.target.closest && event.target.closest("form");
+    if (!form || event.key !== "Enter") return;
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      form.requestSubmit();
       return;
     }
-    if (event.key === "Enter" && !event.shiftKey && event.target.matches("[data-row] input[type=text]")) {
-      var rows = event.target.closest("[data-row]").parentElement;
-      if (rows && rows.id && rows.lastElementChild === event.target.closest("[data-row]")) {
-        event.preventDefault();
-        addRow(rows.id.replace(/-rows$/, ""));
-      }
+    if (!form.hasAttribute("data-ctrl-enter")) return;
+    var target = event.target;
+    if (target.matches("textarea, button, [type=submit], a")) return;
+    event.preventDefault();
+    var row = target.closest("[data-row]");
+    if (!row || !target.matches("input[type=text], input:not([type])")) return;
+    // The same column of the next row (statement → statement), else its first field.
+    var column = (target.name || "").replace(/^.*-\d+-/, "");
+    var next = row.nextElementSibling;
+    if (!next || !firstField(next)) {
+      if (!row.parentElement || !row.parentElement.id) return;
+      addRow(row.parentElement.id.replace(/-rows$/, ""));
+      next = row.parentElement.lastElementChild;
     }
+    var same = column && next.querySelector('[name$="-' + column + '"]');
+    (same || firstField(next)).focus();
   });
 
   document.addEventListener("change", function (event) {

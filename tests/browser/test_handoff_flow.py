@@ -132,7 +132,7 @@ def test_rep_hands_a_won_deal_to_delivery_who_asks_and_accepts(
     screenshot(rep_page, "handoff_2_draft_checklist")
     rep_page.get_by_role("button", name="Submit handoff").click()
     expect(rep_page.locator(".messages")).to_contain_text(
-        "Handoff submitted: the delivery team has been notified."
+        "Handoff submitted. Dana Cho was notified."
     )
     expect(rep_page.locator(".handoff-meta .badge")).to_have_text("Submitted")
     expect(rep_page.get_by_role("heading", name="Submit to delivery")).to_have_count(0)
@@ -157,7 +157,7 @@ def test_rep_hands_a_won_deal_to_delivery_who_asks_and_accepts(
     expect(package).to_contain_text(NEED)
     expect(package).to_contain_text("5/5")
     expect(package).to_contain_text("Dispatch planner licence")
-    expect(package).to_contain_text(f"{COMMITMENT} due {due:%b} {due.day}, {due.year}")
+    expect(package).to_contain_text(f"{COMMITMENT} due {due.day} {due:%b %Y}")
     expect(package).to_contain_text(CONCESSION)
     expect(package).to_contain_text(f"{CONCESSION} (USD 3,000.00)")
     expect(package).to_contain_text("Traded for: Two-year term")
@@ -204,7 +204,7 @@ def test_rep_hands_a_won_deal_to_delivery_who_asks_and_accepts(
     for i, days in enumerate((30, 90, 180)):
         due = today + dt.timedelta(days=days)
         expect(check_ins.nth(i)).to_contain_text(f"Day {days}")
-        expect(check_ins.nth(i)).to_contain_text(f"due {due:%b} {due.day}, {due.year}")
+        expect(check_ins.nth(i)).to_contain_text(f"due {due.day} {due:%b %Y}")
     promises = ops_page.locator("#commitments")
     expect(promises).to_contain_text("delivery keeps these now")
     expect(promises.locator("tr", has_text=COMMITMENT)).to_contain_text("Dana Cho")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from deals.models import Deal, Flag
 from handoff.models import CheckIn, Handoff
@@ -159,6 +160,9 @@ def test_manager_sees_charts_and_acknowledges_a_flag(transactional_db, live_serv
         title="Harbor secret deal",
     )
     make_flag(secret, "PRESSURE_CHASING")
+    rita = manager.teams.get().members.get(username="rita")
+    for i in range(3):  # three deals on the same spot: one bubble with a count
+        make_deal(team, rita, scores=(100, 100, "win_win"), net=10000, title=f"Perfect deal {i}")
     page = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -174,30 +178,60 @@ def test_manager_sees_charts_and_acknowledges_a_flag(transactional_db, live_serv
 
     assert _painted_pixels(page, "quadrant-chart") > 5000
     assert _painted_pixels(page, "trends-chart") > 5000
-    assert page.locator("#quadrant-caption").inner_text() == "48 deals"
+    assert page.locator("#quadrant-caption").inner_text() == "51 deals"
     assert page.locator(".quad-card").count() == 4
     assert "Harbor secret deal" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
-    # Clicking a deal in the quadrant opens it.
-    target = page.evaluate(
-        """() => {
-            const chart = window.dashboardCharts['quadrant-chart'];
-            const meta = chart.getDatasetMeta(0);
-            const el = meta.data[0];
-            const box = chart.canvas.getBoundingClientRect();
-            return {x: box.left + el.x, y: box.top + el.y, url: chart.data.datasets[0].data[0].url};
-        }"""
-    )
+    # Every chart also reads as a table: one row per deal in the quadrant's.
+    page.locator("details.chart-table summary").first.click()
+    expect(page.locator("#quadrant-table tbody tr")).to_have_count(51)
+    expect(page.locator("#trends-table tbody tr")).to_have_count(12)
+
+    def bubble(kind):
+        # The on-screen spot of the first single deal ("url") or cluster ("deals"), with
+        # the page at the top so no sticky bar sits over the chart.
+        page.evaluate("window.scrollTo(0, 0)")
+        return page.evaluate(
+            """(kind) => {
+                const chart = window.dashboardCharts['quadrant-chart'];
+                const box = chart.canvas.getBoundingClientRect();
+                for (let d = 0; d < chart.data.datasets.length; d++) {
+                  const data = chart.data.datasets[d].data;
+                  for (let i = 0; i < data.length; i++) {
+                    if (!data[i][kind]) continue;
+                    const el = chart.getDatasetMeta(d).data[i];
+                    return {x: box.left + el.x, y: box.top + el.y, url: data[i].url,
+                            count: data[i].deals && data[i].deals.length};
+                  }
+                }
+            }""",
+            kind,
+        )
+
+    # The three deals at 100/100 are one bubble whose count opens their list.
+    cluster = bubble("deals")
+    assert cluster["count"] == 3
+    page.mouse.click(cluster["x"], cluster["y"])
+    listing = page.locator("#quadrant-cluster")
+    expect(listing).to_be_visible()
+    expect(listing.get_by_role("link")).to_have_count(3)
+    expect(listing).to_contain_text("Perfect deal 0")
+
+    # Clicking a single deal in the quadrant opens it.
+    target = bubble("url")
     page.mouse.click(target["x"], target["y"])
     page.wait_for_url(f"**{target['url']}")
 
     page.goto(f"{live_server.url}/dashboard/flags/")
+    count = page.locator('[data-flag-count="open"]')
+    before = int(count.inner_text())
     row = page.locator("tr.flag-row.open").first
     flag_id = int(row.get_attribute("data-flag"))
     row.locator("input[name=note]").fill("Buyer set this pace themselves")
     row.locator("button", has_text="Acknowledge").click()
     page.wait_for_selector(f"#flag-{flag_id} .ack-done", timeout=10000)
+    expect(count).to_have_text(str(before - 1))  # the count follows, no reload
     assert "Buyer set this pace themselves" in page.locator(f"#flag-{flag_id}").inner_text()
     flag = Flag.objects.get(pk=flag_id)
     assert (flag.status, flag.acknowledged_by_id) == ("acknowledged", manager.id)

@@ -67,7 +67,10 @@ def test_dashboard_shows_counts_per_quadrant_with_changes_and_reps(board, client
     assert f'hx-get="{REPS}?stage=open&amp;period=all"' in html  # the rep table loads next
     assert 'id="quadrant-chart"' in html and 'id="trends-chart"' in html
     assert "vendor/chartjs/chart.umd.min.js" in html
-    assert response.context["open_flags"] == 3  # d1, d2 twice; d5 is closed, d3 acknowledged
+    # The flag review page's own count: d1, d2 twice and closed d5; d3 is acknowledged.
+    assert response.context["open_flags"] == 4
+    review = client.get(reverse("dashboard:flags"))
+    assert review.context["page"].paginator.count == response.context["open_flags"]
 
 
 def test_rep_table_partial_links_each_number_to_the_flag_list(board, client):

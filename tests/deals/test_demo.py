@@ -184,7 +184,11 @@ def test_each_demo_user_has_something_to_open():
 
 
 STORY_FLAGS = {
-    "security-review": {"PRESSURE_PREMATURE_CLOSE", "PRESSURE_ESCALATION"},
+    "security-review": {
+        "PRESSURE_PREMATURE_CLOSE",
+        "PRESSURE_ESCALATION",
+        "BUYER_REPORTED_PRESSURE",  # the buyer room's pulse (deals/buyer_room/demo.py)
+    },
     "support-months": set(),
     "sold-at-a-loss": {
         "SELLER_DISCOUNT_OVER_POLICY",

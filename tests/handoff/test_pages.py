@@ -70,6 +70,20 @@ def test_a_rep_lands_on_their_drafts(client, draft, rep_user):
     assert [h.pk for h in response.context["handoffs"]] == [draft.pk]
 
 
+def test_the_queue_tabs_speak_each_roles_language(client, draft, rep_user, delivery_user):
+    rep_tabs = [
+        label
+        for _k, label, _c in login(client, rep_user).get(reverse("handoff:queue")).context["tabs"]
+    ]
+    assert rep_tabs[:3] == ["To submit", "Waiting for delivery", "Questions for you"]
+    assert "Claimed by me" not in rep_tabs and "Unclaimed" not in rep_tabs
+    response = login(client, delivery_user).get(reverse("handoff:queue"))
+    ops_tabs = [label for _k, label, _c in response.context["tabs"]]
+    assert ops_tabs[:3] == ["Unclaimed", "Claimed by me", "Waiting for the rep"]
+    assert "To submit" not in ops_tabs
+    assert "claim them within the SLA" in response.content.decode()
+
+
 def test_another_delivery_team_sees_an_empty_queue(client, submitted, outsider_delivery):
     response = login(client, outsider_delivery).get(reverse("handoff:queue") + "?tab=all")
     assert list(response.context["handoffs"]) == []
@@ -149,7 +163,10 @@ def test_the_rep_submits_and_sees_a_flash_message(client, draft, rep_user):
         follow=True,
     )
     assert response.redirect_chain[-1][0] == detail_url(draft)
-    assert flashes(response) == ["Handoff submitted: the delivery team has been notified."]
+    assert flashes(response) == [
+        "Handoff submitted. Nobody on the delivery team could be notified: "
+        "it has no active members."
+    ]
     draft.refresh_from_db()
     assert draft.status == "submitted"
     assert draft.package["notes_for_delivery"] == "Jo prefers mornings."
@@ -206,7 +223,7 @@ def test_question_answer_and_accept_from_the_pages(client, claimed, delivery_use
     response = client.post(
         reverse("handoff:ask", args=[claimed.pk]), {"question": "Who runs IT?"}, follow=True
     )
-    assert flashes(response) == ["Question sent to the rep."]
+    assert flashes(response) == [f"Question sent to the rep. {rep_user} was notified."]
 
     client.force_login(rep_user)
     page = client.get(detail_url(claimed))
@@ -214,7 +231,7 @@ def test_question_answer_and_accept_from_the_pages(client, claimed, delivery_use
     response = client.post(
         reverse("handoff:answer", args=[claimed.pk]), {"answer": "Sam, the CTO."}, follow=True
     )
-    assert flashes(response) == ["Answer sent to delivery."]
+    assert flashes(response) == [f"Answer sent to delivery. {delivery_user} was notified."]
     html = response.content.decode()
     assert "Who runs IT?" in html and "Sam, the CTO." in html
 

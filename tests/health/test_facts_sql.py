@@ -58,6 +58,22 @@ def rich_deal():
     f.FlagFactory(deal=deal, code="PRESSURE_CHASING")
     f.FlagFactory(deal=deal, code="SELLER_NO_EXCHANGE", status=Flag.Status.ACKNOWLEDGED)
     f.FlagFactory(deal=deal, code="BUYER_NO_NEEDS", status=Flag.Status.RESOLVED)
+    # The buyer room: a need the buyer confirmed, and two pulses after a meeting.
+    from deals.buyer_room.models import BuyerPulse
+
+    needs[0].confirmed_by_buyer_at = now - dt.timedelta(hours=2)
+    needs[0].save()
+    meeting = f.ActivityFactory(deal=deal, kind="meeting", occurred_at=now - dt.timedelta(days=1))
+    for i, pushed in enumerate((True, False)):
+        BuyerPulse.objects.create(
+            deal=deal,
+            contact=f.ContactFactory(prospect=deal.prospect),
+            meeting=meeting,
+            got_what_needed=not pushed,
+            felt_pushed=pushed,
+            next_step_agreed=True,
+            answered_at=now - dt.timedelta(hours=i),
+        )
     for days in (10, 20):  # two edits of the close date, recorded by simple-history
         deal.refresh_from_db()
         deal.expected_close_date = timezone.localdate() + dt.timedelta(days=days)
@@ -90,6 +106,9 @@ def test_one_statement_loader_matches_the_per_kind_loader():
     assert loaded.activities[0].occurred_at.microsecond == 123456
     assert len(loaded.close_date_changes) == 2
     assert batch.facts[won.id].handoff is not None
+    assert [p.felt_pushed for p in loaded.buyer_pulses] == [True, False]  # newest first
+    assert loaded.buyer_pulses[0].answered_at.microsecond == 123456
+    assert [n.confirmed_by_buyer_at is not None for n in loaded.needs] == [False, True, False]
     assert set(batch.flags[deal.id]) == {"PRESSURE_CHASING", "SELLER_NO_EXCHANGE"}
 
 

@@ -85,7 +85,7 @@ def test_upload_map_report_commit_progress_done(
     assert progress.status_code == 200
     assert b'role="progressbar"' in progress.content
     assert b"Created 2" in progress.content
-    assert b"hx-trigger" not in progress.content  # done: polling stops
+    assert b'hx-trigger="every 1s"' not in progress.content  # done: polling stops
     assert dict(Deal.objects.values_list("title", "stage")) == {
         "Rollout": "proposal",
         "Renewal": "negotiation",

@@ -371,7 +371,8 @@ def test_stale_edit_is_refused_with_a_reload_link_and_overwrites_nothing(rep_cli
     assert response.status_code == 409
     html = response.content.decode()
     assert "Not saved: someone changed this deal while you were editing." in html
-    assert "It is now at version 2" in html
+    assert "Nothing was overwritten." in html
+    assert "version" not in html.split('class="conflict"')[1].split("</div>")[0].lower()
     assert f'href="{reverse("deals:deal_detail", args=[deal.pk])}">Reload the deal' in html
     assert "Save changes" not in html
     deal.refresh_from_db()

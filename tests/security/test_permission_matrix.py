@@ -23,12 +23,29 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from deals import models as m
+from deals.buyer_room.models import BuyerRoomEvent, BuyerShare
 from handoff import models as hm
 from tests.security.world import MARKER, OUTSIDER_ROLES, ROLES, World, build_world
 
 # Not object or team data: covered by tests/foundation (auth, schema, health check).
 SKIPPED_PREFIXES = ("admin/", "static/", "api/schema/", "api/docs/")
 SKIPPED_NAMES = {"healthz", "login", "logout", "api-token"}
+# The buyer's own pages: no account, the link's token is the credential; bad, expired,
+# revoked and other deals' tokens and ids are tested in tests/buyer_room/test_security.py.
+SKIPPED_NAMES |= {
+    f"buyer_room:{name}"
+    for name in (
+        "room",
+        "need_add",
+        "need_confirm",
+        "need_change",
+        "milestone_tick",
+        "milestone_date",
+        "question",
+        "pulse",
+        "check_in",
+    )
+}
 
 OBJECT = "object"  # the URL names one of team A's objects: outsiders get 404/403
 LIST = "list"  # no object in the URL: outsiders may get 200, but never team A's data
@@ -346,6 +363,12 @@ MATRIX: dict[str, Entry] = {
     "imports:report": Entry(_pk("import_job"), ("GET",), insider="manager"),
     "imports:commit": Entry(_pk("import_job"), ("POST",), insider="manager"),
     "imports:progress": Entry(_pk("import_job"), ("GET",), insider="manager"),
+    "notifications:inbox": Entry(_none, ("GET",), LIST),
+    "notifications:bell": Entry(_none, ("GET",), LIST),
+    "notifications:preferences": Entry(_none, ("GET",), LIST),
+    "notifications:mark_all_read": Entry(_none, ("POST",), LIST),
+    "notifications:open": Entry(_pk("notification"), ("GET",)),
+    "notifications:mark_read": Entry(_pk("notification"), ("POST",)),
     "handoff:queue": Entry(_none, ("GET",), LIST),
     "handoff:detail": _handoff_page(("GET",)),
     "handoff:submit": _handoff_page(),
@@ -357,6 +380,22 @@ MATRIX: dict[str, Entry] = {
     "handoff:checklist_toggle": _handoff_page(item_id="checklist_item"),
     "handoff:commitment_status": _handoff_page(
         payload=lambda w: {"status": "done"}, commitment_id="won_commitment"
+    ),
+    # --- the buyer room's staff side ------------------------------------------------------
+    "buyer-share-list": Entry(
+        _none, ("GET", "POST"), LIST, lambda w: {"deal": w.deal.pk, "contact": w.contact.pk}
+    ),
+    "buyer-share-detail": Entry(_pk("buyer_share"), ("GET",)),
+    "buyer-share-revoke": Entry(_pk("buyer_share"), ("POST",)),
+    "buyer-share-resend": Entry(_pk("buyer_share"), ("POST",)),
+    "buyer_room:share_create": _deal_page({}, payload=lambda w: {"contact": w.contact.pk}),
+    "buyer_room:share_resend": _deal_page({"share_id": "buyer_share"}),
+    "buyer_room:share_revoke": _deal_page({"share_id": "buyer_share"}),
+    "buyer_room:check_in_send": Entry(
+        lambda w: {"check_in_id": w.check_in.pk},
+        ("POST",),
+        payload=lambda w: {"contact": w.contact.pk},
+        insider="delivery",
     ),
     "handoff:check_in_record": _handoff_page(
         payload=lambda w: {"customer_value": 1, "account_health": "churned"},
@@ -381,7 +420,10 @@ def project_url_names() -> dict[str, str]:
                 if route.startswith(SKIPPED_PREFIXES) or pattern.name in SKIPPED_NAMES:
                     continue
                 name = pattern.name or f"<unnamed {route}>"
-                found[f"{namespace}:{name}" if namespace else name] = route
+                full = f"{namespace}:{name}" if namespace else name
+                if full in SKIPPED_NAMES:
+                    continue
+                found[full] = route
 
     walk(get_resolver().url_patterns, "", None)
     return found
@@ -438,6 +480,8 @@ SNAPSHOT_MODELS = [
     m.Prospect.history.model,
     m.Contact.history.model,
     AuthToken,
+    BuyerShare,
+    BuyerRoomEvent,
 ]
 
 
@@ -482,7 +526,7 @@ def forbidden_ids(world: World) -> set[int]:
     names = [
         "deal", "won_deal", "discovery_call", "need", "line_item", "milestone", "activity",
         "concession", "commitment", "won_commitment", "disclosure", "flag", "won_flag",
-        "handoff", "checklist_item", "check_in", "import_job",
+        "handoff", "checklist_item", "check_in", "import_job", "buyer_share",
     ]  # fmt: skip
     return {world.objs[n].pk for n in names}
 
@@ -549,7 +593,9 @@ def test_insiders_reach_the_objects_the_matrix_names(world, db, url_name):
     url = reverse(url_name, kwargs=entry.kwargs(world))
     cache.clear()
     response, body = send(client_for(world, entry.insider), url, "GET", {})
-    assert response.status_code == 200, f"{entry.insider} GET {url}: {body[:300]}"
+    # Opening a notification marks it read and follows its link (a redirect).
+    reached = 302 if url_name == "notifications:open" else 200
+    assert response.status_code == reached, f"{entry.insider} GET {url}: {body[:300]}"
 
 
 @pytest.mark.parametrize("role", OUTSIDER_ROLES)
@@ -575,6 +621,7 @@ def test_list_endpoints_never_show_team_a_objects(world, db, role):
         "handoff-list": {world.handoff.pk},
         "handoff-checklist-item-list": {world.checklist_item.pk},
         "check-in-list": {world.check_in.pk},
+        "buyer-share-list": {world.buyer_share.pk},
     }
     assert set(ids_by_resource) == {
         n for n, e in MATRIX.items() if e.kind == LIST and n.endswith("-list")

@@ -114,6 +114,13 @@ def build_world() -> World:
         handoff=handoff, kind="question", author=w.users["delivery"], body=f"{MARKER} question"
     )
 
+    # The owner's own notification: nobody else may open or mark it.
+    from winwin_crm.notifications.models import Notification
+
+    o["notification"] = Notification.objects.create(
+        recipient=owner, kind="flag_raised", title=f"{MARKER} notification", url="/deals/"
+    )
+
     o["import_job"] = m.ImportJob.objects.create(
         kind=m.ImportJob.Kind.PROSPECTS,
         team=team_a,
@@ -126,4 +133,9 @@ def build_world() -> World:
         report={"rows": 1, "valid": 1, "errors": []},
     )
     o["policy"] = m.HealthPolicy.objects.create(team=team_a, discount_max_pct=Decimal("10"))
+    from deals.buyer_room.services import buyer_share_create
+
+    o["buyer_share"], _token = buyer_share_create(
+        deal=o["deal"], contact=o["contact"], user=o["deal"].owner, send_email=False
+    )
     return w

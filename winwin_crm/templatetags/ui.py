@@ -1,0 +1,94 @@
+"""The one place pages format money, percents and dates (a template builtin: no {% load %}).
+
+- `{{ amount|money:deal.currency }}` → "USD 1,900.00"; `|money` alone → "1,900.00".
+- `{{ value|pct }}` → "12.5 %" (one decimal), `|pct:0` → "40 %"; None → "—".
+- `{% when dt %}` → a <time> saying "3 hours ago" for the last week, "4 Nov 2026" before,
+  with the exact moment on hover (app.js rewrites the hover text into the reader's own
+  time zone); `{{ date|day }}` → "4 Nov 2026" for calendar dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+
+register = template.Library()
+
+DAY_FORMAT = "j M Y"
+MOMENT_FORMAT = "j M Y, H:i T"
+RECENT = dt.timedelta(days=7)
+DASH = "—"
+
+
+def _decimal(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    amount = _decimal(value)
+    if amount is None:
+        return DASH
+    text = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    return f"{currency} {text}" if currency else text
+
+
+@register.filter
+def pct(value, digits: int = 1) -> str:
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    digits = int(digits)
+    quantum = Decimal(1).scaleb(-digits)
+    return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):,.{digits}f} %"
+
+
+@register.filter
+def day(value) -> str:
+    if not value:
+        return DASH
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_date
+
+        value = parse_date(value) or value
+        if isinstance(value, str):
+            return value
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return date_format(value, DAY_FORMAT)
+
+
+@register.simple_tag
+def when(value, now: dt.datetime | None = None) -> str:
+    if not value:
+        return DASH
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return value
+        value = parsed
+    if not isinstance(value, dt.datetime):
+        return day(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    now = now or timezone.now()
+    recent = abs(now - value) < RECENT if timezone.is_aware(value) else False
+    shown = naturaltime(value) if recent else date_format(local, DAY_FORMAT)
+    return format_html(
+        '<time datetime="{}" title="{}" data-when>{}</time>',
+        value.isoformat(),
+        date_format(local, MOMENT_FORMAT),
+        shown,
+    )
