@@ -284,14 +284,14 @@ def page_rows(args) -> list[Row]:
 def throughput_row(args) -> list[Row]:
     """gunicorn on 127.0.0.1: first one client at a time (latency), then the bounded load:
     `threads` clients for `load_seconds`, then stop."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     deals = deal_count()
     name = f"deal list API throughput ({worker_label(args.gunicorn_threads)})"
     path = "/api/v1/deals/?page_size=50"
     if _exists(path):
         return Row(name, NOT_FOUND, deals=deals)
-    token, _ = Token.objects.get_or_create(user=users()["mona"])
+    _, token = AuthToken.objects.create(user=users()["mona"])
     port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115 - closed below
@@ -310,7 +310,7 @@ def throughput_row(args) -> list[Row]:
                         name, "gunicorn did not start (see var/bench-gunicorn.log)", deals=deals
                     )
                 time.sleep(0.3)
-        headers = {"Authorization": f"Token {token.key}"}
+        headers = {"Authorization": f"Token {token}"}
         for _ in range(4):  # warm both workers' connections and caches
             request = urllib.request.Request(base + path, headers=headers)
             urllib.request.urlopen(request, timeout=60).read()

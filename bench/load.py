@@ -69,7 +69,7 @@ def schema_from_models() -> None:
 def seed(deals: int) -> dict:
     """Demo data up to `deals`, tokens for rita and mona, and the deal ids each may see."""
     from django.conf import settings
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from deals import demo
     from deals.selectors import deal_list
@@ -82,9 +82,9 @@ def seed(deals: int) -> dict:
     users = {}
     for username in ("rita", "mona"):
         user = User.objects.get(username=username)
-        token, _ = Token.objects.get_or_create(user=user)
+        _, token = AuthToken.objects.create(user=user)
         visible = list(deal_list(user=user).values_list("id", flat=True))
-        users[username] = {"token": token.key, "deal_ids": visible}
+        users[username] = {"token": token, "deal_ids": visible}
     return {"deals_total": report.deals_total, "users": users}
 
 

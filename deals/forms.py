@@ -351,6 +351,8 @@ class StageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Why? (delivery will read this)",
     )
+    # The version the page showed; a stale one is refused instead of overwriting.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()

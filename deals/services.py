@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
 
-from deals import visibility
+from deals import limits, visibility
 from deals.health.queue import health_recompute_on_commit
 from deals.models import (
     Activity,
@@ -110,10 +110,24 @@ def _recompute(deal_id: int) -> None:
 # --- pricing -------------------------------------------------------------------------------
 
 
+@transaction.atomic  # it locks the deal row; callers outside a transaction get one here
 def pricing_refresh(*, deal_id: int) -> DealTotals:
     """Store the deal's totals from its items and concessions (deals.pricing) and queue a
-    health recompute."""
+    health recompute. Refuses (rolling back the caller's change) a net total below 0."""
+    # Lock the deal row first: two writers refreshing the same deal's totals take turns,
+    # and each aggregates after the other committed (READ COMMITTED: a fresh snapshot per
+    # statement), so the last one to write has seen every item.
+    list(Deal.objects.select_for_update().filter(pk=deal_id).values_list("pk", flat=True))
     totals = pricing_refresh_bulk(deal_ids=[deal_id])[deal_id]
+    if totals.net_total < 0:
+        raise ValidationError(
+            {
+                "amount": [
+                    f"This would make the deal's net total negative ({totals.net_total:,}): "
+                    "price cuts cannot exceed the price of what is sold."
+                ]
+            }
+        )
     _recompute(deal_id)
     return totals
 
@@ -140,7 +154,8 @@ def prospect_create(*, user: User, team: Team | None = None, **fields: Any) -> P
     _set_fields(prospect, fields, PROSPECT_FIELDS)
     if team.kind != Team.Kind.SALES:
         raise ValidationError({"team": "A prospect belongs to a sales team."})
-    _ensure_can_edit_prospect(user, prospect)
+    if not visibility.user_can_create_prospect(user, team):
+        raise PermissionDenied("Only the team's reps (and admins) add prospects.")
     _save(prospect, user)
     return prospect
 
@@ -175,6 +190,17 @@ def contact_update(*, contact: Contact, user: User, **fields: Any) -> Contact:
 @transaction.atomic
 def contact_delete(*, contact: Contact, user: User) -> None:
     _ensure_can_edit_prospect(user, contact.prospect)
+    refs = visibility.contact_references(contact)
+    if refs:
+        raise ValidationError(
+            {
+                "contact": [
+                    f"{contact.name} is referred to by {' and '.join(refs)}; a contact "
+                    "the record depends on is kept (change their details instead)."
+                ]
+            }
+        )
+    _history_by(contact, user)
     contact.delete()
 
 
@@ -234,12 +260,25 @@ def stage_history_record(
     )
 
 
-def _deal_save_locked(deal: Deal, user: User, expected_version: int | None) -> Deal:
-    """Save `deal` only if nobody changed it since `expected_version`.
+# Columns other writers maintain (pricing, the health engine, activities): a deal update
+# never writes them from its own, possibly stale, copy.
+DEAL_DERIVED_FIELDS = (
+    "list_total", "net_total", "cost_total", "buyer_score", "seller_score", "balance",
+    "open_flag_count", "health_computed_at", "last_buyer_contact_at",
+)  # fmt: skip
+
+
+def _deal_save_locked(
+    deal: Deal, user: User, expected_version: int | None, changed: Iterable[str] = ()
+) -> Deal:
+    """Save the `changed` fields of `deal` only if nobody changed it since
+    `expected_version` (None: the version of the caller's copy; the API always sends one).
 
     The conditional UPDATE claims the next version and locks the row first, so of two
     concurrent writers with the same version exactly one wins and the other gets
-    DealVersionConflict; the following save() records the change in history.
+    DealVersionConflict. Under that lock the totals are recomputed and every derived
+    column is re-read, and only the changed columns are written: a line item added while
+    this request ran keeps its effect on the totals. The save() records history.
     """
     expected = deal.version if expected_version is None else expected_version
     deal.full_clean()
@@ -250,9 +289,11 @@ def _deal_save_locked(deal: Deal, user: User, expected_version: int | None) -> D
     if not claimed:
         current = Deal.objects.filter(pk=deal.pk).values_list("version", flat=True).first()
         raise DealVersionConflict(current_version=current or 0)
+    pricing_refresh(deal_id=deal.pk)
+    deal.refresh_from_db(fields=DEAL_DERIVED_FIELDS)
     deal.version = expected + 1
     _history_by(deal, user)
-    deal.save()
+    deal.save(update_fields=sorted({*changed, "version", "updated_at"}))
     _recompute(deal.id)
     return deal
 
@@ -272,6 +313,9 @@ class StageMove:
 CONFIRM_CLOSE = (
     "Closing as won asks you to confirm: {concerns} Send confirm with a reason, or fix it first."
 )
+
+# What a stage change writes (the rest of the deal is left as the row has it).
+STAGE_FIELDS = ["stage", "lost_reason", "closed_at", "stage_changed_at"]
 
 
 def _apply_stage(
@@ -362,9 +406,11 @@ def deal_create_with_prospect(
     `new_prospect`), its first contact (when given) and the deal; an error saves nothing."""
     if prospect is None:
         prospect = prospect_create(user=user, **(new_prospect or {}))
+    # The deal first: it is what lets this rep add contacts at the prospect.
+    deal = deal_create(user=user, prospect=prospect, title=title, **fields)
     if contact:
         contact_create(user=user, prospect=prospect, **contact)
-    return deal_create(user=user, prospect=prospect, title=title, **fields)
+    return deal
 
 
 @transaction.atomic
@@ -377,15 +423,17 @@ def deal_update(*, deal: Deal, user: User, version: int | None = None, **fields:
         fields["currency"] = fields["currency"].upper()
     confirm = bool(fields.pop("confirm", False))
     reason = fields.pop("reason", "") or ""
-    _set_fields(deal, fields, DEAL_FIELDS)
+    changed = _set_fields(deal, fields, DEAL_FIELDS)
     move = StageMove(from_stage=deal.stage, moved=False, won=False)
     if stage is not None:
         move = _apply_stage(deal, stage, lost_reason or "", confirm=confirm, reason=reason)
+        changed += STAGE_FIELDS
     elif lost_reason is not None:
         if deal.stage == Deal.Stage.CLOSED_LOST and not lost_reason.strip():
             raise ValidationError({"lost_reason": "A deal closed as lost keeps its reason."})
         deal.lost_reason = lost_reason
-    _deal_save_locked(deal, user, version)
+        changed.append("lost_reason")
+    _deal_save_locked(deal, user, version, changed)
     _record_move(deal, move, user)
     if move.won:
         _after_won(deal, user)
@@ -408,7 +456,7 @@ def deal_change_stage(
     deal_reopen. Winning creates the draft handoff. Every move is a StageHistory row."""
     _ensure_can_edit_deal(user, deal)
     move = _apply_stage(deal, stage, lost_reason, confirm=confirm, reason=reason)
-    _deal_save_locked(deal, user, version)
+    _deal_save_locked(deal, user, version, STAGE_FIELDS)
     _record_move(deal, move, user)
     if move.won:
         _after_won(deal, user)
@@ -460,7 +508,7 @@ def deal_reopen(
     deal.stage_changed_at = timezone.now()
     deal.closed_at = None
     deal.lost_reason = ""
-    _deal_save_locked(deal, user, version)
+    _deal_save_locked(deal, user, version, STAGE_FIELDS)
     stage_history_record(deal=deal, from_stage=from_stage, user=user, reason=reason)
     return deal
 
@@ -574,12 +622,18 @@ def discovery_call_create(
     Errors name the row: {"needs[1].importance": [...]}; any error rolls the whole call back.
     """
     _ensure_can_edit_deal(user, deal)
+    for rows, limit, field in (
+        (needs, limits.MAX_NEEDS_PER_CALL, "needs"),
+        (milestones, limits.MAX_MILESTONES_PER_CALL, "milestones"),
+    ):
+        if len(rows) > limit:
+            raise ValidationError({field: [f"At most {limit} in one call."]})
     call = DiscoveryCall(
         deal=deal, held_at=held_at, summary=summary, next_step=next_step, created_by=user
     )
     _save(call, user)
     errors: dict[str, list[str]] = {}
-    attendee_ids = list(dict.fromkeys(attendee_ids))
+    attendee_ids = _capped(attendee_ids, limits.MAX_ATTENDEES_PER_CALL, "attendee_ids")
     if attendee_ids:
         contact_ids = set(
             Contact.objects.filter(pk__in=attendee_ids, prospect_id=deal.prospect_id).values_list(
@@ -627,7 +681,7 @@ def discovery_call_update(
     _set_fields(discovery_call, fields, ("held_at", "summary", "next_step"))
     _save(discovery_call, user)
     if attendee_ids is not None:
-        attendee_ids = list(dict.fromkeys(attendee_ids))
+        attendee_ids = _capped(attendee_ids, limits.MAX_ATTENDEES_PER_CALL, "attendee_ids")
         valid = set(
             Contact.objects.filter(
                 pk__in=attendee_ids, prospect_id=discovery_call.deal.prospect_id
@@ -655,8 +709,15 @@ def discovery_call_delete(*, discovery_call: DiscoveryCall, user: User) -> None:
 LINE_ITEM_FIELDS = ("name", "quantity", "unit_list_price", "unit_price", "unit_cost")
 
 
+def _capped(ids: Iterable[int], limit: int, field: str) -> list[int]:
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    if len(ids) > limit:
+        raise ValidationError({field: [f"At most {limit} in one request."]})
+    return ids
+
+
 def _needs_for_deal(deal: Deal, need_ids: Iterable[int]) -> list[int]:
-    need_ids = list(dict.fromkeys(int(i) for i in need_ids))
+    need_ids = _capped(need_ids, limits.MAX_NEEDS_PER_LINE_ITEM, "needs")
     if not need_ids:
         return []
     found = dict(Need.objects.filter(pk__in=need_ids).values_list("id", "prospect_id"))

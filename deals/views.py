@@ -211,7 +211,11 @@ def _apply_call_errors(exc, form, needs, milestones):
         for prefix, forms in rows.items():
             if key.startswith(prefix + "["):
                 index, _, field = key[len(prefix) + 1 :].partition("].")
-                target = forms[int(index)] if index.isdigit() and int(index) < len(forms) else form
+                target = (
+                    forms[int(index)]
+                    if index.isascii() and index.isdigit() and int(index) < len(forms)
+                    else form
+                )
         if field == "attendee_ids":
             field = "attendees"
         for message in errors:
@@ -282,10 +286,17 @@ def deal_stage(request, pk):
     if form.is_valid():
         action, stage = form.cleaned_data["action"], form.cleaned_data["stage"]
         confirm, reason = form.cleaned_data["confirm"], form.cleaned_data["reason"]
+        # Pages rendered before the hidden field existed send none: the version loaded now.
+        version = form.cleaned_data.get("version") or deal.version
         try:
             if action == "reopen":
                 services.deal_reopen(
-                    deal=deal, user=request.user, stage=stage, confirm=confirm, reason=reason
+                    deal=deal,
+                    user=request.user,
+                    stage=stage,
+                    version=version,
+                    confirm=confirm,
+                    reason=reason,
                 )
                 message = f"Reopened in {deal.get_stage_display()}."
             else:
@@ -299,12 +310,15 @@ def deal_stage(request, pk):
                     lost_reason=form.cleaned_data["lost_reason"],
                     confirm=confirm,
                     reason=reason,
+                    version=version,
                 )
                 message = f"Moved to {deal.get_stage_display()}."
                 if target == "closed_won":
                     message = _closed_won_message(deal)
         except services.CloseNeedsConfirmation as exc:
             confirm_close = exc.concerns
+        except services.DealVersionConflict as exc:
+            form.add_error(None, str(exc))
         except ValidationError as exc:
             _apply_errors(form, exc)
             if "reason" in getattr(exc, "message_dict", {}) and form.cleaned_data["action"] in (

@@ -34,7 +34,7 @@ from winwin_crm.accounts.roles import (
 )
 
 if TYPE_CHECKING:
-    from deals.models import Commitment, Deal, HealthPolicy, Prospect
+    from deals.models import Commitment, Contact, Deal, HealthPolicy, Prospect
 
 # Whoever makes the request: pages and the API may ask about a user who is not logged in.
 Viewer: TypeAlias = User | AnonymousUser
@@ -175,11 +175,11 @@ def prospect_teams(user: Viewer) -> QuerySet[Team]:
 
 
 def user_can_edit_prospect(user: Viewer, prospect: Prospect) -> bool:
-    """Reps and managers change their teams' prospects (and their contacts)."""
+    """Admins, and reps with an open deal at the prospect, change it and its contacts;
+    managers read (rules in the block "Prospects and contacts: who may change them")."""
     if is_admin(user):
         return True
-    roles = roles_of(user)
-    return (REP in roles or MANAGER in roles) and prospect.team_id in prospect_team_ids(user)
+    return _rep_with_an_open_deal_may_edit(user, prospect)
 
 
 def user_can_use_prospect_for_deal(user: Viewer, prospect: Prospect) -> bool:
@@ -284,3 +284,55 @@ def dashboard_team_scope_q(user: Viewer) -> Q:
 def user_can_import(user: Viewer) -> bool:
     """Managers import into their teams, admins into any."""
     return is_admin(user) or MANAGER in roles_of(user)
+
+
+# --- Prospects and contacts: who may change them ---------------------------------------
+# (A block of its own: the rules below are about the buying organisation and its people,
+# which several reps' deals share, not about one deal.)
+#
+# - admin: everything.
+# - rep: a prospect of their sales team, and its contacts, while they have an open deal
+#   there; or one they created that has no deal yet (the New deal form writes the prospect
+#   and its first contact just before the deal).
+# - manager, delivery: read-only.
+
+
+def user_can_create_prospect(user: Viewer, team: Team) -> bool:
+    if is_admin(user):
+        return True
+    return REP in roles_of(user) and team.pk in sales_team_ids(user)
+
+
+def _rep_with_an_open_deal_may_edit(user: Viewer, prospect: Prospect) -> bool:
+    """A rep changes a prospect of their team (and its contacts) while they have an open
+    deal there, or one they created that has no deal yet."""
+    if REP not in roles_of(user) or prospect.team_id not in sales_team_ids(user):
+        return False
+    from deals.models import Deal  # models import this module
+
+    deals = Deal.objects.filter(prospect_id=prospect.pk)
+    if deals.filter(owner_id=user.pk, stage__in=Deal.OPEN_STAGES).exists():
+        return True
+    return prospect.created_by_id == user.pk and not deals.exists()
+
+
+def contact_references(contact: Contact) -> list[str]:
+    """What still refers to `contact` (so deleting it would lose history): discovery calls
+    it attended and handoff packages that list it."""
+    from handoff.models import Handoff
+
+    refs = []
+    calls = contact.discovery_calls.count()
+    if calls:
+        refs.append(f"{calls} discovery call{'s' if calls != 1 else ''}")
+    packages = Handoff.objects.filter(
+        deal__prospect_id=contact.prospect_id, snapshot_at__isnull=False
+    )
+    named = sum(
+        1
+        for package in packages.values_list("package", flat=True)
+        if any(c.get("id") == contact.pk for c in (package or {}).get("contacts", []))
+    )
+    if named:
+        refs.append(f"{named} handoff package{'s' if named != 1 else ''}")
+    return refs

@@ -12,6 +12,7 @@ HANDOFF_LEAK and COMMITMENT_OVERDUE depend on it). Refusals:
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -209,6 +210,30 @@ def handoff_notes_update(*, handoff: Handoff, user: User, notes_for_delivery: st
     return handoff
 
 
+def _no_delivery_team_message(handoff: Handoff) -> str:
+    """Why a handoff cannot go anywhere, and, when the fix is obvious (exactly one delivery
+    team exists), which command makes it."""
+    sales = Team.objects.filter(pk=handoff.deal.team_id).only("name").first()
+    delivery = list(Team.objects.filter(kind=Team.Kind.DELIVERY).values_list("name", flat=True)[:2])
+    message = (
+        f"This handoff has no delivery team: the sales team "
+        f"{sales.name if sales else ''!r} has no default delivery team."
+    )
+    if len(delivery) == 1 and sales is not None:
+        return (
+            f"{message} “{delivery[0]}” is the only delivery team: link it with "
+            f"`manage.py team_link {shlex.quote(sales.name)} {shlex.quote(delivery[0])}` "
+            "(or in admin), then submit again."
+        )
+    if not delivery:
+        return (
+            f"{message} There is no delivery team yet: create one with `manage.py "
+            "create_crm_user NAME --role delivery --team TEAM`, then link it with "
+            "`manage.py team_link`."
+        )
+    return f"{message} Ask an admin to set it, or to assign a delivery team to this handoff."
+
+
 @transaction.atomic
 def handoff_submit(
     *, handoff: Handoff, user: User, notes_for_delivery: str | None = None
@@ -222,14 +247,16 @@ def handoff_submit(
             "The deal was reopened: a handoff can only be submitted while its deal is closed won."
         )
     if handoff.delivery_team_id is None:
-        raise ValidationError(
-            {
-                "delivery_team": [
-                    "This handoff has no delivery team: ask an admin to set the sales team's "
-                    "default delivery team or to assign one to this handoff."
-                ]
-            }
+        # Linked since the deal was won (team_link, admin): the handoff goes there now.
+        handoff.delivery_team_id = (
+            Team.objects.filter(pk=handoff.deal.team_id)
+            .values_list("default_delivery_team_id", flat=True)
+            .first()
         )
+        if handoff.delivery_team_id is not None:
+            handoff.save(update_fields=["delivery_team"])
+    if handoff.delivery_team_id is None:
+        raise ValidationError({"delivery_team": [_no_delivery_team_message(handoff)]})
     unchecked = list(
         handoff.checklist.filter(required=True, checked_at__isnull=True).values_list(
             "label", flat=True

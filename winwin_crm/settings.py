@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -59,7 +59,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: decides the client IP and whether X-Forwarded-Proto may be believed.
+    "winwin_crm.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "winwin_crm.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,11 +142,24 @@ LOGIN_EXEMPT_PATHS = [
     "/buyer/",  # the buyer room: its token is the credential (deals/buyer_room/)
 ]
 
-# Failed-login throttling (django-axes): lock a username+IP after repeated failures.
+# Failed-login throttling (django-axes): lock a username+IP after repeated failures, for a
+# cool-off. Never the account alone: the owner's right password from another IP still works.
+# The IP is the real client's, read by winwin_crm.proxy from the trusted proxies only.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "winwin_crm.proxy.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "winwin_crm.proxy.lockout_response"
+
+# --- Reverse proxy ----------------------------------------------------------------------
+# Addresses (IPs or CIDR ranges) of the TLS proxies in front of gunicorn. Only a request
+# whose peer is one of them may say X-Forwarded-For / X-Forwarded-Proto; from anyone else
+# those headers are dropped. TRUSTED_PROXY_COUNT: how many proxies append to X-Forwarded-For
+# (the client is that many entries from the right).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 
@@ -160,7 +176,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "winwin_crm.storage.ManifestStaticStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -251,8 +267,14 @@ MAIL_DROP_AUTH_REQUIRE_TLS = env.bool("MAIL_DROP_AUTH_REQUIRE_TLS", default=not 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "winwin_crm.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    # JSON parsing that answers 400 (not a RecursionError 500) on absurdly nested input.
+    "DEFAULT_PARSER_CLASSES": [
+        "winwin_crm.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "winwin_crm.api.pagination.StandardPagination",
@@ -274,6 +296,17 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# API tokens (django-rest-knox): stored hashed, one per login, expire after
+# API_TOKEN_IDLE_DAYS without use (each use slides the expiry, at most once a minute).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_IDLE_DAYS", default=30)),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Tokens a user may hold at once; a new login past it retires the oldest.
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "WinWin CRM API",
     "DESCRIPTION": (
@@ -309,6 +342,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production) --------------------------------------------------------------
+# Believed only from TRUSTED_PROXIES (winwin_crm.proxy drops it from anyone else), so HSTS
+# and secure redirects follow what really reached the TLS proxy.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -331,6 +366,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Request limits ---------------------------------------------------------------------
+# A request body (other than file uploads) larger than this is refused (400) before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_MAX_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Content-Security-Policy of every response: scripts and styles from this site only (htmx
+# and Chart.js are vendored under /static/), no inline script, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 # --- Product settings -------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)

@@ -7,14 +7,18 @@ text in `HELP` or the serializer's `Meta.help_texts`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
-from deals import pricing, selectors, visibility
+from deals import limits, pricing, selectors, visibility
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -84,6 +88,84 @@ class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSeri
                 if name in fields:
                     fields[name].read_only = True
         return fields
+
+    def to_internal_value(self, data):
+        # DRF drops read-only fields from a write without a word, so a client believes it
+        # changed `net_total` or moved a record to another deal. Name them instead; sending
+        # one back unchanged (a PUT of what GET returned) is fine.
+        if isinstance(data, Mapping):
+            sent = [n for n, f in self.fields.items() if f.read_only and n in data]
+            if sent:
+                current = self.to_representation(self.instance) if self._single_instance() else {}
+                refused = [n for n in sent if n not in current or current[n] != data[n]]
+                if refused:
+                    raise serializers.ValidationError(
+                        dict.fromkeys(refused, ["This field is read-only; leave it out."])
+                    )
+        return super().to_internal_value(data)
+
+    def _single_instance(self) -> bool:
+        return self.instance is not None and not isinstance(self.instance, list | tuple)
+
+
+class BulkManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids resolved in one query (DRF's ManyRelatedField runs one per id), at
+    most `max_items` of them; an unknown or invisible id is named in the 400."""
+
+    def __init__(self, *args: Any, max_items: int, **kwargs: Any) -> None:
+        self.max_items = max_items
+        super().__init__(*args, **kwargs)
+        self.validators.append(MaxLengthValidator(max_items))  # documents maxItems
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, str | bytes | Mapping) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        data = list(data)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        if len(data) > self.max_items:
+            raise serializers.ValidationError(f"At most {self.max_items} ids in one request.")
+        child = self.child_relation
+        pks: list[int] = []
+        for value in data:
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                child.fail("incorrect_type", data_type=type(value).__name__)
+            try:
+                pks.append(int(value))
+            except ValueError:
+                child.fail("incorrect_type", data_type=type(value).__name__)
+        pks = list(dict.fromkeys(pks))
+        queryset = child.get_queryset()
+        assert queryset is not None  # scoped in get_fields, or the model's manager
+        found = {obj.pk: obj for obj in queryset.filter(pk__in=pks)}
+        missing = [pk for pk in pks if pk not in found]
+        if missing:
+            child.fail("does_not_exist", pk_value=missing[0])
+        return [found[pk] for pk in pks]
+
+
+class BulkPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """PrimaryKeyRelatedField whose `many=True` form is a BulkManyRelatedField."""
+
+    @classmethod
+    def many_init(cls, *args: Any, max_items: int, **kwargs: Any) -> BulkManyRelatedField:
+        list_kwargs: dict[str, Any] = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return BulkManyRelatedField(max_items=max_items, **list_kwargs)
+
+
+class CappedListSerializer(serializers.ListSerializer):
+    """A nested list whose `max_length` the schema shows as maxItems (drf-spectacular reads
+    it from a validator; the cap itself is checked by max_length before any row is)."""
+
+    def get_validators(self) -> list:
+        validators = list(super().get_validators())
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None:
+            validators.append(MaxLengthValidator(max_length))
+        return validators
 
 
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
@@ -210,6 +292,7 @@ class NeedInlineSerializer(DocumentedModelSerializer):
         model = Need
         fields = ["id", "kind", "statement", "importance", "confirmed_by_buyer"]
         help_texts = NEED_HELP
+        list_serializer_class = CappedListSerializer
 
 
 class MilestoneSerializer(DocumentedModelSerializer):
@@ -238,19 +321,38 @@ class MilestoneInlineSerializer(DocumentedModelSerializer):
         model = BuyerMilestone
         fields = ["id", "title", "side", "required_for_decision", "due_date"]
         help_texts = MILESTONE_HELP
+        list_serializer_class = CappedListSerializer
 
 
 class DiscoveryCallSerializer(DocumentedModelSerializer):
     scoped_fields = {"deal": selectors.deal_list, "attendees": selectors.contact_list}
-    needs = NeedInlineSerializer(
+    attendees = BulkPrimaryKeyRelatedField(  # type: ignore[call-arg]  # max_items: many_init
         many=True,
         required=False,
-        help_text="Needs uncovered on the call, created with it in one transaction.",
+        queryset=Contact.objects.all(),
+        max_items=limits.MAX_ATTENDEES_PER_CALL,
+        help_text=(
+            f"Ids of the prospect's contacts who attended "
+            f"(at most {limits.MAX_ATTENDEES_PER_CALL})."
+        ),
     )
-    milestones = MilestoneInlineSerializer(
+    needs = NeedInlineSerializer(  # type: ignore[call-arg]  # max_length: ListSerializer
         many=True,
         required=False,
-        help_text="Buyer milestones agreed on the call, created with it in one transaction.",
+        max_length=limits.MAX_NEEDS_PER_CALL,
+        help_text=(
+            "Needs uncovered on the call, created with it in one transaction "
+            f"(at most {limits.MAX_NEEDS_PER_CALL})."
+        ),
+    )
+    milestones = MilestoneInlineSerializer(  # type: ignore[call-arg]  # ListSerializer's
+        many=True,
+        required=False,
+        max_length=limits.MAX_MILESTONES_PER_CALL,
+        help_text=(
+            "Buyer milestones agreed on the call, created with it in one transaction "
+            f"(at most {limits.MAX_MILESTONES_PER_CALL})."
+        ),
     )
 
     class Meta:
@@ -278,13 +380,10 @@ class DiscoveryCallSerializer(DocumentedModelSerializer):
 # --- deals ---------------------------------------------------------------------------------
 
 
+# A percent can be any size (a deal sold far below cost has a margin of −100,000 %), so
+# the schema must not borrow a DecimalField's digit limit for its pattern.
 @extend_schema_field(
-    {
-        "type": "string",
-        "format": "decimal",
-        "pattern": r"^-?\d{0,3}(?:\.\d{0,2})?$",
-        "nullable": True,
-    }
+    {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$", "nullable": True}
 )
 class PercentField(serializers.DecimalField):
     def __init__(self, **kwargs):
@@ -315,12 +414,16 @@ class DealSerializer(DocumentedModelSerializer):
         required=False,
         min_value=1,
         help_text=(
-            "Optimistic lock. Send the version you read with every update; if the deal "
-            "changed since, the update is refused with 409 and the current version."
+            'Optimistic lock, required on every update (or an `If-Match: "<version>"` '
+            "header; GET sends it as the ETag): without it 400; if the deal changed since, "
+            "409 with the current version. Ignored on create."
         ),
     )
     discount_pct = PercentField(
-        help_text="Discount off list price in percent (0–100, two decimals): 1 − net/list."
+        help_text=(
+            "Discount off list price in percent (two decimals): 1 − net/list; negative "
+            "when sold above list."
+        )
     )
     margin_pct = PercentField(
         help_text="Seller margin in percent (two decimals): (net − cost) / net."
@@ -483,7 +586,9 @@ class DealStageSerializer(DocumentedSerializerMixin, serializers.Serializer):
         required=False, allow_blank=True, help_text="Why the deal was lost (for closed_lost)."
     )
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you read; stale gets 409."
+        required=False,
+        min_value=1,
+        help_text="Required (or If-Match): the version you read; without it 400, stale 409.",
     )
     confirm = _confirm_field(CONFIRM_HELP)
     reason = _reason_field(REASON_HELP)
@@ -496,7 +601,9 @@ class DealReopenSerializer(DocumentedSerializerMixin, serializers.Serializer):
         help_text="The open stage to reopen the deal into.",
     )
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you read; stale gets 409."
+        required=False,
+        min_value=1,
+        help_text="Required (or If-Match): the version you read; without it 400, stale 409.",
     )
     confirm = _confirm_field("Must be true: reopening a closed deal is meant, not a slip.")
     reason = _reason_field("Why the deal is reopened (required); delivery sees it.")
@@ -534,6 +641,16 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 class LineItemSerializer(DocumentedModelSerializer):
     scoped_fields = {"deal": selectors.deal_list, "needs": selectors.need_list}
+    needs = BulkPrimaryKeyRelatedField(  # type: ignore[call-arg]  # max_items: many_init
+        many=True,
+        required=False,
+        queryset=Need.objects.all(),
+        max_items=limits.MAX_NEEDS_PER_LINE_ITEM,
+        help_text=(
+            "Ids of the buyer's needs this item serves (needs of the deal's prospect; at "
+            f"most {limits.MAX_NEEDS_PER_LINE_ITEM})."
+        ),
+    )
     line_list_total = serializers.SerializerMethodField(
         help_text="quantity × unit list price of this item."
     )

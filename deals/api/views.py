@@ -7,20 +7,58 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from deals import selectors, services
 from deals.api import filters, serializers
+from deals.visibility import user_can_edit_deal
 from winwin_crm.api.filters import FilterParamsBackend, StableOrderingFilter
 from winwin_crm.api.pagination import ProjectedRows
 
 CONFLICT = OpenApiResponse(
     serializers.ConflictSerializer, description="The deal changed since you read it."
 )
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The deal\'s ETag (`"<version>"`) instead of `version` in the body.',
+)
+
+
+def version_from_if_match(request) -> int | None:
+    """The version an `If-Match: "7"` (or W/"7") header names; None when absent or not
+    a version (then the body's `version` is needed)."""
+    value = request.headers.get("If-Match", "").strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+
+
+def _with_version(request, deal, data: dict) -> dict:
+    """Every API update of a deal names the version it read: in the body or If-Match.
+    (Who may not change the deal at all hears that first: 403, not 400.)"""
+    if not user_can_edit_deal(request.user, deal):
+        raise PermissionDenied("You can view this deal but not change it.")
+    if data.get("version") is None:
+        data["version"] = version_from_if_match(request)
+    if data["version"] is None:
+        raise ValidationError(
+            {"version": ["Send the version you read (or an If-Match header) with every update."]}
+        )
+    return data
 
 
 class DomainViewSet(
@@ -178,10 +216,12 @@ class DiscoveryCallViewSet(DomainViewSet):
     "deals",
     update=extend_schema(
         summary="Replace a deal",
+        parameters=[IF_MATCH],
         responses={200: serializers.DealSerializer, 409: CONFLICT},
     ),
     partial_update=extend_schema(
         summary="Change a deal",
+        parameters=[IF_MATCH],
         responses={200: serializers.DealSerializer, 409: CONFLICT},
     ),
 )
@@ -218,10 +258,17 @@ class DealViewSet(DomainViewSet):
         return services.deal_create(user=self.request.user, **data)
 
     def update_object(self, instance, data):
+        data = _with_version(self.request, instance, data)
         return services.deal_update(deal=instance, user=self.request.user, **data)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = f'"{response.data["version"]}"'
+        return response
 
     @extend_schema(
         summary="Move a deal to another stage",
+        parameters=[IF_MATCH],
         request=serializers.DealStageSerializer,
         responses={200: serializers.DealSerializer, 409: CONFLICT},
     )
@@ -230,13 +277,15 @@ class DealViewSet(DomainViewSet):
         deal = self.get_object()
         payload = serializers.DealStageSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        deal = services.deal_change_stage(deal=deal, user=request.user, **payload.validated_data)
+        data = _with_version(request, deal, dict(payload.validated_data))
+        deal = services.deal_change_stage(deal=deal, user=request.user, **data)
         return Response(
             serializers.DealSerializer(deal, context=self.get_serializer_context()).data
         )
 
     @extend_schema(
         summary="Reopen a closed deal",
+        parameters=[IF_MATCH],
         request=serializers.DealReopenSerializer,
         responses={200: serializers.DealSerializer, 409: CONFLICT},
     )
@@ -245,7 +294,8 @@ class DealViewSet(DomainViewSet):
         deal = self.get_object()
         payload = serializers.DealReopenSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        deal = services.deal_reopen(deal=deal, user=request.user, **payload.validated_data)
+        data = _with_version(request, deal, dict(payload.validated_data))
+        deal = services.deal_reopen(deal=deal, user=request.user, **data)
         return Response(
             serializers.DealSerializer(deal, context=self.get_serializer_context()).data
         )

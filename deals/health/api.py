@@ -321,7 +321,9 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         responses={
             200: FlagSerializer,
             403: OpenApiResponse(description="Only managers of the deal's team and admins."),
-            409: OpenApiResponse(description="The flag is resolved."),
+            409: OpenApiResponse(
+                description="The flag is resolved, or was acknowledged since you read it."
+            ),
         },
         summary="Acknowledge a flag with a note (managers)",
     )

@@ -71,6 +71,11 @@ class FlagNotActive(Exception):
     """Only an open or acknowledged flag can be acknowledged."""
 
 
+class FlagAcknowledgedMeanwhile(FlagNotActive):
+    """Someone acknowledged the flag after the caller read it: their note is kept, and the
+    caller is told (409) instead of silently overwriting it."""
+
+
 def evidence_digest(evidence: dict) -> str:
     canonical = json.dumps(evidence, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -444,9 +449,16 @@ def flag_acknowledge(*, flag: Flag, user: User, note: str) -> Flag:
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": ["Say why this flag is acceptable for this deal."]})
+    seen_acknowledged_at = flag.acknowledged_at
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
     if flag.status not in ACTIVE:
         raise FlagNotActive("This flag is resolved; there is nothing to acknowledge.")
+    if flag.acknowledged_at != seen_acknowledged_at:
+        by = flag.acknowledged_by.username if flag.acknowledged_by else "someone"
+        raise FlagAcknowledgedMeanwhile(
+            f"{by} acknowledged this flag meanwhile: “{flag.acknowledge_note}”. "
+            "Reload to see it; acknowledge again to replace their note."
+        )
     flag.status = Flag.Status.ACKNOWLEDGED
     flag.acknowledged_at = timezone.now()
     flag.acknowledged_by = user

@@ -6,7 +6,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -153,7 +153,7 @@ def _find_rep(team: Team, value: str) -> User:
     reps = s.team_reps(team)
     rep = (
         reps.filter(id=int(value)).first()
-        if value.isdigit()
+        if value.isascii() and value.isdigit() and len(value) < 19
         else reps.filter(username__iexact=value).first() or reps.filter(email__iexact=value).first()
     )
     if rep is None:
@@ -349,12 +349,23 @@ class _ExportApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
     name = ""
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's rows.")
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request):
         queryset = self.queryset_for(request.user)
         team = request.query_params.get("team")
-        if team and team.isdigit():
-            queryset = queryset.filter(**{self.team_lookup: int(team)})
+        if team:
+            # str.isdigit() is true for "²", which int() refuses: a 500 before this.
+            team_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+            try:
+                value = team_id.run_validation(team)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"team": exc.detail}) from None
+            queryset = queryset.filter(**{self.team_lookup: value})
         return csv_response(self.stream(queryset), self.name)
 
 

@@ -282,12 +282,14 @@ def import_job_queue_commit(*, job: ImportJob, on_error: str | None = None) -> I
     """Queue the commit as a Celery task (run at once when Celery is eager)."""
     from .tasks import import_commit_task
 
-    if job.status not in (ImportJob.Status.VALIDATED, ImportJob.Status.FAILED):
+    # A failed job is not committed again as it stands: run the dry run again first (the
+    # data or the mapping changed, or it fails the same way).
+    if job.status != ImportJob.Status.VALIDATED:
         raise ValidationError(
             {
                 "status": [
                     f"This import is {job.get_status_display().lower()}; run the dry run first."
-                    if job.status == ImportJob.Status.UPLOADED
+                    if job.status in (ImportJob.Status.UPLOADED, ImportJob.Status.FAILED)
                     else f"This import is {job.get_status_display().lower()}."
                 ]
             }
@@ -325,7 +327,7 @@ def import_job_commit(
 ) -> ImportJob:
     """Write the job's file in ONE transaction. Idempotent: a job already running or done
     is left alone, and re-running a file matches what the previous run wrote."""
-    claimable = [ImportJob.Status.VALIDATED, ImportJob.Status.QUEUED, ImportJob.Status.FAILED]
+    claimable = [ImportJob.Status.VALIDATED, ImportJob.Status.QUEUED]
     started = timezone.now()
     # Claimed in its own (committed) statement so a second worker sees it at once.
     claimed = ImportJob.objects.filter(id=job_id, status__in=claimable).update(

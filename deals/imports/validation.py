@@ -12,8 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
 from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
@@ -367,6 +369,37 @@ def _convert_cell(target: p.Target, raw: str, job: ImportJob, ctx: _Context):
     return text
 
 
+# Where each planned value is stored, so the dry run checks every length the database
+# enforces (a value built from several cells, like first + last name, included).
+_COLUMN_MODELS = {"prospects": Prospect, "contacts": Contact, "deals": Deal}
+
+
+@lru_cache(maxsize=64)
+def _column_limit(model, name: str) -> tuple[int, str] | None:
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    limit = getattr(model_field, "max_length", None)
+    if limit is None:
+        return None
+    return limit, str(getattr(model_field, "verbose_name", name)).capitalize()
+
+
+def _check_lengths(plan: ImportPlan, row: _Row, model) -> None:
+    for name, value in row.values.items():
+        if not isinstance(value, str):
+            continue
+        found = _column_limit(model, name)
+        if found is not None and len(value) > found[0]:
+            limit, label = found
+            row.problem(
+                _header_for(plan, name),
+                value,
+                f"{label} is {len(value)} characters long; at most {limit} fit.",
+            )
+
+
 _AMOUNT_CURRENCY = re.compile(
     r"^(?P<lead>[A-Z]{3}|[$€£¥₹])\s*[\d.,]|[\d.,]\s*(?P<tail>[A-Z]{3}|[$€£¥₹])$"
 )
@@ -402,7 +435,11 @@ def _minor_units(raw: str, divisor: int) -> Decimal:
 
 
 def _finish_row(plan: ImportPlan, row: _Row, required: dict[str, str]) -> PlannedRow | None:
-    """Report missing required values; return an error PlannedRow when the row is unusable."""
+    """Report missing required values and values too long for their column; return an
+    error PlannedRow when the row is unusable."""
+    model = _COLUMN_MODELS.get(plan.kind)
+    if model is not None:
+        _check_lengths(plan, row, model)
     for name, label in required.items():
         if row.values.get(name) in (None, "") and not any(
             pr["reason"].startswith(label) for pr in row.problems

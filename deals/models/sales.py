@@ -61,6 +61,9 @@ class Prospect(TimeStamped):
         related_name="+",
     )
 
+    # Who changed a prospect or a contact, and from what: several reps' deals share them.
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["team", "name"])]
@@ -88,6 +91,7 @@ class Contact(TimeStamped):
         max_length=20, choices=BuyingRole.choices, default=BuyingRole.INFLUENCER
     )
     notes = models.TextField(blank=True)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]

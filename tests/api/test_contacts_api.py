@@ -13,8 +13,9 @@ def rep(api_as, rep_user):
     return api_as(rep_user)
 
 
-def test_rep_adds_a_contact_with_a_buying_role(rep, team):
+def test_rep_adds_a_contact_with_a_buying_role(rep, rep_user, team):
     prospect = f.ProspectFactory(team=team)
+    f.DealFactory(owner=rep_user, team=team, prospect=prospect)  # contacts: reps with a deal
     response = rep.post(
         URL,
         {"prospect": prospect.id, "name": "Ann Buyer", "email": "ann@acme.test",

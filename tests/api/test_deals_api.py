@@ -72,13 +72,18 @@ def test_deal_shows_pricing_percentages_version_and_health(rep, rep_user, deal):
     )  # fmt: skip
 
 
-def test_health_and_totals_cannot_be_written(rep, deal):
+def test_health_and_totals_cannot_be_written_and_the_400_names_them(rep, deal):
     response = rep.patch(
-        f"{URL}{deal.id}/", {"buyer_score": 1, "balance": "lose_lose", "net_total": "5"}
+        f"{URL}{deal.id}/",
+        {"buyer_score": 1, "balance": "lose_lose", "net_total": "5", "title": "T", "version": 1},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert set(response.json()) == {"buyer_score", "balance", "net_total"}
+    assert "read-only" in response.json()["net_total"][0]
     deal.refresh_from_db()
-    assert (deal.buyer_score, deal.balance, deal.net_total) == (None, "", 0)
+    assert (deal.buyer_score, deal.balance, deal.net_total, deal.title) == (
+        None, "", 0, "Acme rollout"
+    )  # fmt: skip
 
 
 def test_rep_creates_a_deal_they_own(rep, rep_user, team):
@@ -127,18 +132,20 @@ def test_stale_version_gets_409_with_current_version_and_changes_nothing(rep, de
 
 
 def test_closing_lost_without_reason_is_a_400_the_rep_understands(rep, deal):
-    response = rep.patch(f"{URL}{deal.id}/", {"stage": "closed_lost"})
+    response = rep.patch(f"{URL}{deal.id}/", {"stage": "closed_lost", "version": 1})
     assert response.status_code == 400
     assert response.json() == {
         "lost_reason": ["Say why the deal was lost before closing it as lost."]
     }
-    response = rep.post(f"{URL}{deal.id}/stage/", {"stage": "closed_lost", "lost_reason": "Budget"})
+    response = rep.post(
+        f"{URL}{deal.id}/stage/", {"stage": "closed_lost", "lost_reason": "Budget", "version": 1}
+    )
     assert response.status_code == 200
     assert response.json()["stage"] == "closed_lost"
 
 
 def test_closing_won_without_items_is_refused_then_allowed(rep, rep_user, deal):
-    response = rep.post(f"{URL}{deal.id}/stage/", {"stage": "closed_won"})
+    response = rep.post(f"{URL}{deal.id}/stage/", {"stage": "closed_won", "version": 1})
     assert response.status_code == 400 and "stage" in response.json()
     f.LineItemFactory(deal=deal)
     with mock.patch("handoff.services.handoff_create_for_deal") as create:
@@ -152,19 +159,24 @@ def test_closing_won_without_items_is_refused_then_allowed(rep, rep_user, deal):
 
 
 def test_reopen_is_the_way_back_from_closed(rep, deal):
-    rep.post(f"{URL}{deal.id}/stage/", {"stage": "closed_lost", "lost_reason": "Budget"})
-    assert rep.patch(f"{URL}{deal.id}/", {"stage": "proposal"}).status_code == 400
+    rep.post(
+        f"{URL}{deal.id}/stage/", {"stage": "closed_lost", "lost_reason": "Budget", "version": 1}
+    )
+    assert rep.patch(f"{URL}{deal.id}/", {"stage": "proposal", "version": 2}).status_code == 400
     response = rep.post(
-        f"{URL}{deal.id}/reopen/", {"stage": "proposal", "confirm": True, "reason": "Back"}
+        f"{URL}{deal.id}/reopen/",
+        {"stage": "proposal", "version": 2, "confirm": True, "reason": "Back"},
     )
     assert response.status_code == 200
     assert (response.json()["stage"], response.json()["lost_reason"]) == ("proposal", "")
-    already_open = rep.post(f"{URL}{deal.id}/reopen/", {"confirm": True, "reason": "Again"})
+    already_open = rep.post(
+        f"{URL}{deal.id}/reopen/", {"version": 3, "confirm": True, "reason": "Again"}
+    )
     assert already_open.status_code == 400
 
 
 def test_stage_endpoint_with_stale_version_is_409(rep, deal):
-    rep.patch(f"{URL}{deal.id}/", {"title": "bump"})
+    rep.patch(f"{URL}{deal.id}/", {"title": "bump", "version": 1})
     response = rep.post(f"{URL}{deal.id}/stage/", {"stage": "negotiation", "version": 1})
     assert response.status_code == 409 and response.json()["current_version"] == 2
     deal.refresh_from_db()
@@ -172,7 +184,7 @@ def test_stage_endpoint_with_stale_version_is_409(rep, deal):
 
 
 def test_history_shows_who_changed_which_field_from_what_to_what(rep, rep_user, deal):
-    rep.patch(f"{URL}{deal.id}/", {"title": "Acme global rollout"})
+    rep.patch(f"{URL}{deal.id}/", {"title": "Acme global rollout", "version": 1})
     item = services.line_item_create(
         deal=deal, user=rep_user, name="Licence", quantity=Decimal("1"),
         unit_list_price=Decimal("10"), unit_price=Decimal("10"),

@@ -215,6 +215,7 @@ def test_buyer_initiated_activity_updates_last_buyer_contact(rep_client, deal, h
 
 
 def test_price_cut_without_anything_in_exchange_asks_for_it(rep_client, deal, htmx):
+    f.LineItemFactory(deal=deal)  # 1,000 sold: a cut can never exceed what is sold
     data = {
         "concession-kind": "price",
         "concession-description": "10% off",
@@ -237,6 +238,7 @@ def test_price_cut_without_anything_in_exchange_asks_for_it(rep_client, deal, ht
 
 
 def test_untraded_price_cut_can_be_recorded_deliberately(rep_client, deal, htmx):
+    f.LineItemFactory(deal=deal)
     response = rep_client.post(
         u("concession_add", deal),
         {"concession-kind": "price", "concession-description": "Rounding", "concession-amount": "5",

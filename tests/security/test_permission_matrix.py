@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from deals import models as m
@@ -75,8 +76,10 @@ class Entry:
     insider: str = "owner"
 
 
-TEAM_SHARED = {"rep_same_team": ALL}  # prospects and contacts belong to the sales team
+# Prospects and contacts belong to the sales team: every rep of it reads them and may add a
+# prospect, but only a rep with an open deal at a prospect changes it and its contacts.
 TEAM_SHARED_READ = {"rep_same_team": frozenset({"GET"})}
+TEAM_SHARED_ADD = {"rep_same_team": frozenset({"GET", "POST"})}
 
 
 def _deal_child(
@@ -110,27 +113,31 @@ MATRIX: dict[str, Entry] = {
         ("GET", "POST"),
         LIST,
         lambda w: {"name": "Hijacked", "team": w.team_a.pk},
-        exempt=TEAM_SHARED,
+        exempt=TEAM_SHARED_ADD,
     ),
     "prospect-detail": Entry(
         _pk("prospect"),
         ("GET", "PUT", "PATCH"),
         payload=lambda w: {"name": "Hijacked"},
-        exempt=TEAM_SHARED,
+        exempt=TEAM_SHARED_READ,
     ),
     "contact-list": Entry(
         _none,
         ("GET", "POST"),
         LIST,
         lambda w: {"prospect": w.prospect.pk, "name": "Hijacked", "buying_role": "champion"},
-        exempt=TEAM_SHARED,
+        exempt=TEAM_SHARED_READ,
     ),
     "contact-detail": Entry(
         _pk("contact"),
         ("GET", "PUT", "PATCH", "DELETE"),
         payload=lambda w: {"prospect": w.prospect.pk, "name": "Hijacked"},
-        exempt=TEAM_SHARED,
+        exempt=TEAM_SHARED_READ,
     ),
+    # --- API: tokens (each user's own; team A's owner's token is the object) ------------
+    "api-tokens": Entry(_none, ("GET",), LIST),
+    "api-token-revoke": Entry(lambda w: {"token_key": w.objs["owner_token_key"]}, ("DELETE",)),
+    "api-logout-all": Entry(_none, ("POST",), LIST),
     **_deal_child(
         "need",
         "need",
@@ -490,6 +497,9 @@ SNAPSHOT_MODELS = [
     hm.CheckIn,
     m.Deal.history.model,
     m.LineItem.history.model,
+    m.Prospect.history.model,
+    m.Contact.history.model,
+    AuthToken,
     BuyerShare,
     BuyerRoomEvent,
 ]

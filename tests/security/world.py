@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from knox.models import AuthToken
 
 from deals import models as m
 from handoff import models as hm
@@ -60,6 +61,8 @@ def build_world() -> World:
     }
     owner = w.users["owner"]
     o = w.objs
+    # The owner's API token: outsiders can neither list nor revoke it.
+    o["owner_token_key"] = AuthToken.objects.create(user=owner)[1][:15]
     o["team_a"], o["team_b"], o["delivery_team_a"] = team_a, team_b, delivery_a
 
     o["prospect"] = f.ProspectFactory(team=team_a, name=f"{MARKER} Prospect")

@@ -1,5 +1,6 @@
 """API errors in DRF's shape, including Django ValidationErrors raised by services."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,6 +28,12 @@ def django_validation_error_detail(exc: DjangoValidationError):
 
 def exception_handler(exc, context):
     # Services validate with Django's ValidationError; turn it into a 400 with field errors.
+    if isinstance(exc, RequestDataTooBig):
+        # Django would answer 400 too, but as an HTML page: say it in the API's shape.
+        return Response(
+            {"detail": "Request body too large: see DATA_UPLOAD_MAX_MEMORY_SIZE."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         return Response(django_validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

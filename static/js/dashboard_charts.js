@@ -1,4 +1,3 @@
-<script>
 (function () {
   "use strict";
   var COLORS = {
@@ -296,4 +295,3 @@
   load("quadrant-chart", renderQuadrant);
   load("trends-chart", renderTrends);
 })();
-</script>
