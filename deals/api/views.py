@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from deals import selectors, services
+from deals import selectors, services, visibility
 from deals.api import filters, serializers
 from deals.visibility import user_can_edit_deal
 from winwin_crm.api.filters import FilterParamsBackend, StableOrderingFilter
@@ -47,10 +47,13 @@ def version_from_if_match(request) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
-def _with_version(request, deal, data: dict) -> dict:
+def _with_version(request, deal, data: dict, *, may_write: bool | None = None) -> dict:
     """Every API update of a deal names the version it read: in the body or If-Match.
-    (Who may not change the deal at all hears that first: 403, not 400.)"""
-    if not user_can_edit_deal(request.user, deal):
+    (Who may not change the deal at all hears that first: 403, not 400; `may_write` is
+    for a write whose own rule is wider than editing, which its service then decides.)"""
+    if may_write is None:
+        may_write = user_can_edit_deal(request.user, deal)
+    if not may_write:
         raise PermissionDenied("You can view this deal but not change it.")
     if data.get("version") is None:
         data["version"] = version_from_if_match(request)
@@ -294,7 +297,11 @@ class DealViewSet(DomainViewSet):
         deal = self.get_object()
         payload = serializers.DealReopenSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        data = _with_version(request, deal, dict(payload.validated_data))
+        # A handed-off deal also reopens for a manager of its team (deal_reopen decides).
+        may_reopen = user_can_edit_deal(
+            request.user, deal
+        ) or visibility.user_can_reopen_handed_off_deal(request.user, deal)
+        data = _with_version(request, deal, dict(payload.validated_data), may_write=may_reopen)
         deal = services.deal_reopen(deal=deal, user=request.user, **data)
         return Response(
             serializers.DealSerializer(deal, context=self.get_serializer_context()).data

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/deals/"
 
 
+def _v(deal: Deal) -> int:
+    """The version a client holds after reading the deal (every deal write sends it)."""
+    return Deal.objects.values_list("version", flat=True).get(pk=deal.pk)
+
+
 @pytest.fixture
 def deal(rep_user, team, delivery_team):
     deal = f.DealFactory(owner=rep_user, team=team, stage="negotiation")
@@ -92,17 +97,24 @@ def test_close_over_an_open_milestone_needs_confirm_and_reason(api_as, rep_user,
     f.BuyerMilestoneFactory(deal=deal, title="Security review")
     client = api_as(rep_user)
 
-    response = client.post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won"})
+    response = client.post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won", "version": _v(deal)})
     assert response.status_code == 400
     assert "“Security review” is still open" in response.json()["confirm"][0]
 
-    response = client.post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won", "confirm": True})
+    response = client.post(
+        f"{URL}{deal.pk}/stage/", {"stage": "closed_won", "confirm": True, "version": _v(deal)}
+    )
     assert response.status_code == 400
     assert "reason" in response.json()
 
     response = client.post(
         f"{URL}{deal.pk}/stage/",
-        {"stage": "closed_won", "confirm": True, "reason": "Their CISO waived it in writing"},
+        {
+            "stage": "closed_won",
+            "confirm": True,
+            "reason": "Their CISO waived it in writing",
+            "version": _v(deal),
+        },
     )
     assert response.status_code == 200, response.json()
     assert deal.stage_history.first().reason == "Their CISO waived it in writing"
@@ -111,9 +123,13 @@ def test_close_over_an_open_milestone_needs_confirm_and_reason(api_as, rep_user,
 def test_patching_the_stage_follows_the_same_rule(api_as, rep_user, deal):
     f.BuyerMilestoneFactory(deal=deal)
     client = api_as(rep_user)
-    assert client.patch(f"{URL}{deal.pk}/", {"stage": "closed_won"}).status_code == 400
+    assert (
+        client.patch(f"{URL}{deal.pk}/", {"stage": "closed_won", "version": _v(deal)}).status_code
+        == 400
+    )
     response = client.patch(
-        f"{URL}{deal.pk}/", {"stage": "closed_won", "confirm": True, "reason": "Signed"}
+        f"{URL}{deal.pk}/",
+        {"stage": "closed_won", "confirm": True, "reason": "Signed", "version": _v(deal)},
     )
     assert response.status_code == 200, response.json()
     assert "confirm" not in response.json() and "reason" not in response.json()
@@ -121,7 +137,7 @@ def test_patching_the_stage_follows_the_same_rule(api_as, rep_user, deal):
 
 def test_reopen_takes_version_reason_and_confirm(api_as, rep_user, deal):
     client = api_as(rep_user)
-    client.post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won"})
+    client.post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won", "version": _v(deal)})
     version = Deal.objects.get(pk=deal.pk).version
 
     refused = client.post(f"{URL}{deal.pk}/reopen/", {"version": version})
@@ -139,19 +155,21 @@ def test_reopen_takes_version_reason_and_confirm(api_as, rep_user, deal):
 def test_a_handed_off_deal_reopens_for_a_manager_but_not_another_rep(
     api_as, rep_user, other_rep, manager_user, deal
 ):
-    api_as(rep_user).post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won"})
+    api_as(rep_user).post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won", "version": _v(deal)})
     Handoff.objects.filter(deal=deal).update(status="claimed", submitted_at=timezone.now())
-    body = {"confirm": True, "reason": "Buyer back"}
+    body = {"confirm": True, "reason": "Buyer back", "version": _v(deal)}
     assert api_as(other_rep).post(f"{URL}{deal.pk}/reopen/", body).status_code in (403, 404)
     response = api_as(manager_user).post(f"{URL}{deal.pk}/reopen/", body)
     assert response.status_code == 200, response.json()
 
 
 def test_a_reopened_deal_s_handoff_stays_visible_to_delivery(api_as, rep_user, delivery_user, deal):
-    api_as(rep_user).post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won"})
+    api_as(rep_user).post(f"{URL}{deal.pk}/stage/", {"stage": "closed_won", "version": _v(deal)})
     handoff = Handoff.objects.get(deal=deal)
     Handoff.objects.filter(pk=handoff.pk).update(status="submitted", submitted_at=timezone.now())
-    api_as(rep_user).post(f"{URL}{deal.pk}/reopen/", {"confirm": True, "reason": "Buyer back"})
+    api_as(rep_user).post(
+        f"{URL}{deal.pk}/reopen/", {"confirm": True, "reason": "Buyer back", "version": _v(deal)}
+    )
 
     client = api_as(delivery_user)
     assert client.get(f"/api/v1/handoffs/{handoff.pk}/").status_code == 200

@@ -353,7 +353,7 @@ def test_pages_share_the_catalog_instead_of_copies():
 def test_the_migration_rescores_stored_verdicts_from_the_active_flags(deal):
     import importlib
 
-    migration = importlib.import_module("deals.migrations.0011_stage_history_backfill_and_rescore")
+    migration = importlib.import_module("deals.migrations.0013_stage_history_backfill_and_rescore")
     f.FlagFactory(deal=deal, code="PRESSURE_PREMATURE_CLOSE", severity="critical")
     # As the old verdict stored it: 70/70 read as win-win.
     Deal.objects.filter(pk=deal.pk).update(
@@ -371,7 +371,7 @@ def test_the_migration_rescores_stored_verdicts_from_the_active_flags(deal):
 def test_the_backfill_dates_a_deal_from_when_it_entered_its_current_stage(deal, rep_user):
     import importlib
 
-    migration = importlib.import_module("deals.migrations.0011_stage_history_backfill_and_rescore")
+    migration = importlib.import_module("deals.migrations.0013_stage_history_backfill_and_rescore")
     t0 = timezone.now() - dt.timedelta(days=30)
     rows = [
         (t0, "discovery"),

@@ -19,7 +19,10 @@ def _won_deal(rep: User) -> Deal:
     team = Team.objects.get(members=rep, kind=Team.Kind.SALES)
     deal = f.DealFactory(owner=rep, team=team, prospect=f.ProspectFactory(team=team))
     f.LineItemFactory(deal=deal)
-    deal_services.deal_change_stage(deal=deal, user=rep, stage=Deal.Stage.CLOSED_WON)
+    # Closing over an open concern (here: nothing disclosed) is confirmed with a reason.
+    deal_services.deal_change_stage(
+        deal=deal, user=rep, stage=Deal.Stage.CLOSED_WON, confirm=True, reason="Signed"
+    )
     return deal
 
 
