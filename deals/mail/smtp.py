@@ -55,9 +55,10 @@ def _sender_allowed(domain: str) -> bool:
 @_in_db_thread
 def _check_login(login: str, password: str) -> int | None:
     """A CRM user's id for a username (or email) and password, or their API token."""
-    from rest_framework.authtoken.models import Token
+    from rest_framework.exceptions import AuthenticationFailed
 
     from winwin_crm.accounts.models import User
+    from winwin_crm.api.authentication import ExpiringTokenAuthentication
 
     user = (
         User.objects.filter(is_active=True, username=login).first()
@@ -67,9 +68,12 @@ def _check_login(login: str, password: str) -> int | None:
         return None
     if user.check_password(password):
         return user.pk
-    if Token.objects.filter(user=user, key=password).exists():
-        return user.pk
-    return None
+    # The same check as the API's: a live (unexpired, unrevoked) token of this user.
+    try:
+        token_user, _ = ExpiringTokenAuthentication().authenticate_credentials(password.encode())
+    except AuthenticationFailed:
+        return None
+    return user.pk if token_user.pk == user.pk else None
 
 
 @_in_db_thread

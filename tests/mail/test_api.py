@@ -2,13 +2,13 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from deals.mail.addresses import deal_drop_address
 from deals.mail.parsing import MAX_MESSAGE_BYTES
 from deals.models import Activity, CapturedMail
 from tests import factories as f
+from winwin_crm.api.auth import issue_token
 
 from .conftest import fixture_bytes
 from .test_services import raw_mail
@@ -19,7 +19,7 @@ URL = "/api/v1/mail/"
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
     return client
 
 

@@ -7,10 +7,10 @@ import time
 import tracemalloc
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from deals.mail.addresses import deal_drop_address, user_drop_address
 from deals.models import Activity, CapturedMail, Flag
+from winwin_crm.api.auth import issue_token
 
 from .drop import running_drop
 from .test_services import raw_mail
@@ -92,8 +92,8 @@ def test_a_bare_deal_address_needs_smtp_auth(world, drop):
         send(drop, "rita@northwind.example", [bare], raw_mail())
     assert not Activity.objects.exists()
     # Authenticated with the user's API token as the password, the same address works.
-    token = Token.objects.create(user=world.rita)
-    send(drop, "rita@northwind.example", [bare], raw_mail(), login=("rita", token.key))
+    token = issue_token(world.rita)
+    send(drop, "rita@northwind.example", [bare], raw_mail(), login=("rita", token))
     assert wait_for(lambda: Activity.objects.filter(deal=world.deal).exists())
 
 
