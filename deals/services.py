@@ -739,9 +739,9 @@ def line_item_create(
     deal: Deal,
     user: User,
     name: str,
-    quantity: Decimal,
     unit_list_price: Decimal,
     unit_price: Decimal,
+    quantity: Decimal = Decimal("1"),  # the model's default: the API may leave it out
     unit_cost: Decimal = ZERO,
     need_ids: Sequence[int] = (),
 ) -> LineItem:

@@ -22,6 +22,12 @@ def _celery_eager_in_tests():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+    # Eager tasks that ran in two threads at once (a live server's and the test's, the
+    # mail drop's) can leave Celery's process-wide "inside a task" flag set, since each
+    # restores what it saw; a later test's result.get() would then refuse to block.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

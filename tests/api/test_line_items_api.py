@@ -126,3 +126,11 @@ def test_line_item_list_queries_do_not_grow_with_rows(rep, deal):
             f.LineItemFactory(deal=deal, needs=[need])
 
     assert_flat_list_queries(rep, URL, add, max_queries=5)
+
+
+def test_an_item_posted_without_a_quantity_is_one_unit(rep, deal):
+    body = payload(deal)
+    del body["quantity"]
+    response = rep.post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["quantity"] == "1.00"
