@@ -19,7 +19,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from deals import selectors as deal_selectors
-from deals.models import Contact
+from deals.models import Contact, Deal
 from handoff.models import CheckIn
 
 from . import forms as f
@@ -250,15 +250,20 @@ def _share_back(request: HttpRequest, deal_id: int) -> HttpResponse:
     return redirect(reverse("deals:deal_detail", args=[deal_id]) + "#buyer-room")
 
 
+def _posted_contact(request: HttpRequest, deal: Deal) -> Contact | None:
+    """The contact a share form names, if it is one of the deal's prospect's contacts."""
+    form = f.ShareForm(request.POST)
+    if not form.is_valid():
+        return None
+    return Contact.objects.filter(
+        pk=form.cleaned_data["contact"], prospect_id=deal.prospect_id
+    ).first()
+
+
 @require_POST
 def share_create(request: HttpRequest, pk: int) -> HttpResponse:
     deal = deal_selectors.deal_get(user=request.user, deal_id=pk)
-    form = f.ShareForm(request.POST)
-    contact = None
-    if form.is_valid():
-        contact = Contact.objects.filter(
-            pk=form.cleaned_data["contact"], prospect_id=deal.prospect_id
-        ).first()
+    contact = _posted_contact(request, deal)
     if contact is None:
         messages.error(request, "Choose one of the deal's contacts.")
         return _share_back(request, deal.pk)
@@ -309,12 +314,7 @@ def check_in_send(request: HttpRequest, check_in_id: int) -> HttpResponse:
     )
     deal = check_in.handoff.deal
     back = redirect(reverse("handoff:detail", args=[check_in.handoff_id]) + "#check-ins")
-    form = f.ShareForm(request.POST)
-    contact = None
-    if form.is_valid():
-        contact = Contact.objects.filter(
-            pk=form.cleaned_data["contact"], prospect_id=deal.prospect_id
-        ).first()
+    contact = _posted_contact(request, deal)
     if contact is None:
         messages.error(request, "Choose one of the customer's contacts.")
         return back
