@@ -1,0 +1,220 @@
+"""What each part of the deal page shows: the header's context, the sections, the history."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+
+from deals import forms as f
+from deals import visibility
+from deals.health.policy import policy_for_team
+from deals.health.present import days_between, present_flags
+from deals.health.preview import health_preview
+from deals.health.rules import stage_days_limit
+from deals.health.scoring import score
+from deals.health.store import sort_flags
+from deals.models import Concession, Deal, HealthPolicy
+from deals.selectors import DealPage
+
+# --- what each part of the page shows ------------------------------------------------------
+
+SECTIONS = {
+    "needs": "deals/sections/_needs.html",
+    "plan": "deals/sections/_plan.html",
+    "activities": "deals/sections/_activities.html",
+    "concessions": "deals/sections/_concessions.html",
+    "commitments": "deals/sections/_commitments.html",
+    "disclosures": "deals/sections/_disclosures.html",
+    "history": "deals/sections/_history.html",
+}
+
+
+def _policy(deal: Deal) -> HealthPolicy:
+    """The deal's health policy, read once per request however many parts of the page ask."""
+    cached = getattr(deal, "_health_policy", None)
+    if cached is None:
+        cached = deal._health_policy = policy_for_team(deal.team_id)  # type: ignore[attr-defined]
+    return cached
+
+
+def _score_level(value, threshold: int) -> str:
+    if value is None:
+        return ""
+    return "low" if value < 50 else "mid" if value < threshold else "high"
+
+
+def summary_context(request, page: DealPage, stage_form=None, confirm_close=None) -> dict:
+    deal = page.deal
+    flags = present_flags(sort_flags(list(page.flags)), deal=deal)
+    policy = _policy(deal)
+    can_edit = page.can_edit
+    # A missing reverse one-to-one raises an AttributeError subclass, so getattr's default works.
+    handoff = getattr(deal, "handoff", None)
+    open_stages = [(s, label) for s, label in Deal.Stage.choices if s in Deal.OPEN_STAGES]
+    next_stage = _next_stage(deal)
+    previews = []
+    if can_edit and deal.is_open:
+        # What the next stage and the close would raise, while it can still be fixed.
+        stages = [s for s in (next_stage[0] if next_stage else None, "closed_won") if s]
+        previewed = health_preview(deal_id=deal.pk, stages=stages, policy=policy)
+        for stage, preview in previewed.items():
+            present_flags(preview.flags, deal=deal)
+            previews.append(
+                {
+                    "stage": stage,
+                    "label": Deal.Stage(stage).label,
+                    "preview": preview,
+                    "new_flags": [fl for fl in preview.flags if fl.code in preview.new_codes],
+                }
+            )
+    return {
+        "deal": deal,
+        "can_edit": can_edit,
+        # A handed-off deal also reopens for a manager of its team (deal_reopen decides).
+        "can_reopen": can_edit
+        or (
+            handoff is not None
+            and handoff.status != "draft"
+            and visibility.user_can_reopen_handed_off_deal(request.user, deal)
+        ),
+        "flags": flags,
+        "breakdown": score(flags, policy).breakdown if deal.health_computed_at else None,
+        "buyer_level": _score_level(deal.buyer_score, policy.win_win_threshold),
+        "seller_level": _score_level(deal.seller_score, policy.win_win_threshold),
+        "stage_form": stage_form or f.StageForm(),
+        "open_stages": open_stages,
+        "next_stage": next_stage,
+        "handoff": handoff if deal.stage == Deal.Stage.CLOSED_WON else None,
+        "reopened_handoff": handoff if deal.stage != Deal.Stage.CLOSED_WON else None,
+        "previews": previews,
+        "confirm_close": confirm_close,
+        "days_in_stage": days_between(deal.stage_changed_at),
+        "stage_limit": stage_days_limit(policy, deal.stage) if deal.is_open else None,
+    }
+
+
+def _next_stage(deal):
+    if deal.stage not in Deal.OPEN_STAGES or deal.stage == Deal.Stage.NEGOTIATION:
+        return None
+    order = list(Deal.OPEN_STAGES)
+    nxt = order[order.index(deal.stage) + 1]
+    return nxt, Deal.Stage(nxt).label
+
+
+def _section_context(request, page, section, **kw) -> dict:
+    deal = page.deal
+    ctx = {"deal": deal, "can_edit": page.can_edit, "today": timezone.localdate()}
+    if section == "needs":
+        needs, items = page.needs, page.items
+        min_importance = _policy(deal).unmet_need_min_importance
+        for need in needs:
+            need.unmet = need.importance >= min_importance and not need.line_items.all()
+        for item in items:
+            item.oversell = not item.needs.all()
+            item.total = item.quantity * item.unit_price
+        ctx.update(
+            needs=needs,
+            items=items,
+            need_form=kw.get("need_form") or f.NeedForm(prefix="need"),
+            item_form=kw.get("item_form") or f.LineItemForm(deal=deal, prefix="item"),
+            edit_need=kw.get("edit_need"),
+            edit_item=kw.get("edit_item"),
+        )
+    elif section == "plan":
+        ctx.update(
+            milestones=page.milestones,
+            milestone_form=kw.get("milestone_form") or f.MilestoneForm(prefix="milestone"),
+        )
+    elif section == "activities":
+        ctx.update(
+            activities=page.activities,
+            calls=page.calls,
+            activity_form=kw.get("activity_form") or f.ActivityForm(prefix="activity"),
+        )
+    elif section == "concessions":
+        ctx.update(
+            concessions=page.concessions,
+            concession_form=kw.get("concession_form") or f.ConcessionForm(prefix="concession"),
+            price_kind=Concession.Kind.PRICE,
+        )
+    elif section == "commitments":
+        ctx.update(
+            commitments=page.commitments,
+            commitment_form=kw.get("commitment_form") or f.CommitmentForm(prefix="commitment"),
+        )
+    elif section == "disclosures":
+        ctx.update(
+            disclosures=page.disclosures,
+            disclosure_form=kw.get("disclosure_form") or f.DisclosureForm(prefix="disclosure"),
+        )
+    elif section == "history":
+        ctx.update(history=_history(page.history))
+    return ctx
+
+
+def render_section(request, deal, section, **kw) -> str:
+    return render_to_string(
+        SECTIONS[section], _section_context(request, deal, section, **kw), request
+    )
+
+
+def section_response(request, page, section, status=200, **kw):
+    return HttpResponse(render_section(request, page, section, **kw), status=status)
+
+
+HISTORY_MODELS = {
+    "deal": "",
+    "line_item": "item",
+    "concession": "concession",
+    "commitment": "commitment",
+}
+
+
+def _history(entries: list[dict]) -> list[dict]:
+    """Recent changes to the deal, its items, concessions and commitments, ready to show."""
+    for entry in entries:
+        entry["model_label"] = HISTORY_MODELS.get(entry["model"], entry["model"])
+        entry["changes"] = [
+            {
+                "label": change["field"].replace("_", " ").capitalize(),
+                "old": _history_value(change["field"], change["old"]),
+                "new": _history_value(change["field"], change["new"]),
+            }
+            for change in entry["changes"]
+            if change["field"] not in ("version", "created_by", "history_user")
+        ]
+    return entries
+
+
+def _history_value(field, value):
+    if field == "stage" and value in Deal.Stage.values:
+        return Deal.Stage(value).label
+    if field.endswith("_at") and isinstance(value, str):
+        moment = parse_datetime(value)  # history stores it as "2026-11-23 03:09:28+00:00"
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "j M Y H:i")
+    return "—" if value in (None, "") else value
+
+
+def detail_context(request, page, stage_form=None, confirm_close=None, **section_kwargs) -> dict:
+    context = summary_context(request, page, stage_form=stage_form, confirm_close=confirm_close)
+    context["nav"] = "deals"
+    context["sections"] = {}
+    for section in SECTIONS:
+        own = {k: v for k, v in section_kwargs.items() if k in _SECTION_KWARGS[section]}
+        context["sections"][section] = render_section(request, page, section, **own)
+    return context
+
+
+_SECTION_KWARGS = {
+    "needs": {"need_form", "item_form", "edit_need", "edit_item"},
+    "plan": {"milestone_form"},
+    "activities": {"activity_form"},
+    "concessions": {"concession_form"},
+    "commitments": {"commitment_form"},
+    "disclosures": {"disclosure_form"},
+    "history": set(),
+}
