@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from deals import services
 from deals.models import BuyerMilestone, Contact, DiscoveryCall, Need
+from deals.services import discovery
 from tests import factories as f
 
 
@@ -112,7 +112,8 @@ def test_an_error_from_the_service_rolls_back_new_contacts_too(rep_client, deal,
     def refuse(**kwargs):
         raise ValidationError({"needs[1].statement": ["Say it in the buyer's words."]})
 
-    monkeypatch.setattr(services, "discovery_call_create", refuse)
+    # discovery_call_log calls it from its own module
+    monkeypatch.setattr(discovery, "discovery_call_create", refuse)
     data = call_data(
         **management("attendees", 1),
         **{"attendees-0-name": "Piet Jansen", "attendees-0-buying_role": "user"},
