@@ -250,8 +250,8 @@ def _max_bytes() -> int:
 
 def _too_big(size: int) -> str:
     return (
-        f"The file is {parsing._size(size)}; the largest file you can import is "
-        f"{parsing._size(_max_bytes())}. Split it into smaller files."
+        f"The file is {parsing.size_label(size)}; the largest file you can import is "
+        f"{parsing.size_label(_max_bytes())}. Split it into smaller files."
     )
 
 

@@ -93,7 +93,7 @@ def expand(files: list[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], lis
             total += info.file_size
             if total > settings.IMPORT_MAX_BYTES:
                 raise p.ImportFileError(
-                    f"{name} unpacks to more than {p._size(settings.IMPORT_MAX_BYTES)}; "
+                    f"{name} unpacks to more than {p.size_label(settings.IMPORT_MAX_BYTES)}; "
                     "import its files one by one."
                 )
             out.append((info.filename.rsplit("/", 1)[-1], archive.read(info)))
@@ -129,7 +129,7 @@ def _first_table_line(text: str) -> str:
 
 
 def _count(line: str, delimiter: str) -> int:
-    return p._count_outside_quotes(line, delimiter)
+    return p.count_outside_quotes(line, delimiter)
 
 
 def role_of(source: SourceFile, profile: Profile | None) -> str:

@@ -70,8 +70,8 @@ class UploadForm(forms.Form):
         limit = settings.IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {parsing._size(upload.size)}; the largest file you can import is "
-                f"{parsing._size(limit)}. Split it into smaller files."
+                f"The file is {parsing.size_label(upload.size)}; the largest file you can "
+                f"import is {parsing.size_label(limit)}. Split it into smaller files."
             )
         return upload
 
@@ -81,8 +81,8 @@ class UploadForm(forms.Form):
         total = sum(f.size for f in files)
         if total > limit:
             raise forms.ValidationError(
-                f"The files are {parsing._size(total)}; the largest import is "
-                f"{parsing._size(limit)}."
+                f"The files are {parsing.size_label(total)}; the largest import is "
+                f"{parsing.size_label(limit)}."
             )
         return files
 
