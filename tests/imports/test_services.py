@@ -4,7 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 
+from deals import pricing
 from deals.imports import services
+from deals.imports.services import writes
 from deals.models import Contact, Deal, ImportJob, LineItem, Prospect
 from tests import factories as f
 from tests.imports.conftest import DEAL_HEADER, csv_bytes
@@ -87,7 +89,7 @@ def test_a_database_failure_in_the_last_batch_rolls_back_every_batch(
     make_job, rep_user, monkeypatch
 ):
     job = make_job([DEAL_HEADER, *deal_rows(4100)])  # three batches of 2,000
-    real = services.insert_dicts
+    real = writes.insert_dicts
     calls = {"deals": 0}
 
     def failing(model, rows, **kwargs):
@@ -97,7 +99,7 @@ def test_a_database_failure_in_the_last_batch_rolls_back_every_batch(
                 raise DatabaseError("disk full")
         return real(model, rows, **kwargs)
 
-    monkeypatch.setattr(services, "insert_dicts", failing)
+    monkeypatch.setattr(writes, "insert_dicts", failing)  # the bulk writes call it
     job = services.import_job_commit(job_id=job.id)
     assert calls["deals"] == 3
     assert job.status == ImportJob.Status.FAILED
@@ -386,7 +388,7 @@ def test_bulk_pricing_refresh_follows_the_design_formulas(team, rep_user):
     f.LineItemFactory(deal=deal, quantity=2, unit_list_price=100, unit_price=90, unit_cost=30)
     f.ConcessionFactory(deal=deal, kind="price", amount=Decimal("15"), cost_to_seller=0)
     f.ConcessionFactory(deal=deal, kind="value_add", amount=100, cost_to_seller=Decimal("7"))
-    services.pricing_refresh_bulk(deal_ids=[deal.id])
+    pricing.pricing_refresh_bulk(deal_ids=[deal.id])
     deal.refresh_from_db()
     assert (deal.list_total, deal.net_total, deal.cost_total) == (
         Decimal("200.00"),
