@@ -439,7 +439,7 @@ def test_the_whole_flow_is_recorded_with_who_and_when(needs_info, rep_user, deli
 
 
 def test_every_transition_queues_a_health_recompute_of_the_deal(won_deal, delivery_user, rep_user):
-    with mock.patch("handoff.services.health_recompute_on_commit") as queued:
+    with mock.patch("handoff.services.common.health_recompute_on_commit") as queued:
         handoff = make_submitted(won_deal)
         handoff = services.handoff_claim(handoff=handoff, user=delivery_user)
         handoff = services.handoff_ask(handoff=handoff, user=delivery_user, question="?")
