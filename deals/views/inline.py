@@ -12,23 +12,43 @@ from deals.models import BuyerMilestone, Commitment, LineItem, Need
 from deals.views.context import section_response
 from deals.views.responses import editable_page, refused, save_form, written
 
-# --- inline writes: one small view per action, all answering the same way -------------------
-
 
 def _child(deal, model, child_id):
     return get_object_or_404(model, pk=child_id, deal=deal)
 
 
-@require_POST
-def need_add(request, pk):
-    page = editable_page(request, pk)
-    deal = page.deal
-    form = f.NeedForm(request.POST, prefix="need")
-    return save_form(
-        request, page, "needs", form, "need_form",
-        lambda d: services.need_create(user=request.user, deal=deal, **d),
-        "Need added.",
-    )  # fmt: skip
+def _add_view(prefix: str, form_class: type, section: str, service: str, message: str):
+    """The "add" endpoint of a section: its form posted under `prefix`, one service call
+    (looked up on deals.services when the request comes), the section's answer."""
+
+    @require_POST
+    def view(request, pk):
+        page = editable_page(request, pk)
+        form = form_class(request.POST, prefix=prefix)
+
+        def write(data):
+            return getattr(services, service)(deal=page.deal, user=request.user, **data)
+
+        return save_form(request, page, section, form, f"{prefix}_form", write, message)
+
+    view.__name__ = view.__qualname__ = f"{prefix}_add"
+    return view
+
+
+need_add = _add_view("need", f.NeedForm, "needs", "need_create", "Need added.")
+milestone_add = _add_view(
+    "milestone", f.MilestoneForm, "plan", "milestone_create", "Milestone added to the plan."
+)
+activity_add = _add_view(
+    "activity", f.ActivityForm, "activities", "activity_log", "Activity logged."
+)
+commitment_add = _add_view(
+    "commitment", f.CommitmentForm, "commitments", "commitment_add",
+    "Commitment recorded; it will travel into the handoff.",
+)  # fmt: skip
+disclosure_add = _add_view(
+    "disclosure", f.DisclosureForm, "disclosures", "disclosure_add", "Disclosure recorded."
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,18 +117,6 @@ def line_item_delete(request, pk, item_id):
 
 
 @require_POST
-def milestone_add(request, pk):
-    page = editable_page(request, pk)
-    deal = page.deal
-    form = f.MilestoneForm(request.POST, prefix="milestone")
-    return save_form(
-        request, page, "plan", form, "milestone_form",
-        lambda d: services.milestone_create(deal=deal, user=request.user, **d),
-        "Milestone added to the plan.",
-    )  # fmt: skip
-
-
-@require_POST
 def milestone_toggle(request, pk, milestone_id):
     page = editable_page(request, pk)
     deal = page.deal
@@ -118,18 +126,6 @@ def milestone_toggle(request, pk, milestone_id):
     services.milestone_set_completed(milestone=milestone, user=request.user, completed=completed)
     verb = "done" if completed else "open again"
     return written(request, page, "plan", f"“{milestone.title}” marked {verb}.")
-
-
-@require_POST
-def activity_add(request, pk):
-    page = editable_page(request, pk)
-    deal = page.deal
-    form = f.ActivityForm(request.POST, prefix="activity")
-    return save_form(
-        request, page, "activities", form, "activity_form",
-        lambda d: services.activity_log(deal=deal, user=request.user, **d),
-        "Activity logged.",
-    )  # fmt: skip
 
 
 @require_POST
@@ -148,18 +144,6 @@ def concession_add(request, pk):
 
 
 @require_POST
-def commitment_add(request, pk):
-    page = editable_page(request, pk)
-    deal = page.deal
-    form = f.CommitmentForm(request.POST, prefix="commitment")
-    return save_form(
-        request, page, "commitments", form, "commitment_form",
-        lambda d: services.commitment_add(deal=deal, user=request.user, **d),
-        "Commitment recorded; it will travel into the handoff.",
-    )  # fmt: skip
-
-
-@require_POST
 def commitment_status(request, pk, commitment_id):
     page = editable_page(request, pk)
     deal = page.deal
@@ -171,15 +155,3 @@ def commitment_status(request, pk, commitment_id):
     services.commitment_set_status(commitment=commitment, user=request.user, status=status)
     label = Commitment.Status(status).label.lower()
     return written(request, page, "commitments", f"Commitment marked {label}.")
-
-
-@require_POST
-def disclosure_add(request, pk):
-    page = editable_page(request, pk)
-    deal = page.deal
-    form = f.DisclosureForm(request.POST, prefix="disclosure")
-    return save_form(
-        request, page, "disclosures", form, "disclosure_form",
-        lambda d: services.disclosure_add(deal=deal, user=request.user, **d),
-        "Disclosure recorded.",
-    )  # fmt: skip
