@@ -32,6 +32,17 @@ SECTIONS = {
 }
 
 
+# The sections with one "add" form: its prefix (the form is `<prefix>_form` in the
+# context and posts its fields under the prefix), its class, what the section lists.
+SECTION_ADD_FORMS: dict[str, tuple[str, type, tuple[str, ...]]] = {
+    "plan": ("milestone", f.MilestoneForm, ("milestones",)),
+    "activities": ("activity", f.ActivityForm, ("activities", "calls")),
+    "concessions": ("concession", f.ConcessionForm, ("concessions",)),
+    "commitments": ("commitment", f.CommitmentForm, ("commitments",)),
+    "disclosures": ("disclosure", f.DisclosureForm, ("disclosures",)),
+}
+
+
 def _policy(deal: Deal) -> HealthPolicy:
     """The deal's health policy, read once per request however many parts of the page ask."""
     cached = getattr(deal, "_health_policy", None)
@@ -123,33 +134,12 @@ def _section_context(request, page, section, **kw) -> dict:
             edit_need=kw.get("edit_need"),
             edit_item=kw.get("edit_item"),
         )
-    elif section == "plan":
-        ctx.update(
-            milestones=page.milestones,
-            milestone_form=kw.get("milestone_form") or f.MilestoneForm(prefix="milestone"),
-        )
-    elif section == "activities":
-        ctx.update(
-            activities=page.activities,
-            calls=page.calls,
-            activity_form=kw.get("activity_form") or f.ActivityForm(prefix="activity"),
-        )
-    elif section == "concessions":
-        ctx.update(
-            concessions=page.concessions,
-            concession_form=kw.get("concession_form") or f.ConcessionForm(prefix="concession"),
-            price_kind=Concession.Kind.PRICE,
-        )
-    elif section == "commitments":
-        ctx.update(
-            commitments=page.commitments,
-            commitment_form=kw.get("commitment_form") or f.CommitmentForm(prefix="commitment"),
-        )
-    elif section == "disclosures":
-        ctx.update(
-            disclosures=page.disclosures,
-            disclosure_form=kw.get("disclosure_form") or f.DisclosureForm(prefix="disclosure"),
-        )
+    elif section in SECTION_ADD_FORMS:
+        prefix, form_class, listed = SECTION_ADD_FORMS[section]
+        ctx.update({name: getattr(page, name) for name in listed})
+        ctx[f"{prefix}_form"] = kw.get(f"{prefix}_form") or form_class(prefix=prefix)
+        if section == "concessions":
+            ctx["price_kind"] = Concession.Kind.PRICE
     elif section == "history":
         ctx.update(history=_history(page.history))
     return ctx
@@ -209,12 +199,9 @@ def detail_context(request, page, stage_form=None, confirm_close=None, **section
     return context
 
 
+# Which keyword arguments of detail_context belong to which section.
 _SECTION_KWARGS = {
     "needs": {"need_form", "item_form", "edit_need", "edit_item"},
-    "plan": {"milestone_form"},
-    "activities": {"activity_form"},
-    "concessions": {"concession_form"},
-    "commitments": {"commitment_form"},
-    "disclosures": {"disclosure_form"},
+    **{section: {f"{prefix}_form"} for section, (prefix, _, _) in SECTION_ADD_FORMS.items()},
     "history": set(),
 }

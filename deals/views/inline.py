@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from deals import forms as f
 from deals import services
 from deals.models import BuyerMilestone, Commitment, LineItem, Need
-from deals.views.context import section_response
+from deals.views.context import SECTION_ADD_FORMS, section_response
 from deals.views.responses import editable_page, refused, save_form, written
 
 
@@ -17,38 +17,33 @@ def _child(deal, model, child_id):
     return get_object_or_404(model, pk=child_id, deal=deal)
 
 
-def _add_view(prefix: str, form_class: type, section: str, service: str, message: str):
-    """The "add" endpoint of a section: its form posted under `prefix`, one service call
-    (looked up on deals.services when the request comes), the section's answer."""
+def _add_view(section: str, service: str, message: str, form: tuple[str, type] | None = None):
+    """The "add" endpoint of a section: its form (SECTION_ADD_FORMS unless given as
+    prefix and class), one service call (looked up on deals.services when the request
+    comes), the section's answer."""
+    prefix, form_class = form or SECTION_ADD_FORMS[section][:2]
 
     @require_POST
     def view(request, pk):
         page = editable_page(request, pk)
-        form = form_class(request.POST, prefix=prefix)
+        posted = form_class(request.POST, prefix=prefix)
 
         def write(data):
             return getattr(services, service)(deal=page.deal, user=request.user, **data)
 
-        return save_form(request, page, section, form, f"{prefix}_form", write, message)
+        return save_form(request, page, section, posted, f"{prefix}_form", write, message)
 
     view.__name__ = view.__qualname__ = f"{prefix}_add"
     return view
 
 
-need_add = _add_view("need", f.NeedForm, "needs", "need_create", "Need added.")
-milestone_add = _add_view(
-    "milestone", f.MilestoneForm, "plan", "milestone_create", "Milestone added to the plan."
-)
-activity_add = _add_view(
-    "activity", f.ActivityForm, "activities", "activity_log", "Activity logged."
-)
+need_add = _add_view("needs", "need_create", "Need added.", form=("need", f.NeedForm))
+milestone_add = _add_view("plan", "milestone_create", "Milestone added to the plan.")
+activity_add = _add_view("activities", "activity_log", "Activity logged.")
 commitment_add = _add_view(
-    "commitment", f.CommitmentForm, "commitments", "commitment_add",
-    "Commitment recorded; it will travel into the handoff.",
-)  # fmt: skip
-disclosure_add = _add_view(
-    "disclosure", f.DisclosureForm, "disclosures", "disclosure_add", "Disclosure recorded."
+    "commitments", "commitment_add", "Commitment recorded; it will travel into the handoff."
 )
+disclosure_add = _add_view("disclosures", "disclosure_add", "Disclosure recorded.")
 
 
 @require_http_methods(["GET", "POST"])
