@@ -5,5 +5,5 @@ adds to the sales models (Need.confirmed_by_buyer_*, Deal.language, HealthPolicy
 link days, Activity kind `buyer_room`) live in the deals app.
 
 Public names: `buyer_room_notify_rep` (the one place that tells the rep), the services in
-`services.py` and the selectors in `selectors.py`.
+`services/` and the selectors in `selectors.py`.
 """
