@@ -1,10 +1,15 @@
 """The one place pages format money, percents and dates (a template builtin: no {% load %}).
 
 - `{{ amount|money:deal.currency }}` → "USD 1,900.00"; `|money` alone → "1,900.00".
+- `{{ item.quantity|qty }}` → "2.5", "1,200" (a count: no trailing zeros, two decimals at most).
 - `{{ value|pct }}` → "12.5 %" (one decimal), `|pct:0` → "40 %"; None → "—".
 - `{% when dt %}` → a <time> saying "3 hours ago" for the last week, "4 Nov 2026" before,
   with the exact moment on hover (app.js rewrites the hover text into the reader's own
-  time zone); `{{ date|day }}` → "4 Nov 2026" for calendar dates.
+  time zone); `{{ date|day }}` → "4 Nov 2026" for calendar dates; `{{ month|month }}` →
+  "Nov 2026"; `{{ dt|stamp }}` → "4 Nov 14:05" (a sweep's "as of", in the user's zone).
+
+Templates use no `|date:` or `floatformat` of their own (tests/pages/test_formats.py scans
+them); a machine-readable `|date:"Y-m"` in an attribute is the one exception.
 """
 
 from __future__ import annotations
@@ -45,6 +50,15 @@ def money(value, currency: str = "") -> str:
 
 
 @register.filter
+def qty(value) -> str:
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    text = f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
 def pct(value, digits: int = 1) -> str:
     number = _decimal(value)
     if number is None:
@@ -67,6 +81,21 @@ def day(value) -> str:
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
     return date_format(value, DAY_FORMAT)
+
+
+@register.filter
+def month(value) -> str:
+    if not value:
+        return DASH
+    return date_format(value, "M Y")
+
+
+@register.filter
+def stamp(value) -> str:
+    if not value:
+        return DASH
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return date_format(local, "j M H:i")
 
 
 @register.simple_tag
