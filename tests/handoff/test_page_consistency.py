@@ -45,3 +45,14 @@ def test_the_handoff_package_shows_money_currency_first(client, submitted, rep_u
     assert "(USD 3,000.00)" in html  # the concession
     assert "1,000.00" in html and "900.00" in html  # list and net totals
     assert not re.search(r"\d USD", html)
+
+
+def test_a_changed_list_reads_as_names_not_a_python_list(client, submitted, rep_user):
+    package = dict(submitted.package)
+    need = next(n for n in package["needs"] if n["served_by"])
+    served = ", ".join(row["name"] for row in need["served_by"])
+    need["served_by"] = []
+    Handoff.objects.filter(pk=submitted.pk).update(package=package)
+    html = page(client, rep_user, submitted)
+    assert f"none → {served}" in html
+    assert "{&#x27;id&#x27;" not in html and "[{" not in html

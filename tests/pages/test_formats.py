@@ -82,3 +82,25 @@ def test_quantities_months_and_sweep_stamps_read_one_way():
     assert month(dt.date(2026, 11, 1)) == "Nov 2026"
     at = timezone.make_aware(dt.datetime(2026, 11, 4, 14, 5))
     assert stamp(at) == "4 Nov 14:05" and stamp(None) == "—"
+
+
+def test_a_recent_moment_says_one_unit():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from winwin_crm.templatetags.ui import when
+
+    now = timezone.now()
+    assert ">1\xa0day ago<" in when(now - dt.timedelta(days=1, hours=10), now=now)
+    assert ">just now<" in when(now - dt.timedelta(seconds=20), now=now)
+    assert ">in 2\xa0days<" in when(now + dt.timedelta(days=2, hours=3), now=now)
+
+
+def test_a_changed_value_reads_as_names_not_a_python_list():
+    from winwin_crm.templatetags.ui import plain
+
+    rows = [{"id": 6, "name": "Platform licence"}, {"id": 7, "name": "Implementation"}]
+    assert plain(rows) == "Platform licence, Implementation"
+    assert plain([]) == "none" and plain(None) == "—" and plain(True) == "yes"
+    assert plain("80.00") == "80.00"
