@@ -28,6 +28,7 @@ ACTIVITY_KEYS = {"activity_ids", "close_attempt_activity_ids", "senior_activity_
 HIDDEN_KEYS = {"stage", "window", "threshold", "disclosure_ids", "confirmed_need_ids"}
 MONEY_KEYS = {"list_total", "net_total", "cost_total", "amount"}
 LABELS = {
+    "answers": "The buyer's answer",
     "close_attempt_activity_ids": "Close attempts",
     "latest_close_attempt_at": "Latest close attempt",
     "open_milestones": "Open milestones",
@@ -111,6 +112,9 @@ class _Lookups:
             evidence = flag.evidence if isinstance(flag.evidence, dict) else {}
             for key in ACTIVITY_KEYS:
                 activity_ids.update(i for i in evidence.get(key) or () if isinstance(i, int))
+            for answer in evidence.get("answers") or ():
+                if isinstance(answer, dict) and isinstance(answer.get("meeting_activity_id"), int):
+                    activity_ids.add(answer["meeting_activity_id"])
             if isinstance(evidence.get("last_buyer_activity_id"), int):
                 activity_ids.add(evidence["last_buyer_activity_id"])
             for match in evidence.get("matches") or ():
@@ -182,6 +186,24 @@ def _record_parts(lookups: _Lookups, key: str, rows: Iterable[Any]) -> list[Part
                     lookups.url("section-concessions"),
                 )
             )
+        elif key == "answers":
+            # A buyer's pulse answer: what they said, not its ids and booleans.
+            said = [
+                yes if row[field] else no
+                for field, yes, no in (
+                    ("felt_pushed", "felt pushed", "did not feel pushed"),
+                    ("got_what_needed", "got what they needed", "did not get what they needed"),
+                    ("next_step_agreed", "agreed the next step", "did not agree the next step"),
+                )
+                if field in row
+            ]
+            meeting = row.get("meeting_activity_id")
+            activity = lookups.activity(meeting) if isinstance(meeting, int) else None
+            answered = _when(row.get("answered_at"))
+            text = (f"answered {answered}" if answered else "answered") + (
+                f" about the {activity.text}" if activity else ""
+            )
+            parts.append(Part(f"{text}: {', '.join(said)}", activity.url if activity else ""))
         elif key == "matches":
             activity = lookups.activity(row["activity_id"]) if "activity_id" in row else Part("")
             parts.append(Part(f"“{row.get('phrase')}” in {activity.text}", activity.url))

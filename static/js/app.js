@@ -54,6 +54,45 @@
     else if (rect.bottom > bottom - 4) window.scrollBy(0, rect.bottom - bottom + 12);
   });
 
+  // Autofocus: the first field of a page's own form (form[data-autofocus], or a field with
+  // the autofocus attribute) on load; the first field of a form as soon as it opens in a
+  // <details> or arrives by htmx (an inline edit form) — the first field in error if any.
+  var FIELDS = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=reset]), select, textarea";
+  function firstField(root) {
+    var fields = Array.prototype.filter.call(root.querySelectorAll(FIELDS), function (el) {
+      return !el.disabled && !el.readOnly && el.offsetParent !== null;
+    });
+    var invalid = fields.filter(function (el) {
+      return el.getAttribute("aria-invalid") === "true" || el.closest(".has-error");
+    });
+    return invalid[0] || fields[0];
+  }
+  function focusFirst(root) {
+    var field = root && firstField(root);
+    if (field) field.focus({preventScroll: false});
+    return field;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (location.hash || document.querySelector("[autofocus]")) return;
+    focusFirst(document.querySelector("form[data-autofocus]"));
+  });
+  // A person opening a <details> (click, Enter or Space on its summary) — not one that
+  // is open when the page loads, which would scroll the page away from its top.
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest("summary");
+    var details = summary && summary.parentElement;
+    if (!details || details.tagName !== "DETAILS") return;
+    setTimeout(function () {
+      if (details.open && details.querySelector("form")) focusFirst(details.querySelector("form"));
+    }, 0);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelector) return;
+    var form = root.matches("form[data-autofocus]") ? root : root.querySelector("form[data-autofocus]");
+    if (form) focusFirst(form);
+  });
+
   // Date fields: Tab leaves the field instead of walking its day/month/year parts
   // (arrow keys still move between the parts).
   function focusables() {

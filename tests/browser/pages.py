@@ -20,6 +20,8 @@ class Page:
     path: Callable[[], str]
     # A CSS selector to wait for before measuring (a page that finishes drawing in JS).
     ready: str = "main"
+    # A page whose task is a form: the field that has the focus on arrival (its first).
+    focus: str | None = None
 
 
 def _deal(**filters) -> int:
@@ -53,23 +55,37 @@ def _buyer_room() -> str:
 
 PAGES: dict[str, list[Page]] = {
     "anonymous": [
-        Page("login", lambda: "/accounts/login/"),
+        Page("login", lambda: "/accounts/login/", focus="#id_username"),
         Page("buyer-room", _buyer_room),
     ],
     "rep": [
         Page("my-deals", lambda: "/deals/"),
-        Page("new-deal", lambda: "/deals/new/"),
+        Page("new-deal", lambda: "/deals/new/", focus="#id_prospect"),
         Page("deal", lambda: f"/deals/{_deal(owner__username='rita', stage='negotiation')}/"),
         Page(
             "discovery-call",
             lambda: (
                 f"/deals/{_deal(owner__username='rita', closed_at__isnull=True)}/discovery-call/"
             ),
+            focus="#id_held_at",
+        ),
+        Page(
+            "deal-edit",
+            lambda: f"/deals/{_deal(owner__username='rita', closed_at__isnull=True)}/edit/",
+            focus="#id_deal-title",
         ),
         Page("handoffs", lambda: "/handoffs/"),
-        Page("handoff-draft", lambda: f"/handoffs/{_handoff(rep__username='rita')}/"),
+        Page(
+            "handoff-draft",
+            lambda: f"/handoffs/{_handoff(rep__username='rita', status='draft')}/",
+            focus="#id_notes_for_delivery",
+        ),
         Page("notifications", lambda: "/notifications/"),
-        Page("notification-settings", lambda: "/notifications/settings/"),
+        Page(
+            "notification-settings",
+            lambda: "/notifications/settings/",
+            focus="input[type=radio]:first-of-type",
+        ),
         Page("mail-inbox", lambda: "/mail/"),
         Page("not-found", lambda: "/deals/999999999/"),
     ],
@@ -77,7 +93,7 @@ PAGES: dict[str, list[Page]] = {
         Page("dashboard", lambda: "/dashboard/", ready="#quadrant-chart"),
         Page("flag-review", lambda: "/dashboard/flags/"),
         Page("reps", lambda: "/dashboard/reps/"),
-        Page("import", lambda: "/imports/"),
+        Page("import", lambda: "/imports/", focus="input[type=file]"),
         Page("team-deal", lambda: f"/deals/{_deal(team__name='Northwind Sales')}/"),
         Page("notifications", lambda: "/notifications/"),
     ],

@@ -84,7 +84,7 @@ def test_buyer_uses_the_room_on_a_phone(phone, room, screenshot):
     expect(page.locator("nav")).to_have_count(0)  # no CRM chrome
     assert page.locator("script").count() == 0
     _fits_the_screen(page)
-    expect(page.locator(".total")).to_contain_text("950.00 USD")
+    expect(page.locator(".total")).to_contain_text("USD 950.00")
     screenshot(page, "buyer-room-phone-01")
 
     drivers = page.locator("article.need", has_text="Drivers see their route")

@@ -2,6 +2,7 @@
 
 - no horizontal page scroll at 390×844 (`scrollWidth <= innerWidth`),
 - zero serious or critical axe-core violations (static/vendor/axe-core, tests only),
+- on a page whose task is a form (Page.focus), the focus on arrival is its first field,
 - a screenshot of each under tests/artifacts/pages/ for a person to look at.
 """
 
@@ -94,6 +95,14 @@ def test_every_page_fits_a_phone_and_passes_axe_for_every_role(
                 visit(page, path, spec.ready)
                 visited += 1
                 where = f"{role} {spec.name} ({path}) at {width}px"
+                if spec.focus and width_name == "desktop":
+                    focused = page.evaluate(
+                        "(s) => [document.activeElement.matches(s),"
+                        " document.activeElement.outerHTML.slice(0, 120)]",
+                        spec.focus,
+                    )
+                    if not focused[0]:
+                        problems.append(f"{where}: focus is on {focused[1]}, not {spec.focus}")
                 page.evaluate("window.scrollTo(0, 0)")
                 page.screenshot(path=str(out / f"{role}-{spec.name}-{width}.png"), full_page=True)
                 if width_name == "phone":

@@ -153,6 +153,9 @@ def test_the_customer_answers_a_check_in_shown_next_to_deliverys(
     client.logout()
     page = client.get(room_url(token)).content.decode()
     assert "How is it going? (day 30)" in page
+    # The first question to answer has the focus: one autofocus, on its first choice.
+    assert page.count(" autofocus") == 1
+    assert re.search(r'<input type="radio" name="need_\d+"[^>]* autofocus', page)
     sold = room_deal.needs.get(statement="Onboard a customer in a week")
     promise = room_deal.commitments.get()
     response = post(

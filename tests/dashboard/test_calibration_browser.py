@@ -23,7 +23,7 @@ def test_manager_reads_the_calibration_table_and_the_win_win_rate(
     row = page.locator('tbody[data-code="PRESSURE_CHASING"]')
     assert row.locator('[data-field="with-deals"]').inner_text() == "2"
     assert row.locator('[data-field="without-deals"]').inner_text() == "3"
-    assert row.locator('[data-field="with-win-rate"]').inner_text().startswith("50.0%")
+    assert row.locator('[data-field="with-win-rate"]').inner_text().startswith("50.0 %")
     assert row.locator('[data-field="diff-win-rate"]').inner_text() == "-16.7 pts"
     assert "too few deals to tell" in row.locator('[data-field="hint"]').inner_text()
     # Another team's deal (Beta, with the same flag) is not behind any number.
@@ -37,6 +37,6 @@ def test_manager_reads_the_calibration_table_and_the_win_win_rate(
 
     page.get_by_role("link", name="Win-win rate").first.click()
     page.wait_for_url("**/dashboard/outcomes/**")
-    assert page.locator("#overall-rate .value").inner_text() == "50.0%"
+    assert page.locator("#overall-rate .value").inner_text() == "50.0 %"
     assert page.get_by_role("note").inner_text().startswith("Fewer than 10 checked deals")
     assert not page.js_errors

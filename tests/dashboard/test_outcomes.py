@@ -187,7 +187,7 @@ def test_reps_and_delivery_may_not_read_outcomes(outcomes_board, rita, delivery_
 def test_outcome_pages_show_rates_and_the_small_sample_note(outcomes_board, manager_user, client):
     client.force_login(manager_user)
     page = client.get(reverse("dashboard:outcomes")).content.decode()
-    assert "50.0%" in page
+    assert "50.0 %" in page
     assert "Fewer than 10 checked deals" in page
     page = client.get(reverse("dashboard:calibration")).content.decode()
     assert 'data-code="PRESSURE_CHASING"' in page
