@@ -53,6 +53,9 @@ class ParsedMail:
     events: list[ParsedEvent] = field(default_factory=list)
     calendar_method: str = ""
     size: int = 0
+    # From, To and Cc as written in the headers (the forwarder's, not the original's):
+    # whose CRM user an imported message belongs to.
+    header_addresses: list[str] = field(default_factory=list)
 
     @property
     def participants(self) -> list[Person]:
@@ -521,6 +524,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         attachment_names=walk.attachments[:50],
         auto_reply=is_auto_reply(headers, subject),
         size=len(raw),
+        header_addresses=[p.address for p in (*senders, *to, *cc)],
     )
 
     forward = None
@@ -586,4 +590,5 @@ def parse_calendar_file(raw: bytes) -> ParsedMail:
         events=events,
         calendar_method=method,
         size=len(raw),
+        header_addresses=[p.address for p in (first.organizer, *first.attendees) if p is not None],
     )
