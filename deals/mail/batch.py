@@ -52,7 +52,7 @@ from .matching import (
 )
 from .parsing import ParsedMail, parse_message
 from .services import _notes, _person_list, mail_capture_parsed
-from .types import MailRefused, MailTooLarge, MailUnreadable
+from .types import MailRefused, MailTooLarge, MailUnreadable, Person
 
 Status = CapturedMail.Status
 NO_USER = "no CRM user among its sender and recipients"
@@ -190,7 +190,15 @@ def import_batch(
             errors.append(f"message {number}: {notes[number]}")
 
 
-def _store_emails(emails, *, channel, deal_id, users, outcomes, notes) -> None:
+def _store_emails(
+    emails: list[tuple[int, ParsedMail, User]],
+    *,
+    channel: str,
+    deal_id: int | None,
+    users: dict,
+    outcomes: dict[int, str],
+    notes: dict[int, str],
+) -> None:
     load_users(users, (p.address for _n, parsed, _o in emails for p in parsed.participants))
     domains = company_domains()
     sides = {
@@ -366,7 +374,14 @@ def _domain_deals(domains: set[str]) -> dict[str, list[tuple[int, str]]]:
     return {d: sorted(rows) for d, rows in out.items()}
 
 
-def _parents(parsed, owner, scope, stored_rows, batch_mails, overrides):
+def _parents(
+    parsed: ParsedMail,
+    owner: User,
+    scope: _Scope,
+    stored_rows: dict[str, list[_Row]],
+    batch_mails: dict[str, list[_Mail]],
+    overrides: dict[int, int | _Mail],
+) -> list[tuple[int, int | _Mail]]:
     """(deal id, thread root) of the mails this one answers, oldest first, as
     `thread_parents` would read them had the batch's earlier mails been stored."""
     found: list[tuple[tuple, int, int | _Mail]] = []
@@ -385,7 +400,15 @@ def _parents(parsed, owner, scope, stored_rows, batch_mails, overrides):
 
 
 def _match(
-    parsed, owner, scope, deal_id, parents, externals, contact_rows, domains, domain_rows
+    parsed: ParsedMail,
+    owner: User,
+    scope: _Scope,
+    deal_id: int | None,
+    parents: list[tuple[int, int | _Mail]],
+    externals: list[Person],
+    contact_rows: dict[str, list[tuple[int, str]]],
+    domains: list[str],
+    domain_rows: dict[str, list[tuple[int, str]]],
 ) -> Match:
     """`match_deal`'s order on the batch's lookups."""
     if deal_id is not None:
