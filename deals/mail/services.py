@@ -8,6 +8,9 @@ is parsed, matched and deduplicated the same way whichever door it came through.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,6 +42,45 @@ class CaptureResult:
     @property
     def deal_id(self) -> int | None:
         return self.activity.deal_id if self.activity else None
+
+
+# --- recomputes ---------------------------------------------------------------------------
+
+# The drop debounces: a burst of mail on one deal (a thread, a BCC'd conversation) queues
+# one delayed recompute that sees all of it, instead of one per message. Everything else
+# (the API, uploads, imports) queues one per deal on commit, as any edit does.
+MAIL_RECOMPUTE_DEBOUNCE_SECONDS = 5
+_debounce: ContextVar[bool] = ContextVar("mail_recompute_debounce", default=False)
+
+
+@contextmanager
+def debounced_recomputes() -> Iterator[None]:
+    token = _debounce.set(True)
+    try:
+        yield
+    finally:
+        _debounce.reset(token)
+
+
+def recompute_debounced(deal_id: int, seconds: int = MAIL_RECOMPUTE_DEBOUNCE_SECONDS) -> None:
+    """Queue the deal's recompute `seconds` from now unless one is already waiting. The
+    waiting one runs after the window closes, so it reads every mail committed in it.
+    Eager Celery (no broker: the embedded default, tests) recomputes at once."""
+    from django.core.cache import cache
+
+    from deals.tasks import health_recompute_task
+
+    if health_recompute_task.app.conf.task_always_eager or seconds <= 0:
+        health_recompute_task.delay(deal_id)
+    elif cache.add(f"mail:recompute:{deal_id}", 1, timeout=seconds):
+        health_recompute_task.apply_async((deal_id,), countdown=seconds)
+
+
+def _queue_recompute(deal_id: int) -> None:
+    if _debounce.get():
+        transaction.on_commit(lambda: recompute_debounced(deal_id))
+    else:
+        health_recompute_on_commit(deal_id=deal_id)
 
 
 def _person_list(people: list[Person]) -> list[str]:
@@ -100,7 +142,7 @@ def _log_activity(
         ).exclude(pk=activity.pk).update(thread=activity.thread_id or activity.pk)
     if initiator == Activity.InitiatedBy.BUYER and not auto_reply:
         _refresh_last_buyer_contact(deal_id)
-    health_recompute_on_commit(deal_id=deal_id)
+    _queue_recompute(deal_id)
     return activity
 
 
@@ -280,7 +322,7 @@ def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) 
         else:
             mail.delete()
         if deal_id is not None:
-            health_recompute_on_commit(deal_id=deal_id)
+            _queue_recompute(deal_id)
         return CaptureResult("cancelled", reason="the organizer cancelled it")
     if event.sequence <= mail.calendar_sequence:
         return CaptureResult("duplicate", mail, activity, "already captured")
@@ -296,7 +338,7 @@ def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) 
         activity.notes = _notes(event.summary, mail.text)
         activity.senior_present = side.senior_among(people)
         activity.save(update_fields=["occurred_at", "notes", "senior_present", "updated_at"])
-        health_recompute_on_commit(deal_id=activity.deal_id)
+        _queue_recompute(activity.deal_id)
     return CaptureResult("updated", mail, activity, "a later version of the invite")
 
 
