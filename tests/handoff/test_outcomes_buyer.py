@@ -179,3 +179,32 @@ def test_the_deal_and_handoff_pages_show_the_buyers_answers(
     client.force_login(rep_user)
     page = client.get(reverse("deals:deal_detail", args=[won_deal.pk])).content.decode()
     assert sentence in page
+
+
+def test_both_fact_loaders_see_a_promise_the_buyer_says_was_not_kept(
+    accepted, delivery_user, won_deal, contacts
+):
+    from django.db import connection, transaction
+
+    from deals.health.facts import load_deal_rows, load_facts
+    from deals.health.policy import policies_by_team
+    from deals.models import Deal
+
+    promise = won_deal.commitments.get(status="open")
+    kept_one = won_deal.commitments.get(status="done")
+    _buyer_answers(
+        accepted.check_ins.get(day_offset=30),
+        contacts[0],
+        delivery_user,
+        values={},
+        kept={promise.pk: False, kept_one.pk: True},
+    )
+    policies = policies_by_team()
+    facts = load_facts(load_deal_rows(Deal.objects.filter(id=won_deal.id)), policies)[won_deal.id]
+    assert {c.id: c.missed for c in facts.commitments} == {promise.pk: True, kept_one.pk: False}
+    if connection.vendor == "postgresql":
+        from deals.health.facts_sql import load_batch_sql
+
+        with transaction.atomic():
+            batch = load_batch_sql([won_deal.id], policies, skip_locked=False)
+        assert batch.facts[won_deal.id] == facts
