@@ -95,7 +95,7 @@ def deliver_message(
     from .parsing import parse_message
     from .services import debounced_recomputes, mail_capture_parsed
 
-    outcomes = []
+    outcomes: list[str] = []
     try:
         targets = [t for rcpt in rcpt_tos if (t := parse_drop_address(rcpt)) is not None]
         if not targets:  # checked at RCPT already
