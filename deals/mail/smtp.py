@@ -9,7 +9,9 @@ Who may write here:
   past it is discarded as it arrives, so a 20 MB message never sits in memory.
 
 DATA is parsed and stored in a thread pool (Django's ORM is synchronous); each delivery
-is its own transaction, and its health recompute is queued on commit as for any edit.
+is its own transaction, and a deal's health recompute is debounced: the first mail in a
+few seconds queues one delayed recompute that reads every mail of the window
+(services.recompute_debounced; at once when Celery runs eagerly).
 """
 
 from __future__ import annotations
