@@ -13,12 +13,18 @@ base64 bodies, auto-replies and, one in fifty, an Outlook-style calendar invite.
 Health recomputes are queued (not run) as in production, where the Celery workers take
 them: the figure is parsing, matching, threading and storing. `--recompute-inline` runs
 each recompute in the storing process instead (the embedded default without Redis).
+
+Besides messages per second, each path prints CPU time per message (the storing process
+and PostgreSQL), so the rate of an idle machine can be inferred on a shared one, and the
+queries per message: counted on the import's connection, and for the drop on `deliver()`
+(the function the drop's threads run per message) over a sample run in this process.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import mailbox
 import os
 import random
@@ -226,6 +232,21 @@ def _backend_pids() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@contextlib.contextmanager
+def _query_counter():
+    """Count the statements this process's connection runs (DEBUG off: no query log)."""
+    from django.db import connection
+
+    seen = [0]
+
+    def count(execute, sql, params, many, context):
+        seen[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield seen
+
+
 def _counts(run: str) -> int:
     from deals.models import CapturedMail
 
@@ -259,7 +280,7 @@ def run_import(n: int, *, workers: int = 1, recompute_inline: bool = False) -> d
     try:
         t0 = time.perf_counter()
         cpu0, db0 = time.process_time(), _proc_cpu(backend)
-        with open(os.devnull, "w") as devnull:
+        with open(os.devnull, "w") as devnull, _query_counter() as queries:
             call_command("import_mail", path, "--workers", str(workers), stdout=devnull)
         elapsed = time.perf_counter() - t0
         app_cpu = time.process_time() - cpu0
@@ -278,7 +299,27 @@ def run_import(n: int, *, workers: int = 1, recompute_inline: bool = False) -> d
         "app_cpu_ms": app_cpu * 1000 / n,
         "db_cpu_ms": db_cpu * 1000 / n if db_cpu is not None else None,
         "workers": workers,
+        # With workers, the threads' connections are not counted.
+        "queries": queries[0] / n if workers == 1 else None,
     }
+
+
+def deliver_queries(n: int = 300) -> tuple[float, float]:
+    """Queries and CPU ms per message of the drop's `deliver()` (parse, match, store,
+    without the SMTP session), on `n` messages in this process."""
+    from deals.mail.addresses import user_drop_address
+    from deals.mail.smtp import deliver
+
+    run = f"{int(time.time())}{random.randrange(1000):03d}q"
+    reps, buyers = build_world(run)
+    rep_ids = {r.email: r.pk for r in reps}
+    messages = list(generate_messages(n, reps, buyers, run))
+    cpu0 = time.process_time()
+    with _query_counter() as queries:
+        for sender, raw in messages:
+            reply = deliver(raw, sender, [user_drop_address(rep_ids[sender])], None)
+            assert reply.startswith("250"), reply
+    return queries[0] / n, (time.process_time() - cpu0) * 1000 / n
 
 
 def _free_port() -> int:
@@ -368,7 +409,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000, help="messages in the mbox")
     parser.add_argument("--smtp-messages", type=int, default=3_000)
     parser.add_argument("--clients", type=int, default=4, help="concurrent SMTP clients")
-    parser.add_argument("--workers", type=int, default=4, help="import_mail --workers")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="import_mail --workers (1: the batched path)"
+    )
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--recompute-inline", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
@@ -383,6 +426,8 @@ def main() -> None:
     if not args.skip_import:
         r = run_import(args.messages, workers=args.workers, recompute_inline=args.recompute_inline)
         db = f", PostgreSQL {r['db_cpu_ms']:.1f} ms" if r["db_cpu_ms"] is not None else ""
+        if r["queries"] is not None:
+            db += f"; {r['queries']:.2f} queries per message"
         print(
             f"import_mail --workers {r['workers']}: {r['messages']:,} messages "
             f"({r['mbox_mb']:.1f} MB mbox) in {r['seconds']:.1f} s = {r['per_second']:.0f} "
@@ -402,6 +447,11 @@ def main() -> None:
             f"{r['errors']} errors; CPU per message: drop {r['drop_cpu_ms']:.1f} ms, "
             f"PostgreSQL {r['db_cpu_ms']:.1f} ms, clients {r['client_cpu_ms']:.1f} ms; "
             f"load average {os.getloadavg()[0]:.2f}"
+        )
+        queries, cpu_ms = deliver_queries()
+        print(
+            f"SMTP drop deliver() in process: {queries:.2f} queries and {cpu_ms:.1f} ms CPU "
+            f"per message; load average {os.getloadavg()[0]:.2f}"
         )
     print(f"load average after {os.getloadavg()[0]:.2f}")
 

@@ -10,21 +10,43 @@ The deal page and the handoff page both call `deal_outcome`; the dashboard's SQL
 (deals.dashboard.outcomes) applies the same definition to many deals at once, with
 `WIN_WIN_MIN_VALUE`, `OUTCOME_DAY` and `PROFITABLE` from here.
 
-Buyer answers: when the buyer room records the buyer's own check-in answers (models that
-reference CheckIn), `_outcome_inputs` is the one place they join the delivery's: add the
-buyer's per-need values to `need_values` and their promise verdicts to `verdicts` there,
-and every page that shows an outcome follows.
+Buyer answers (DESIGN.md: value per need sold and promises kept, "from delivery or the
+buyer"): when the buyer answered a check-in through the buyer room (deals/buyer_room
+BuyerCheckInAnswer, BuyerNeedValue, BuyerPromiseAnswer), `_outcome_inputs` joins their
+answers to delivery's, and **the buyer's answer wins** where both answered — the design
+is silent, and the value is the buyer's to judge, as is whether a promise made to them
+was kept:
+
+- value per need sold: the buyer's value (the mean of the buyer contacts who rated it,
+  when several answered); delivery's value for a need no buyer rated;
+- a promise: kept when every buyer contact who answered it says kept, missed when one
+  says not kept (over delivery's kept or "not yet due": the buyer says it is late for
+  them); delivery's verdict for a promise no buyer answered;
+- the check-in's value: the mean of those per-need values (two decimals), else delivery's
+  overall customer value. `check_in_outcome_refresh` stores it as `CheckIn.outcome_value`
+  (so the dashboard's SQL reads the same number) and applies the buyer's verdicts to the
+  commitments as delivery's are applied: a buyer-reported miss reopens the promise, and
+  COMMITMENT_OVERDUE holds it until delivery marks it done (the health facts count a
+  buyer's "not kept" as missed at a check-in).
+
+Account health and referrals stay delivery's: a check-in only the buyer answered shows
+their value and promises, but the outcome waits for delivery to record the account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from deals.models import Deal, HealthSnapshot
+from django.db import transaction
+from django.utils import timezone
 
-from .models import CheckIn, CheckInPromise, Handoff
+from deals.health.queue import health_recompute_on_commit
+from deals.models import Commitment, Deal, HealthSnapshot
+
+from .models import CheckIn, CheckInNeedValue, CheckInPromise, Handoff
 
 WIN_WIN_MIN_VALUE = Decimal("4")
 OUTCOME_DAY = 90
@@ -55,12 +77,18 @@ class DealOutcome:
     account_health: str = ""
     referrals: int = 0  # over every recorded check-in
     outcome_due: dt.date | None = None  # the 90-day check-in's due date while it is open
-    need_values: dict[int, int] = field(default_factory=dict)
+    need_values: dict[int, Decimal] = field(default_factory=dict)
+    buyer_answered: bool = False  # the buyer answered the check-in read, in the buyer room
 
     @property
     def decided(self) -> bool:
-        """Only the 90-day check-in decides the outcome."""
-        return self.check_in is not None and self.check_in.day_offset == OUTCOME_DAY
+        """Only the 90-day check-in decides the outcome, once delivery recorded it (the
+        account health is delivery's to rate)."""
+        return (
+            self.check_in is not None
+            and self.check_in.day_offset == OUTCOME_DAY
+            and self.check_in.completed_at is not None
+        )
 
     @property
     def win_win(self) -> bool | None:
@@ -90,6 +118,10 @@ class DealOutcome:
         elif self.not_due:
             parts.append("no promise due yet")
         head = f"{closed}, {self.check_in.day_offset} days later: {', '.join(parts)}"
+        if self.buyer_answered:
+            head += " (the buyer's answers)"
+        if self.check_in.completed_at is None:
+            return f"{head} — the outcome waits for delivery to record the account health"
         if self.win_win:
             return f"{head} — a win-win outcome"
         if self.win_win is False:
@@ -138,18 +170,113 @@ def closed_balance(*, deal: Deal) -> str:
     return row["balance"] if row else deal.balance
 
 
-def _outcome_inputs(check_in: CheckIn) -> tuple[dict[int, int], dict[int, str]]:
-    """Per-need values and promise verdicts of one check-in (prefetched). The buyer room's
-    answers join here (see the module docstring)."""
+@dataclass
+class BuyerAnswers:
+    """What the buyer contacts answered to one check-in."""
+
+    values: dict[int, list[int]] = field(default_factory=dict)  # need id → their values
+    kept: dict[int, bool] = field(default_factory=dict)  # commitment id → all said kept
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.kept)
+
+
+def buyer_answers(check_in_ids: list[int]) -> dict[int, BuyerAnswers]:
+    """The buyer room's answers per check-in: two queries, whatever the number."""
+    from deals.buyer_room.models import BuyerNeedValue, BuyerPromiseAnswer
+
+    found: dict[int, BuyerAnswers] = {}
+    if not check_in_ids:
+        return found
+    for check_in_id, need_id, value in BuyerNeedValue.objects.filter(
+        answer__check_in_id__in=check_in_ids
+    ).values_list("answer__check_in_id", "need_id", "value"):
+        found.setdefault(check_in_id, BuyerAnswers()).values.setdefault(need_id, []).append(value)
+    for check_in_id, commitment_id, kept in BuyerPromiseAnswer.objects.filter(
+        answer__check_in_id__in=check_in_ids
+    ).values_list("answer__check_in_id", "commitment_id", "kept"):
+        answers = found.setdefault(check_in_id, BuyerAnswers())
+        answers.kept[commitment_id] = answers.kept.get(commitment_id, True) and kept
+    return found
+
+
+def _mean(values: Iterable[Decimal | int]) -> Decimal:
+    values = list(values)
+    return (Decimal(sum(values)) / Decimal(len(values))).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+def merge_outcome_inputs(
+    need_values: dict[int, int], verdicts: dict[int, str], buyer: BuyerAnswers | None
+) -> tuple[dict[int, Decimal], dict[int, str]]:
+    """Delivery's per-need values and promise verdicts with the buyer's answers over them
+    (the buyer wins; see the module docstring)."""
+    merged = {need: Decimal(value) for need, value in need_values.items()}
+    verdicts = dict(verdicts)
+    if buyer is not None:
+        merged.update({need: _mean(values) for need, values in buyer.values.items()})
+        for commitment_id, kept in buyer.kept.items():
+            verdicts[commitment_id] = (
+                CheckInPromise.Status.KEPT if kept else CheckInPromise.Status.MISSED
+            )
+    return merged, verdicts
+
+
+def outcome_value_of_inputs(
+    need_values: dict[int, Decimal], customer_value: int | None
+) -> Decimal | None:
+    """The check-in's value: the mean per need sold, else the overall customer value."""
+    if need_values:
+        return _mean(need_values.values())
+    return Decimal(customer_value) if customer_value is not None else None
+
+
+def _outcome_inputs(
+    check_in: CheckIn, buyer: BuyerAnswers | None = None
+) -> tuple[dict[int, Decimal], dict[int, str]]:
+    """Per-need values and promise verdicts of one check-in (prefetched): delivery's,
+    with the buyer room's answers joined over them."""
     need_values = {v.need_id: v.value for v in check_in.need_values.all()}
     verdicts = {p.commitment_id: p.status for p in check_in.promises.all()}
-    return need_values, verdicts
+    return merge_outcome_inputs(need_values, verdicts, buyer)
+
+
+@transaction.atomic
+def check_in_outcome_refresh(*, check_in_id: int) -> None:
+    """After delivery records a check-in or the buyer answers it: store the value both
+    make (`CheckIn.outcome_value`, once delivery recorded the check-in) and apply the
+    buyer's promise verdicts to the commitments, as delivery's are applied."""
+    from .services import _apply_promise
+
+    buyer = buyer_answers([check_in_id]).get(check_in_id)
+    if not buyer:
+        return  # delivery's own record stands as check_in_record wrote it
+    check_in = CheckIn.objects.select_related("handoff").get(pk=check_in_id)
+    need_values, verdicts = merge_outcome_inputs(
+        dict(CheckInNeedValue.objects.filter(check_in=check_in).values_list("need_id", "value")),
+        dict(
+            CheckInPromise.objects.filter(check_in=check_in).values_list("commitment_id", "status")
+        ),
+        buyer,
+    )
+    if check_in.completed_at is not None:
+        value = outcome_value_of_inputs(need_values, check_in.customer_value)
+        CheckIn.objects.filter(pk=check_in.pk).update(outcome_value=value)
+    now = timezone.now()
+    for commitment in (
+        Commitment.objects.select_for_update()
+        .filter(id__in=buyer.kept, deal_id=check_in.handoff.deal_id)
+        .order_by("id")
+    ):
+        _apply_promise(commitment, verdicts[commitment.id], now)
+    health_recompute_on_commit(deal_id=check_in.handoff.deal_id)
 
 
 def deal_outcome(*, deal: Deal, handoff: Handoff | None = None) -> DealOutcome | None:
     """The outcome of a closed-won deal with an accepted handoff; None otherwise.
-    Three queries: the check-ins, their need values and promises (prefetched), and the
-    closing snapshot."""
+    Six queries: the check-ins, their need values and promises (prefetched), the buyer's
+    need values and promise answers, and the closing snapshot."""
     if deal.stage != Deal.Stage.CLOSED_WON:
         return None
     handoff_id = handoff.pk if handoff is not None else None
@@ -164,24 +291,28 @@ def deal_outcome(*, deal: Deal, handoff: Handoff | None = None) -> DealOutcome |
     )
     if not check_ins:
         return None
+    buyer = buyer_answers([c.pk for c in check_ins])
     recorded = [c for c in check_ins if c.completed_at is not None]
+    # A check-in counts as answered when delivery recorded it or the buyer answered it.
+    answered = [c for c in check_ins if c.completed_at is not None or buyer.get(c.pk)]
     day_90 = next((c for c in check_ins if c.day_offset == OUTCOME_DAY), None)
     outcome_due = day_90.due_date if day_90 is not None and day_90.completed_at is None else None
-    read = (
-        day_90
-        if day_90 is not None and day_90.completed_at
-        else (recorded[-1] if recorded else None)
-    )
+    read = day_90 if day_90 is not None and day_90 in answered else None
+    read = read or (answered[-1] if answered else None)
     balance = closed_balance(deal=deal)
     if read is None:
         return DealOutcome(
             closed_balance=balance, check_in=None, value=None, outcome_due=outcome_due
         )
-    need_values, verdicts = _outcome_inputs(read)
+    answers = buyer.get(read.pk)
+    need_values, verdicts = _outcome_inputs(read, answers)
     statuses = list(verdicts.values())
-    value = read.outcome_value
-    if value is None and read.customer_value is not None:
-        value = Decimal(read.customer_value)
+    if answers:
+        value = outcome_value_of_inputs(need_values, read.customer_value)
+    else:
+        value = read.outcome_value
+        if value is None and read.customer_value is not None:
+            value = Decimal(read.customer_value)
     return DealOutcome(
         closed_balance=balance,
         check_in=read,
@@ -193,4 +324,5 @@ def deal_outcome(*, deal: Deal, handoff: Handoff | None = None) -> DealOutcome |
         referrals=sum(c.referrals for c in recorded),
         outcome_due=outcome_due,
         need_values=need_values,
+        buyer_answered=bool(answers),
     )

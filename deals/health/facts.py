@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
 from deals.models import (
@@ -250,14 +250,21 @@ def load_deal_rows(queryset: QuerySet[Deal]) -> list[DealRow]:
     return [DealRow(*row) for row in fetch_rows(queryset.values_list(*DEAL_COLUMNS))]
 
 
-def _missed_at_check_in() -> Exists:
+def _missed_at_check_in() -> ExpressionWrapper:
+    # Missed as delivery recorded it, or "not kept" as the buyer answered a check-in in
+    # the buyer room (handoff/outcomes.py: the buyer's answer wins).
+    from django.db.models import ExpressionWrapper
+
+    from deals.buyer_room.models import BuyerPromiseAnswer
     from handoff.models import CheckInPromise
 
-    return Exists(
+    delivery = Exists(
         CheckInPromise.objects.filter(
             commitment_id=OuterRef("pk"), status=CheckInPromise.Status.MISSED
         )
     )
+    buyer = Exists(BuyerPromiseAnswer.objects.filter(commitment_id=OuterRef("pk"), kept=False))
+    return ExpressionWrapper(delivery | buyer, output_field=BooleanField())
 
 
 def load_facts(

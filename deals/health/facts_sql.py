@@ -107,7 +107,7 @@ def _column(model: type[models.Model], name: str) -> str:
 
 
 def _children() -> list[_Child]:
-    from deals.buyer_room.models import BuyerPulse
+    from deals.buyer_room.models import BuyerPromiseAnswer, BuyerPulse
     from handoff.models import CheckInPromise, Handoff
 
     active = ", ".join(f"'{status}'" for status in Flag.ACTIVE_STATUSES)
@@ -155,7 +155,10 @@ def _children() -> list[_Child]:
             "c.id",
             computed=(
                 f"EXISTS (SELECT 1 FROM {CheckInPromise._meta.db_table} p "
-                f"WHERE p.commitment_id = c.id AND p.status = '{CheckInPromise.Status.MISSED}')",
+                f"WHERE p.commitment_id = c.id AND p.status = '{CheckInPromise.Status.MISSED}') "
+                # The buyer's "not kept" in the buyer room counts too (handoff/outcomes.py).
+                f"OR EXISTS (SELECT 1 FROM {BuyerPromiseAnswer._meta.db_table} b "
+                "WHERE b.commitment_id = c.id AND NOT b.kept)",
             ),
         ),
         _Child("disclosures", Disclosure, ("id", "kind"), "c.id"),

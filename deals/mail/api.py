@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .addresses import parse_drop_address
+from .imports import mail_owner_for_headers
 from .parsing import MAX_MESSAGE_BYTES
-from .services import mail_capture, mail_owner_for_headers
+from .services import mail_capture
 from .types import MailRefused, MailTooLarge, MailUnreadable
 
 MEDIA_TYPE = "message/rfc822"

@@ -9,7 +9,9 @@ Who may write here:
   past it is discarded as it arrives, so a 20 MB message never sits in memory.
 
 DATA is parsed and stored in a thread pool (Django's ORM is synchronous); each delivery
-is its own transaction, and its health recompute is queued on commit as for any edit.
+is its own transaction, and a deal's health recompute is debounced: the first mail in a
+few seconds queues one delayed recompute that reads every mail of the window
+(services.recompute_debounced; at once when Celery runs eagerly).
 """
 
 from __future__ import annotations
@@ -76,30 +78,62 @@ def _check_login(login: str, password: str) -> int | None:
     return user.pk if token_user.pk == user.pk else None
 
 
-@_in_db_thread
-def deliver(raw: bytes, mail_from: str, rcpt_tos: list[str], auth_user_id: int | None) -> str:
-    """Store one message for each of our recipients; the SMTP reply to send."""
+def deliver_message(
+    raw: bytes, mail_from: str, rcpt_tos: list[str], auth_user_id: int | None
+) -> str:
+    """Store one message for each of our recipients; the SMTP reply to send.
+
+    The lean path: the message is parsed once whatever the number of recipients, and the
+    recipients' users, the envelope sender and every participant are looked up in one
+    query (what `side_for` would ask is then answered from it), so a plain mail costs the
+    match, two inserts and the thread-link update; its recompute is debounced per deal
+    (services.recompute_debounced) while a burst of mail arrives.
+    """
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
     from winwin_crm.accounts.models import User
 
-    from .services import mail_capture
+    from .parsing import parse_message
+    from .services import debounced_recomputes, mail_capture_parsed
 
-    outcomes = []
+    outcomes: list[str] = []
     try:
-        for rcpt in rcpt_tos:
-            target = parse_drop_address(rcpt)
-            if target is None:  # checked at RCPT already
-                continue
+        targets = [t for rcpt in rcpt_tos if (t := parse_drop_address(rcpt)) is not None]
+        if not targets:  # checked at RCPT already
+            return "250 2.0.0 OK: nothing to log"
+        parsed = parse_message(raw)
+        sender = mail_from.strip().strip("<>").lower()
+        addresses = {sender, *(p.address for p in parsed.participants)}
+        ids = {t.id for t in targets if t.kind == "user"}
+        if auth_user_id is not None:
+            ids.add(auth_user_id)
+        users: dict[str, User | None] = dict.fromkeys(addresses)
+        by_id: dict[int, User] = {}
+        for user in (
+            User.objects.filter(is_active=True)
+            .annotate(_address=Lower("email"))
+            .filter(Q(pk__in=ids) | Q(_address__in=addresses))
+            .order_by("pk")
+        ):
+            by_id[user.pk] = user
+            if user._address in users and users[user._address] is None:
+                users[user._address] = user
+        for target in targets:
             deal_id = target.id if target.kind == "deal" else None
             if target.kind == "user":
-                user = User.objects.filter(pk=target.id, is_active=True).first()
+                owner = by_id.get(target.id)
             elif auth_user_id is not None:
-                user = User.objects.filter(pk=auth_user_id, is_active=True).first()
+                owner = by_id.get(auth_user_id)
             else:
-                user = User.objects.filter(is_active=True, email__iexact=mail_from).first()
-            if user is None:
+                owner = users.get(sender)
+            if owner is None:
                 return "550 5.7.1 The sender is not a CRM user"
-            for result in mail_capture(raw=raw, user=user, channel="smtp", deal_id=deal_id):
-                outcomes.append(result.outcome)
+            with debounced_recomputes():
+                results = mail_capture_parsed(
+                    parsed=parsed, user=owner, channel="smtp", deal_id=deal_id, cache=users
+                )
+            outcomes.extend(result.outcome for result in results)
     except MailRefused as exc:
         return f"{exc.smtp_code} 5.7.1 {exc}"
     except MailTooLarge:
@@ -110,6 +144,10 @@ def deliver(raw: bytes, mail_from: str, rcpt_tos: list[str], auth_user_id: int |
         log.exception("mail drop: delivery failed")
         return "451 4.3.0 Temporary failure, try again later"
     return f"250 2.0.0 OK: {', '.join(sorted(set(outcomes))) or 'nothing to log'}"
+
+
+# What the drop's threads run: the same, with fresh connections like a request.
+deliver = _in_db_thread(deliver_message)
 
 
 class DropHandler:

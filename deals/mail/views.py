@@ -19,7 +19,8 @@ from deals.visibility import deal_scope_q, user_can_edit_deal
 from . import selectors
 from .addresses import user_drop_address
 from .forms import AssignForm, MailUploadForm
-from .services import mail_assign, mail_discard, mail_import
+from .imports import mail_import
+from .services import mail_assign, mail_discard
 from .sources import file_kind, raw_messages
 from .types import MailRefused, MailUnreadable
 

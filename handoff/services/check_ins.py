@@ -146,6 +146,10 @@ def check_in_record(
             check_in=check_in, commitment=commitment, defaults={"status": verdict}
         )
         _apply_promise(commitment, verdict, now)
+    # The buyer's own answers (buyer room), if any, win over delivery's (handoff/outcomes.py).
+    from handoff.outcomes import check_in_outcome_refresh
+
+    check_in_outcome_refresh(check_in_id=check_in.pk)
     health_recompute_on_commit(deal_id=handoff.deal_id)
     return check_in
 

@@ -368,4 +368,9 @@ def buyer_check_in_answer(
     )
     room_event(visit.share, Action.CHECK_IN, visit=visit, detail=summary, at=now)
     _buyer_activity(visit, summary, now)
+    # The answers feed the outcome: the value stored on the check-in, and a promise the
+    # buyer says was not kept reopens (COMMITMENT_OVERDUE) — handoff/outcomes.py.
+    from handoff.outcomes import check_in_outcome_refresh
+
+    check_in_outcome_refresh(check_in_id=check_in.pk)
     return answer

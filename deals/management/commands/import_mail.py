@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from deals.mail.services import mail_import
+from deals.mail.imports import mail_import
 from deals.mail.sources import file_kind, raw_messages
 from deals.mail.types import MailUnreadable
 from winwin_crm.accounts.models import User
