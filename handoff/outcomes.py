@@ -247,7 +247,7 @@ def check_in_outcome_refresh(*, check_in_id: int) -> None:
     """After delivery records a check-in or the buyer answers it: store the value both
     make (`CheckIn.outcome_value`, once delivery recorded the check-in) and apply the
     buyer's promise verdicts to the commitments, as delivery's are applied."""
-    from .services import _apply_promise
+    from .services.check_ins import _apply_promise
 
     buyer = buyer_answers([check_in_id]).get(check_in_id)
     if not buyer:
