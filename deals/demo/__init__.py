@@ -12,18 +12,20 @@ Modules, one job each:
 - bulk: COPY on PostgreSQL (`fast_insert`) and a chunk's rows written parents first;
 - draft, package: one deal's rows (`DealWriter`) and its frozen handoff package;
 - generator: the bulk generator (deal i of seed S);
+- cohort: the past customers, won long enough ago for their 90-day check-ins;
 - stories, story_data: the named stories, described as data and written by one builder;
-- history: health snapshot history;
+- history: health snapshot history (change-only rows over a year);
 - outcomes, forecast: simulated check-in outcomes and past forecasts;
 - reset: deleting the demo;
 - seed: `demo_seed`, the one entry point, its report and progress bar.
 """
 
-from .bulk import _copy_text, _explicit_timestamps, _Rows, fast_insert
+from .bulk import _copy_text, _explicit_timestamps, _Rows, copy_tuples, fast_insert
+from .cohort import COHORT_DEALS, cohort_traits
 from .draft import DealDraft, DealWriter
 from .forecast import forecast_history_simulate
 from .generator import _generate_range, _Generated
-from .history import _balance, snapshots_write
+from .history import _balance, deal_history, snapshots_write
 from .outcomes import (
     OUTCOME_AFTER_CLOSE_CODES,
     OUTCOME_AT_RISK_BASE,
@@ -44,7 +46,7 @@ from .vocabulary import (
     DEALS_PER_CHUNK,
     DEFAULT_SEED,
     DEMO_PREFIX,
-    HISTORY_WEEKS,
+    HISTORY_DAYS,
     PROBLEM_RATES,
     SMALL_DEMO_DEALS,
     STORY_PREFIX,
@@ -62,6 +64,7 @@ from .world import (
 
 __all__ = [
     "BULK_BATCH_SIZE",
+    "COHORT_DEALS",
     "CUSTOMER_SUCCESS",
     "DEALS_PER_CHUNK",
     "DEFAULT_SEED",
@@ -69,7 +72,7 @@ __all__ = [
     "DEMO_PREFIX",
     "DEMO_USERS",
     "HARBOR",
-    "HISTORY_WEEKS",
+    "HISTORY_DAYS",
     "NORTHWIND",
     "OUTCOME_AFTER_CLOSE_CODES",
     "OUTCOME_AT_RISK_BASE",
@@ -100,6 +103,9 @@ __all__ = [
     "_generate_range",
     "_raw_delete",
     "_write_stories",
+    "cohort_traits",
+    "copy_tuples",
+    "deal_history",
     "demo_reset",
     "demo_seed",
     "fast_insert",

@@ -96,6 +96,29 @@ def fast_insert(model, objs: list) -> None:
         )
 
 
+def copy_tuples(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain tuples of `columns` (attnames) without building model instances: COPY on
+    PostgreSQL, bulk_create elsewhere. For tables whose ids nobody needs back."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._base_manager.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows],
+            batch_size=BULK_BATCH_SIZE,
+        )
+        return
+    meta = model._meta
+    by_attname = {f.attname: f.column for f in meta.concrete_fields}
+    buffer = io.StringIO()
+    buffer.writelines("\t".join(_copy_text(None, v) for v in row) + "\n" for row in rows)
+    buffer.seek(0)
+    names = ", ".join(connection.ops.quote_name(by_attname[c]) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN", buffer
+        )
+
+
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 

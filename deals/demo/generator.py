@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
@@ -69,22 +70,25 @@ def _prospect_external_id(seed: int, j: int) -> str:
     return f"{DEMO_PREFIX}{seed}:p{j:07d}"
 
 
-def _draw_prospect(w: DealWriter, seed: int, j: int):
-    """Prospect j (shared by deals 2j and 2j+1: a first deal and an expansion)."""
-    rng = random.Random(f"{seed}:p{j}")
+def _draw_prospect(
+    w: DealWriter, seed: int, j: int, *, kind: str = "p", team_name: str | None = None
+):
+    """Prospect j (shared by deals 2j and 2j+1: a first deal and an expansion); `kind` "q"
+    draws the past customers' prospects (deals/demo/cohort.py), one per deal."""
+    rng = random.Random(f"{seed}:{kind}{j}")
     world = w.world
     industry = rng.choice(list(INDUSTRIES))
     middle = rng.choice(COMPANY_MIDDLE)
     words = [rng.choice(COMPANY_FIRST), middle, rng.choice(INDUSTRIES[industry])]
     name = " ".join(word for word in words if word)
-    team = world.teams[NORTHWIND if rng.random() < 0.5 else HARBOR]
-    created_at = world.ago(rng.uniform(130, 240), hour=9)
+    team = world.teams[team_name or (NORTHWIND if rng.random() < 0.5 else HARBOR)]
+    created_at = world.ago(rng.uniform(130, 420), hour=9)
     prospect = w.prospect(
         name=name,
         team=team,
         industry=industry,
         size=_weighted(rng, SIZE_WEIGHTS),
-        external_id=_prospect_external_id(seed, j),
+        external_id=f"{DEMO_PREFIX}{seed}:{kind}{j:07d}",
         created_at=created_at,
     )
     roles = CONTACT_ROLES[:2] + rng.sample(CONTACT_ROLES[2:], rng.randint(0, 2))
@@ -106,6 +110,14 @@ def _owner_for(world: World, prospect: Prospect, seed: int, j: int) -> User:
     return random.Random(f"{seed}:o{j}").choice(world.reps_by_team[team_name])
 
 
+@dataclass(frozen=True)
+class Force:
+    """What a drawn deal must be (the past customers of deals/demo/cohort.py)."""
+
+    closed_ago: tuple[float, float]  # days: the close is drawn in this range
+    problems: dict[str, bool]  # PROBLEM_RATES names pinned on (or off)
+
+
 class _Generated:
     """Draws deal number i of a seed. All randomness comes from `rng`, in a fixed order."""
 
@@ -113,6 +125,7 @@ class _Generated:
         self.w = w
         self.rng = rng
         self.world = w.world
+        self.force: Force | None = None
 
     def at(self, start: dt.datetime, end: dt.datetime) -> dt.datetime:
         if end <= start:
@@ -120,10 +133,26 @@ class _Generated:
         span = (end - start).total_seconds()
         return (start + dt.timedelta(seconds=self.rng.uniform(0, span))).replace(microsecond=0)
 
-    def draw(self, *, i: int, seed: int, prospect: Prospect, contacts, owner: User) -> DealDraft:
+    def draw(
+        self,
+        *,
+        i: int,
+        seed: int,
+        prospect: Prospect,
+        contacts,
+        owner: User,
+        force: Force | None = None,
+        external_id: str | None = None,
+    ) -> DealDraft:
+        """`force` pins what a past customer of the cohort must be (a won, accepted deal
+        closed long enough ago for its 90-day check-in); without it nothing is pinned and
+        the draws are the generator's own."""
         rng, w, world = self.rng, self.w, self.world
         now, today = world.now, world.today
+        self.force = force
         stage = _weighted(rng, STAGE_WEIGHTS)
+        if force:
+            stage = Deal.Stage.CLOSED_WON
         order = Deal.STAGE_ORDER[stage]
         is_open = stage in Deal.OPEN_STAGES
         won = stage == Deal.Stage.CLOSED_WON
@@ -131,6 +160,8 @@ class _Generated:
         # Draw every problem for every deal (a fixed number of draws keeps deals
         # independent of one another), then keep those that apply at this stage.
         roll = {name: rng.random() < rate for name, rate in PROBLEM_RATES.items()}
+        if force:
+            roll.update(force.problems)
         late = is_open and at_least(Deal.Stage.PROPOSAL)
         p = {
             "premature_close": roll["premature_close"] and late,
@@ -150,6 +181,8 @@ class _Generated:
         }
         # --- timeline
         handoff_state = _weighted(rng, HANDOFF_STATE_WEIGHTS)
+        if force:
+            handoff_state = Handoff.Status.ACCEPTED
         overdue_handoff = rng.random() < PROBLEM_RATES["handoff_overdue"]
         leak = rng.random() < PROBLEM_RATES["handoff_leak"]
         closed_at = None
@@ -166,7 +199,8 @@ class _Generated:
             elif handoff_state in (S.CLAIMED, S.NEEDS_INFO):
                 closed_ago = rng.uniform(3, 14)
             else:
-                closed_ago = rng.uniform(10, 115)
+                # Over the year of history: most have had their 30- and 90-day check-ins.
+                closed_ago = rng.uniform(*(force.closed_ago if force else (10, 340)))
             closed_at = world.ago(closed_ago)
             if handoff_state in (S.CLAIMED, S.NEEDS_INFO, S.ACCEPTED):
                 times["submitted"] = closed_at + dt.timedelta(hours=rng.uniform(3, 30))
@@ -177,7 +211,7 @@ class _Generated:
                 times["asked"] = times["claimed"] + dt.timedelta(hours=rng.uniform(1, 20))
             created_ago = closed_ago + rng.uniform(30, 90)
         elif stage == Deal.Stage.CLOSED_LOST:
-            closed_ago = rng.uniform(1, 100)
+            closed_ago = rng.uniform(1, 340)
             closed_at = world.ago(closed_ago)
             created_ago = closed_ago + rng.uniform(20, 80)
         else:
@@ -202,7 +236,7 @@ class _Generated:
             stage=stage,
             created_at=created_at,
             expected_close_date=expected_close,
-            external_id=_deal_external_id(seed, i),
+            external_id=external_id or _deal_external_id(seed, i),
             closed_at=closed_at,
             lost_reason=rng.choice(LOST_REASONS) if stage == Deal.Stage.CLOSED_LOST else "",
         )
@@ -421,7 +455,8 @@ class _Generated:
     def _activities(self, d: DealDraft, *, p, start, end, won, times, leak):
         rng, w, world = self.rng, self.w, self.world
         now = world.now
-        start = max(start, world.ago(120))
+        # At most the last 120 days of a deal's life carry activities.
+        start = max(start, end - dt.timedelta(days=120))
         span_days = max(1.0, (end - start).total_seconds() / 86400)
         count = max(3, int(span_days / rng.uniform(4, 8)))
         names = [c.name.split()[0] for c in d.contacts]
@@ -572,7 +607,9 @@ class _Generated:
             accepted_on = timezone.localdate(accepted)
             for offset in CHECK_IN_OFFSETS_DAYS:
                 due = accepted_on + dt.timedelta(days=offset)
-                if due < world.today - dt.timedelta(days=3) and rng.random() < 0.85:
+                if due < world.today - dt.timedelta(days=3) and (
+                    self.force is not None or rng.random() < 0.85
+                ):
                     value = _weighted(rng, [(5, 30), (4, 35), (3, 20), (2, 10), (1, 5)])
                     w.check_in(
                         d,

@@ -15,11 +15,13 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from deals import pricing
 from deals.models import Commitment, Deal, Flag, Need
 from handoff.models import CheckIn
 
+from .cohort import COHORT_PRESSURE_CODE, cohort_number, cohort_traits
 from .vocabulary import BULK_BATCH_SIZE, CHECK_IN_NOTES, DEMO_PREFIX, _weighted
 
 # Chance that pressure (one PRESSURE_* code, drawn) was on a deal in its last weeks.
@@ -112,11 +114,14 @@ def outcomes_simulate(deal_ids: list[int], *, seed: int) -> str:
     from deals.health import PRESSURE_CODES
     from handoff.models import CheckInNeedValue, CheckInPromise
 
-    prefix = f"{DEMO_PREFIX}{seed}:d"
+    # The generated deals and the past customers (cohort.py); the stories keep their own.
+    generated = Q(external_id__startswith=f"{DEMO_PREFIX}{seed}:d") | Q(
+        external_id__startswith=f"{DEMO_PREFIX}{seed}:c"
+    )
     closed = list(
         Deal.objects.filter(
+            generated,
             pk__in=deal_ids,
-            external_id__startswith=prefix,
             stage__in=Deal.CLOSED_STAGES,
             closed_at__isnull=False,
         )
@@ -164,8 +169,12 @@ def outcomes_simulate(deal_ids: list[int], *, seed: int) -> str:
                 flag.first_seen_at = closed_at - dt.timedelta(days=rng.uniform(3, 45))
                 backdated.append(flag)
                 traits.add(flag.code)
-            if rng.random() < OUTCOME_PRESSURE_RATES[stage]:
-                code = rng.choice(PRESSURE_CODES)
+            n = cohort_number(external_id)
+            pressed = rng.random() < OUTCOME_PRESSURE_RATES[stage]
+            if n is not None:
+                pressed = cohort_traits(n).pressure
+            if pressed:
+                code = rng.choice(PRESSURE_CODES) if n is None else COHORT_PRESSURE_CODE
                 new_flags.append(_outcome_flag(deal_id, code, closed_at, rng))
                 traits.add("pressure")
             if stage == Deal.Stage.CLOSED_LOST:

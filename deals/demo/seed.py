@@ -11,13 +11,14 @@ from django.db import connection, transaction
 
 from deals.models import Deal
 
+from .cohort import COHORT_DEALS, _write_cohort, cohort_written
 from .forecast import forecast_history_simulate
 from .generator import _generate_range
 from .history import snapshots_write
 from .outcomes import outcomes_simulate
 from .reset import demo_reset
 from .stories import _write_stories
-from .vocabulary import DEFAULT_SEED, DEMO_PREFIX, SMALL_DEMO_DEALS, STORY_PREFIX
+from .vocabulary import DEFAULT_SEED, DEMO_PREFIX, HISTORY_DAYS, SMALL_DEMO_DEALS, STORY_PREFIX
 from .world import world_ensure
 
 
@@ -100,7 +101,8 @@ def demo_seed(
     with_health: bool = True,
     out=None,
 ) -> SeedReport:
-    """Make sure the demo has its stories and `deals` generated deals for `seed`.
+    """Make sure the demo has its stories, its past customers (cohort.py) and `deals`
+    generated deals for `seed`.
 
     Idempotent: what is there is kept and only missing deals are added, so a re-run adds
     nothing and a larger `deals` tops up. `reset` deletes the demo data first.
@@ -117,6 +119,10 @@ def demo_seed(
         with transaction.atomic():
             new_ids += [d.deal.pk for d in _write_stories(world)]
         stories_created = True
+    if not cohort_written(seed):
+        with transaction.atomic():
+            new_ids += _write_cohort(world, seed=seed)
+        notes.append(f"wrote {COHORT_DEALS} past customers (won 4-11 months ago)")
     existing = generated_count(seed)
     if existing < deals:
         bar = Progress(deals - existing, stream=out) if progress else None
@@ -136,7 +142,11 @@ def demo_seed(
         notes.append(outcomes_simulate(new_ids, seed=seed))
         notes.append(forecast_history_simulate(seed=seed))
         written = snapshots_write(new_ids, seed=seed)
-        notes.append(f"wrote {written:,} weekly health snapshots")
+        notes.append(f"wrote {written:,} health snapshots (change-only, {HISTORY_DAYS} days)")
+        # The dashboard's day rollups are built from the snapshots just written.
+        from deals.dashboard.services import dashboard_history_rollup
+
+        notes.append(f"rolled up {len(dashboard_history_rollup(full=True)):,} dashboard days")
         if len(new_ids) > 1000:
             _analyze()
     return SeedReport(

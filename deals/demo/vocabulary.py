@@ -23,9 +23,10 @@ BULK_BATCH_SIZE = 2000
 # Deals generated and written together: bounds memory (each deal has ~30 child rows) and
 # gives the progress bar a steady tick.
 DEALS_PER_CHUNK = 1000
-# Deals per snapshot-history batch (12 weekly rows each).
+# Deals per snapshot-history batch (a few change rows each).
 SNAPSHOT_DEALS_PER_BATCH = 5000
-HISTORY_WEEKS = 12
+# Days of health history the demo writes (change-only rows: deals/demo/history.py).
+HISTORY_DAYS = 365
 
 # Share of eligible deals that carry each problem the health rules look for.
 PROBLEM_RATES = {
