@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models.base import ModelState
 
 from deals.models import (
     Activity,
@@ -79,21 +80,108 @@ def fast_insert(model, objs: list) -> None:
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk
                 obj._state.adding = False
-        fks = [f for f in fields if f.is_relation]
-        buffer = io.StringIO()
+        fks = [(f.attname, f) for f in fields if f.is_relation]
+        writers = [(f.attname, _copy_writer(f)) for f in fields]
+        lines = []
         for obj in objs:
-            for f in fks:
-                if getattr(obj, f.attname) is None:
+            values = obj.__dict__
+            for attname, f in fks:
+                if values.get(attname) is None:
                     related = f.get_cached_value(obj, None)
                     if related is not None:
-                        setattr(obj, f.attname, related.pk)
-            buffer.write("\t".join(_copy_text(f, getattr(obj, f.attname)) for f in fields))
-            buffer.write("\n")
+                        # Into __dict__: setattr would drop the cached parent, and the
+                        # handoff package reads it (one query per deal otherwise).
+                        values[attname] = related.pk
+            lines.append("\t".join([write(values[attname]) for attname, write in writers]))
+        lines.append("")
+        buffer = io.StringIO("\n".join(lines))
         buffer.seek(0)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         cursor.cursor.copy_expert(
             f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", buffer
         )
+
+
+def _text(value) -> str:
+    return "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
+
+
+def _plain(value) -> str:
+    return "\\N" if value is None else str(value)
+
+
+def _iso(value) -> str:
+    return "\\N" if value is None else value.isoformat()
+
+
+def _bool(value) -> str:
+    return "\\N" if value is None else ("t" if value else "f")
+
+
+_PLAIN_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "DecimalField",
+    "ForeignKey",
+    "IntegerField",
+    "OneToOneField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+}
+_TEXT_TYPES = {"CharField", "TextField", "EmailField", "URLField", "SlugField"}
+
+
+def _copy_writer(f) -> Callable[[object], str]:
+    """The COPY text writer for one field's values, chosen once per field (a generic
+    writer per value costs a third of the generator's time at a million deals)."""
+    kind = f.get_internal_type()
+    if kind in _PLAIN_TYPES:
+        return _plain
+    if kind in _TEXT_TYPES:
+        return _text
+    if kind in ("DateTimeField", "DateField"):
+        return _iso
+    if kind == "BooleanField":
+        return _bool
+    return lambda value: _copy_text(f, value)
+
+
+def make(model, **values):
+    """An unsaved instance without Model.__init__ (signals, descriptors, per-field
+    checks): the same attributes, defaults filled in, a parent given as an instance cached
+    as Django caches it. Building ~30 rows per deal through __init__ took a quarter of the
+    generator's time."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = [
+            (f.name, f.attname, f)
+            for f in model._meta.concrete_fields
+            if f.column is not None and not f.generated
+        ]
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    d = obj.__dict__
+    for name, attname, f in plan:
+        if name in values:
+            value = values.pop(name)
+            if f.is_relation and attname != name:
+                d[attname] = None if value is None else value.pk
+                if value is not None:
+                    state.fields_cache[name] = value
+                continue
+            d[attname] = value
+        elif attname in values:
+            d[attname] = values.pop(attname)
+        else:
+            d[attname] = f.get_default()
+    if values:
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(values)}")
+    return obj
+
+
+_PLANS: dict[type, list] = {}
 
 
 def copy_tuples(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -189,14 +277,15 @@ class _Rows:
                     for handoff, build in self.packages:
                         handoff.package = build()
                 fast_insert(model, objs)
-        item_needs = LineItem.needs.through
-        fast_insert(
-            item_needs, [item_needs(lineitem_id=i.pk, need_id=n.pk) for i, n in self.item_needs]
+        copy_tuples(
+            LineItem.needs.through,
+            ("lineitem_id", "need_id"),
+            [(i.pk, n.pk) for i, n in self.item_needs],
         )
-        attendees = DiscoveryCall.attendees.through
-        fast_insert(
-            attendees,
-            [attendees(discoverycall_id=c.pk, contact_id=p.pk) for c, p in self.attendees],
+        copy_tuples(
+            DiscoveryCall.attendees.through,
+            ("discoverycall_id", "contact_id"),
+            [(c.pk, p.pk) for c, p in self.attendees],
         )
         self._write_deal_history()
         return self.count + len(self.item_needs) + len(self.attendees) + len(self.deal_history)
@@ -214,7 +303,8 @@ class _Rows:
             values["id"] = deal.pk
             values["expected_close_date"] = close_date
             rows.append(
-                historical(
+                make(
+                    historical,
                     **values,
                     history_date=when,
                     history_type=kind,

@@ -25,7 +25,7 @@ from deals.models import (
 )
 from handoff.models import CheckIn, Handoff, HandoffChecklistItem, HandoffEvent, HandoffMessage
 
-from .bulk import _Rows
+from .bulk import _Rows, make
 from .package import _package
 from .world import CUSTOMER_SUCCESS, World
 
@@ -67,7 +67,8 @@ class DealWriter:
     def prospect(self, *, name, team, industry, size, external_id, created_at) -> Prospect:
         slug = "".join(ch for ch in name.lower() if ch.isalnum())[:30]
         return self.rows.add(
-            Prospect(
+            make(
+                Prospect,
                 name=name,
                 team=team,
                 industry=industry,
@@ -83,7 +84,8 @@ class DealWriter:
         first = name.split()[0].lower()
         domain = prospect.website.removeprefix("https://www.")
         return self.rows.add(
-            Contact(
+            make(
+                Contact,
                 prospect=prospect,
                 name=name,
                 title=title,
@@ -112,7 +114,8 @@ class DealWriter:
     ) -> DealDraft:
         entered = _stage_entered(stage, created_at, closed_at, self.world.now)
         deal = self.rows.add(
-            Deal(
+            make(
+                Deal,
                 prospect=prospect,
                 owner=owner,
                 team=prospect.team,
@@ -135,7 +138,8 @@ class DealWriter:
         if stage == Deal.Stage.CLOSED_LOST:
             previous = Deal.Stage.NEGOTIATION
         self.rows.add(
-            StageHistory(
+            make(
+                StageHistory,
                 deal=deal, from_stage=previous, to_stage=stage, changed_at=entered,
                 changed_by=owner, reason="", concerns=[],
             )
@@ -146,7 +150,8 @@ class DealWriter:
     # children
     def discovery_call(self, d: DealDraft, *, held_at, attendees, summary, next_step):
         call = self.rows.add(
-            DiscoveryCall(
+            make(
+                DiscoveryCall,
                 deal=d.deal,
                 held_at=held_at,
                 summary=summary,
@@ -161,7 +166,8 @@ class DealWriter:
 
     def need(self, d: DealDraft, *, kind, statement, importance, confirmed, at, call=None):
         need = self.rows.add(
-            Need(
+            make(
+                Need,
                 prospect=d.deal.prospect,
                 deal=d.deal,
                 discovery_call=call,
@@ -178,7 +184,8 @@ class DealWriter:
 
     def item(self, d: DealDraft, *, name, quantity, list_price, price, cost, needs, at):
         item = self.rows.add(
-            LineItem(
+            make(
+                LineItem,
                 deal=d.deal,
                 name=name,
                 quantity=Decimal(quantity),
@@ -195,7 +202,8 @@ class DealWriter:
 
     def milestone(self, d, *, title, side="buyer", required=True, due, completed_at=None, at):
         milestone = self.rows.add(
-            BuyerMilestone(
+            make(
+                BuyerMilestone,
                 deal=d.deal,
                 title=title,
                 side=side,
@@ -211,7 +219,8 @@ class DealWriter:
 
     def activity(self, d, *, kind, by, at, notes="", close_attempt=False, senior=False):
         activity = self.rows.add(
-            Activity(
+            make(
+                Activity,
                 deal=d.deal,
                 kind=kind,
                 initiated_by=by,
@@ -229,7 +238,8 @@ class DealWriter:
 
     def concession(self, d, *, kind, description, amount, cost=Decimal("0"), exchange="", at):
         concession = self.rows.add(
-            Concession(
+            make(
+                Concession,
                 deal=d.deal,
                 kind=kind,
                 description=description,
@@ -246,7 +256,8 @@ class DealWriter:
 
     def commitment(self, d, *, description, due, status="open", owner=None, at, done_at=None):
         commitment = self.rows.add(
-            Commitment(
+            make(
+                Commitment,
                 deal=d.deal,
                 description=description,
                 due_date=due,
@@ -262,7 +273,8 @@ class DealWriter:
 
     def disclosure(self, d, *, kind, description, at):
         disclosure = self.rows.add(
-            Disclosure(
+            make(
+                Disclosure,
                 deal=d.deal,
                 kind=kind,
                 description=description,
@@ -300,7 +312,8 @@ class DealWriter:
         world = self.world
         deal = d.deal
         handoff = self.rows.add(
-            Handoff(
+            make(
+                Handoff,
                 deal=deal,
                 delivery_team=world.teams[CUSTOMER_SUCCESS],
                 status=status,
@@ -324,7 +337,8 @@ class DealWriter:
         for position, (key, label, required) in enumerate(world.checklist):
             is_checked = all_checked or (checked is not None and position < checked)
             self.rows.add(
-                HandoffChecklistItem(
+                make(
+                    HandoffChecklistItem,
                     handoff=handoff,
                     key=key,
                     label=label,
@@ -345,7 +359,8 @@ class DealWriter:
             )
         for question, answer, asked_at in questions:
             self.rows.add(
-                HandoffMessage(
+                make(
+                    HandoffMessage,
                     handoff=handoff,
                     kind=HandoffMessage.Kind.QUESTION,
                     author=assignee,
@@ -359,7 +374,8 @@ class DealWriter:
             if answer:
                 answered_at = asked_at + dt.timedelta(hours=5)
                 self.rows.add(
-                    HandoffMessage(
+                    make(
+                        HandoffMessage,
                         handoff=handoff,
                         kind=HandoffMessage.Kind.ANSWER,
                         author=deal.owner,
@@ -382,7 +398,8 @@ class DealWriter:
             )
         for from_status, to_status, actor, at, note in events:
             self.rows.add(
-                HandoffEvent(
+                make(
+                    HandoffEvent,
                     handoff=handoff,
                     from_status=from_status,
                     to_status=to_status,
@@ -406,7 +423,8 @@ class DealWriter:
         recorded_by=None,
     ):
         return self.rows.add(
-            CheckIn(
+            make(
+                CheckIn,
                 handoff=d.handoff,
                 day_offset=offset,
                 due_date=due,

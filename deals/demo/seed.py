@@ -15,6 +15,7 @@ from .cohort import COHORT_DEALS, _write_cohort, cohort_written
 from .forecast import forecast_history_simulate
 from .generator import _generate_range
 from .history import snapshots_write
+from .load import bulk_load
 from .outcomes import outcomes_simulate
 from .reset import demo_reset
 from .stories import _write_stories
@@ -45,13 +46,9 @@ class Progress:
         self.stream.flush()
 
 
-def health_compute(deal_ids: list[int], *, out=None) -> str:
-    """Compute health for freshly written deals: one by one for a small demo, else the sweep.
-
-    The sweep covers every deal the engine sweeps (open ones at least); closed-won deals
-    with a handoff are recomputed one by one afterwards when there are few of them, so the
-    handoff flags show in the small demo too.
-    """
+def health_compute(deal_ids: list[int], *, out=None, progress: bool = False) -> str:
+    """Compute health for freshly written deals: one by one for a small demo, else the
+    sweep (open deals and won deals with a handoff), with a progress bar when asked."""
     import deals.health as health
 
     started = time.monotonic()
@@ -59,7 +56,14 @@ def health_compute(deal_ids: list[int], *, out=None) -> str:
         for deal_id in deal_ids:
             health.health_recompute(deal_id=deal_id)
         return f"health computed for {len(deal_ids):,} deals in {time.monotonic() - started:.1f}s"
-    swept = health.health_sweep()
+    bar = Progress(1, stream=out, label="deals swept") if progress else None
+
+    def tick(done: int, total: int) -> None:
+        assert bar is not None
+        bar.total = max(total, 1)
+        bar(done)
+
+    swept = health.health_sweep(progress=tick if bar else None)
     elapsed = time.monotonic() - started
     rate = f" ({swept / elapsed:,.0f} deals/s)" if isinstance(swept, int) and elapsed else ""
     return f"health sweep: {swept} deals in {elapsed:.1f}s{rate}"
@@ -126,7 +130,7 @@ def demo_seed(
     existing = generated_count(seed)
     if existing < deals:
         bar = Progress(deals - existing, stream=out) if progress else None
-        with transaction.atomic():
+        with transaction.atomic(), bulk_load(deals=deals - existing, out=out):
             new_ids += _generate_range(world, seed=seed, start=existing, stop=deals, progress=bar)
         notes.append(
             f"wrote {deals - existing:,} generated deals in {time.monotonic() - started:.1f}s"
@@ -138,7 +142,7 @@ def demo_seed(
 
     new_ids += [i for i in demo_buyer_rooms_ensure() if i not in new_ids]
     if new_ids and with_health:
-        notes.append(health_compute(new_ids))
+        notes.append(health_compute(new_ids, out=out, progress=progress))
         notes.append(outcomes_simulate(new_ids, seed=seed))
         notes.append(forecast_history_simulate(seed=seed))
         written = snapshots_write(new_ids, seed=seed)
