@@ -54,9 +54,7 @@ def run(*, deals: int, seed: int, reset: bool, with_health: bool) -> dict:
 
     load_before = load_average()
     started, cpu_started = time.perf_counter(), time.process_time()
-    report = demo_seed(
-        deals=deals, seed=seed, reset=reset, progress=True, with_health=with_health
-    )
+    report = demo_seed(deals=deals, seed=seed, reset=reset, progress=True, with_health=with_health)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     load_after = load_average()

@@ -70,7 +70,8 @@ def deal_history(
         expected = span / DAYS_PER_CHANGE
         changes = min(span, int(expected) + (rng.random() < expected - int(expected)))
     days = sorted(rng.sample(range(1, span + 1), changes)) if changes else []
-    kinds, weights = zip(*CHANGE_KINDS, strict=True)
+    kinds = [kind for kind, _ in CHANGE_KINDS]
+    weights = [weight for _, weight in CHANGE_KINDS]
     rows = []
     buyer, seller, flags, pressure, net = state
     for offset in reversed(days):
