@@ -13,8 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import timezone
-
 from deals.models import Deal, Disclosure, Need, Prospect
 from handoff.models import Handoff
 from winwin_crm.accounts.models import User
@@ -22,11 +20,13 @@ from winwin_crm.accounts.models import User
 from .bulk import _Rows
 from .draft import DealDraft, DealWriter
 from .vocabulary import (
+    BUYER_ACTIVITY_WEIGHTS,
     BUYER_MILESTONES,
     BUYER_NOTES,
     CHASING_NOTES,
     CHECK_IN_NOTES,
     CHECK_IN_OFFSETS_DAYS,
+    CHECK_IN_VALUE_WEIGHTS,
     COMMITMENTS,
     COMPANY_FIRST,
     COMPANY_MIDDLE,
@@ -48,6 +48,7 @@ from .vocabulary import (
     PRESSURE_NOTES,
     PROBLEM_RATES,
     PRODUCTS,
+    REP_ACTIVITY_WEIGHTS,
     REP_NOTES,
     SEATS,
     SELLER_MILESTONES,
@@ -225,7 +226,7 @@ class _Generated:
         created_at = world.ago(created_ago)
         end = closed_at or now
         expected_close = (
-            timezone.localdate(closed_at) if closed_at else today + dt.timedelta(rng.randint(7, 90))
+            world.localdate(closed_at) if closed_at else today + dt.timedelta(rng.randint(7, 90))
         )
         topic = rng.choice(TOPICS) if i % 2 == 0 else "Expansion: " + rng.choice(TOPICS).lower()
         d = w.deal(
@@ -369,10 +370,10 @@ class _Generated:
             }[stage]
             done = round(len(titles) * progress)
             last_done = pulled_at - dt.timedelta(days=1) if pulled_at else end
-            span = (expected_close - timezone.localdate(created_at)).days
+            span = (expected_close - world.localdate(created_at)).days
             for n, title in enumerate(titles):
                 required = rng.random() < 0.8 or title == "Security review"
-                due = timezone.localdate(created_at) + dt.timedelta(
+                due = world.localdate(created_at) + dt.timedelta(
                     days=max(1, span * (n + 1) // (len(titles) + 1))
                 )
                 complete = n < done
@@ -406,7 +407,7 @@ class _Generated:
             accepted = times.get("accepted")
             for description in rng.sample(COMMITMENTS, rng.randint(0, 2)):
                 if accepted:
-                    due = timezone.localdate(accepted) + dt.timedelta(rng.randint(5, 60))
+                    due = world.localdate(accepted) + dt.timedelta(rng.randint(5, 60))
                     if due < today:
                         w.commitment(
                             d,
@@ -472,10 +473,10 @@ class _Generated:
             at = self.at(start, body_end)
             buyer = rng.random() < 0.45
             if buyer:
-                kind = _weighted(rng, [("email", 60), ("call", 25), ("meeting", 15)])
+                kind = _weighted(rng, BUYER_ACTIVITY_WEIGHTS)
                 notes = rng.choice(BUYER_NOTES)
             else:
-                kind = _weighted(rng, [("email", 45), ("call", 30), ("meeting", 15), ("note", 10)])
+                kind = _weighted(rng, REP_ACTIVITY_WEIGHTS)
                 notes = rng.choice(REP_NOTES)
             w.activity(
                 d,
@@ -604,13 +605,13 @@ class _Generated:
         if accepted:
             for commitment in d.commitments:
                 commitment.owner = assignee
-            accepted_on = timezone.localdate(accepted)
+            accepted_on = world.localdate(accepted)
             for offset in CHECK_IN_OFFSETS_DAYS:
                 due = accepted_on + dt.timedelta(days=offset)
                 if due < world.today - dt.timedelta(days=3) and (
                     self.force is not None or rng.random() < 0.85
                 ):
-                    value = _weighted(rng, [(5, 30), (4, 35), (3, 20), (2, 10), (1, 5)])
+                    value = _weighted(rng, CHECK_IN_VALUE_WEIGHTS)
                     w.check_in(
                         d,
                         offset=offset,

@@ -22,7 +22,14 @@ from deals.models import Commitment, Deal, Flag, Need
 from handoff.models import CheckIn
 
 from .cohort import COHORT_PRESSURE_CODE, cohort_number, cohort_traits
-from .vocabulary import BULK_BATCH_SIZE, CHECK_IN_NOTES, DEMO_PREFIX, _weighted
+from .vocabulary import (
+    BULK_BATCH_SIZE,
+    CHECK_IN_NOTES,
+    DEMO_PREFIX,
+    GOOD_VALUE_WEIGHTS,
+    POOR_VALUE_WEIGHTS,
+    _weighted,
+)
 
 # Chance that pressure (one PRESSURE_* code, drawn) was on a deal in its last weeks.
 OUTCOME_PRESSURE_RATES: dict[str, float] = {
@@ -85,9 +92,7 @@ def _check_in_draw(rng: random.Random, *, poor_p: float, at_risk_p: float, needs
     """One check-in: a value per need sold, the account health and referrals."""
     poor = rng.random() < poor_p
     values = [
-        _weighted(rng, [(1, 15), (2, 35), (3, 40), (4, 10)])
-        if poor
-        else _weighted(rng, [(3, 8), (4, 47), (5, 45)])
+        _weighted(rng, POOR_VALUE_WEIGHTS) if poor else _weighted(rng, GOOD_VALUE_WEIGHTS)
         for _ in range(max(needs, 1))
     ]
     mean = Decimal(sum(values)) / len(values)

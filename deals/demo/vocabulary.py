@@ -4,6 +4,7 @@ draw from it. (Over 300 lines because it is data: one word list per screen.)"""
 
 from __future__ import annotations
 
+import itertools
 import random
 from decimal import Decimal
 
@@ -227,6 +228,11 @@ NEED_KIND_WEIGHTS = [
     (Need.Kind.DREAM, 12),
 ]
 IMPORTANCE_WEIGHTS = [(1, 5), (2, 15), (3, 30), (4, 30), (5, 20)]
+BUYER_ACTIVITY_WEIGHTS = [("email", 60), ("call", 25), ("meeting", 15)]
+REP_ACTIVITY_WEIGHTS = [("email", 45), ("call", 30), ("meeting", 15), ("note", 10)]
+CHECK_IN_VALUE_WEIGHTS = [(5, 30), (4, 35), (3, 20), (2, 10), (1, 5)]
+POOR_VALUE_WEIGHTS = [(1, 15), (2, 35), (3, 40), (4, 10)]
+GOOD_VALUE_WEIGHTS = [(3, 8), (4, 47), (5, 45)]
 BUYER_MILESTONES = [
     "Security review",
     "Legal review of the contract",
@@ -327,9 +333,20 @@ CHECK_IN_NOTES = {
 }
 
 
+# Keyed by the id of a module-level list of pairs (pass constants, not literals).
+_CUMULATIVE: dict[int, tuple[object, list, list[float]]] = {}
+
+
 def _weighted(rng: random.Random, pairs):
-    values, weights = zip(*pairs, strict=True)
-    return rng.choices(values, weights=weights, k=1)[0]
+    """One value of (value, weight) pairs; the same draw as rng.choices(values, weights),
+    with the cumulative weights computed once per list (millions of draws at scale)."""
+    plan = _CUMULATIVE.get(id(pairs))
+    if plan is None or plan[0] is not pairs:
+        values = [v for v, _ in pairs]
+        plan = (pairs, values, list(itertools.accumulate(w for _, w in pairs)))
+        _CUMULATIVE[id(pairs)] = plan  # holds `pairs`, so its id stays its own
+    _, values, cumulative = plan
+    return rng.choices(values, cum_weights=cumulative, k=1)[0]
 
 
 TOPICS = [
