@@ -9,7 +9,16 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from deals import demo
-from deals.models import Activity, Concession, Contact, Deal, LineItem, Need
+from deals.models import (
+    Activity,
+    Concession,
+    Contact,
+    DashboardDayRollup,
+    Deal,
+    HealthSnapshot,
+    LineItem,
+    Need,
+)
 from handoff.models import Handoff
 from winwin_crm.accounts.models import User
 
@@ -42,7 +51,7 @@ def test_same_seed_draws_the_same_deals_twice():
     assert not Deal.objects.exists()
     demo.demo_seed(deals=30, seed=7, with_health=False)
     assert _snapshot() == first
-    assert len(first["titles"]) == 30 + len(demo.STORIES)
+    assert len(first["titles"]) == 30 + len(demo.STORIES) + demo.COHORT_DEALS
 
 
 def test_a_different_seed_draws_different_deals():
@@ -79,7 +88,7 @@ def test_reset_starts_over_and_keeps_the_demo_users():
     call_command("seed_demo", "--deals", "8", "--no-health", stdout=StringIO())
     rita_id = User.objects.get(username="rita").pk
     call_command("seed_demo", "--deals", "8", "--no-health", "--reset", stdout=StringIO())
-    assert Deal.objects.count() == 8 + len(demo.STORIES)
+    assert Deal.objects.count() == 8 + len(demo.STORIES) + demo.COHORT_DEALS
     assert User.objects.get(username="rita").pk == rita_id
     assert User.objects.get(username="rita").check_password(demo.DEMO_PASSWORD)
 
@@ -89,7 +98,7 @@ def test_every_handoff_state_is_in_the_default_demo():
     # "imported" is made only by a CSV import of deals won in another CRM (tests/imports).
     made_here = set(Handoff.Status.values) - {Handoff.Status.IMPORTED}
     assert set(Handoff.objects.values_list("status", flat=True)) == made_here
-    assert Deal.objects.count() == demo.SMALL_DEMO_DEALS + len(demo.STORIES)
+    assert Deal.objects.count() == demo.SMALL_DEMO_DEALS + len(demo.STORIES) + demo.COHORT_DEALS
 
 
 def test_generated_deals_carry_children_of_every_kind():
@@ -104,8 +113,12 @@ def test_generated_deals_carry_children_of_every_kind():
     assert kinds["value_add"] > kinds["price"] > 0
     initiated = Counter(Activity.objects.values_list("initiated_by", flat=True))
     assert 0.3 < initiated["buyer"] / sum(initiated.values()) < 0.6
+    # A year of history; at most a deal's last 120 days carry activities.
     oldest = Activity.objects.order_by("occurred_at").first().occurred_at
-    assert oldest >= timezone.now() - dt.timedelta(days=121)
+    assert oldest >= timezone.now() - dt.timedelta(days=demo.HISTORY_DAYS + 121)
+    for deal in generated.filter(stage__in=["closed_won", "closed_lost"])[:30]:
+        first = deal.activities.order_by("occurred_at").first()
+        assert first.occurred_at >= deal.closed_at - dt.timedelta(days=121)
     # Most items serve a need; a minority is oversold.
     unserved = LineItem.objects.filter(needs__isnull=True).count()
     assert 0 < unserved < LineItem.objects.count() * 0.2
@@ -177,7 +190,8 @@ def test_each_demo_user_has_something_to_open():
     assert Deal.objects.filter(owner=users["rita"], stage="negotiation").exists()
     assert Handoff.objects.filter(rep=users["sam"], status="needs_info").exists()
     assert Handoff.objects.filter(rep=users["rita"], status="draft").exists()
-    assert Deal.objects.filter(team__manager=users["mona"]).count() == len(demo.STORIES)
+    stories = Deal.objects.filter(external_id__startswith=demo.STORY_PREFIX)
+    assert stories.filter(team__manager=users["mona"]).count() == len(demo.STORIES)
     dana_queue = Handoff.objects.filter(delivery_team__members__username="dana")
     assert dana_queue.filter(status="submitted").count() == 2
     assert dana_queue.filter(assignee__username="dana", status="claimed").exists()
@@ -217,16 +231,43 @@ def test_each_story_raises_exactly_its_flags():
     assert _story("oversold").balance == "buyer_loses"
 
 
-def test_demo_writes_twelve_weeks_of_health_history():
-    demo.demo_seed(deals=10)
-    deal = _story("win-win")  # created 30 days ago: four weekly rows
-    days = list(deal.health_snapshots.order_by("day").values_list("day", flat=True))
+def test_each_story_raises_the_flags_its_data_names():
+    demo.demo_seed(deals=0)
+    for story in demo.STORY_SPECS:
+        deal = _story(story.key)
+        assert set(deal.flags.filter(status="open").values_list("code", flat=True)) == story.flags
+        if story.balance:
+            assert deal.balance == story.balance
+
+
+SNAPSHOT_STATE = ("buyer_score", "seller_score", "open_flag_count", "net_total", "team_id")
+
+
+def test_demo_writes_a_year_of_change_only_health_history():
+    demo.demo_seed(deals=40)
     today = timezone.localdate()
-    weekly = [d for d in days if d < today]
-    assert weekly == [today - dt.timedelta(weeks=w) for w in (4, 3, 2, 1)]
-    old = Deal.objects.filter(
-        external_id__startswith=demo.DEMO_PREFIX,
-        created_at__lt=timezone.now() - dt.timedelta(weeks=13),
-    )
-    assert old.exists()
-    assert old.first().health_snapshots.filter(day__lt=today).count() == demo.HISTORY_WEEKS
+    horizon = today - dt.timedelta(days=demo.HISTORY_DAYS)
+    deals = Deal.objects.filter(external_id__startswith=demo.DEMO_PREFIX)
+    past = HealthSnapshot.objects.filter(day__lt=today)
+    assert past.filter(day__lt=today - dt.timedelta(days=300)).exists()
+    assert not past.filter(day__lt=horizon).exists()
+    changed = 0
+    for deal in deals:
+        rows = list(
+            past.filter(deal=deal)
+            .order_by("day")
+            .values_list("day", "balance", "pressure_flag_count", *SNAPSHOT_STATE)
+        )
+        if timezone.localdate(deal.created_at) >= today:
+            continue
+        # A first row on the day it was created (or a year back), then only changes.
+        assert rows[0][0] == max(timezone.localdate(deal.created_at), horizon)
+        for before, after in zip(rows, rows[1:], strict=False):
+            assert before[1:] != after[1:]
+        changed += len(rows) - 1
+        # The history ends in the deal's state today.
+        assert rows[-1][3:] == tuple(getattr(deal, f) for f in SNAPSHOT_STATE)
+    # The history grows with changes, not with days: a few rows per deal, not 365.
+    assert 0 < changed < deals.count() * 12
+    # The dashboard's day rollups were rebuilt from it.
+    assert DashboardDayRollup.objects.filter(day__lt=today).exists()
