@@ -17,6 +17,7 @@ from .recompute import (
     health_recompute,
     health_sweep,
     health_sweep_plan,
+    health_sweep_record,
     sweep_queryset,
 )
 from .writes import SNAPSHOT_FIELDS, evidence_digest, sort_flags
@@ -33,6 +34,7 @@ __all__ = [
     "health_recompute",
     "health_sweep",
     "health_sweep_plan",
+    "health_sweep_record",
     "health_tables_vacuum",
     "sort_flags",
     "sweep_queryset",

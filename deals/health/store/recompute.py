@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
-from deals.models import Deal, Flag, HealthPolicy
+from deals.models import Deal, Flag, HealthPolicy, HealthSweep
 
 from ..facts import load_batch
 from ..policy import policies_by_team, policies_for_deal
@@ -132,8 +132,14 @@ def health_sweep(
     Safe to run twice at once: each batch locks its deals with SKIP LOCKED, so a second
     sweep (or a recompute holding a deal) makes this one skip those deals instead of
     waiting or double-writing. SQLite has no row locks; there its write lock serialises.
+
+    The hourly sweep (every team, the sweep's deals) writes only what changed; a whole
+    sweep records itself once (HealthSweep), a slice (`id_range`) leaves that to
+    health_sweep_finished_task. A team's sweep (after a policy change) and an
+    every-deal sweep stamp every deal and flag they visit, as a recompute does.
     """
     now = now or timezone.now()
+    touch = team_id is not None or all_deals
     policies = policies_by_team()
     qs = sweep_queryset(team_id=team_id, all_deals=all_deals)
     if id_range is not None:
@@ -148,18 +154,47 @@ def health_sweep(
         if not ids:
             break
         last_id = ids[-1]
-        processed += _retrying(functools.partial(_sweep_batch, ids, policies, now)) or 0
+        processed += (
+            _retrying(functools.partial(_sweep_batch, ids, policies, now, touch=touch)) or 0
+        )
         visited += len(ids)
         if progress:
             progress(visited, total)
+    if id_range is None and not touch and visited:
+        health_sweep_record(checked_from=now, last_deal_id=last_id, deals=visited)
     return processed
 
 
-def _sweep_batch(ids: list[int], policies: dict[int | None, HealthPolicy], now: dt.datetime) -> int:
+def _sweep_batch(
+    ids: list[int],
+    policies: dict[int | None, HealthPolicy],
+    now: dt.datetime,
+    *,
+    touch: bool = False,
+) -> int:
     with transaction.atomic():
         batch = load_batch(ids, policies, skip_locked=True)
         if not batch.rows:
             return 0
         results = {deal_id: evaluate(f, now) for deal_id, f in batch.facts.items()}
-        store(batch, results, now)
+        store(batch, results, now, touch=touch)
         return len(batch.rows)
+
+
+# Readers look at the newest sweep only; a few days of them are kept for the record.
+SWEEPS_KEPT = 72
+
+
+def health_sweep_record(*, checked_from: dt.datetime, last_deal_id: int, deals: int) -> HealthSweep:
+    """Say that an hourly sweep checked every sweep deal with an id up to `last_deal_id`
+    at or after `checked_from`: one row per sweep (older ones beyond SWEEPS_KEPT go)."""
+    with transaction.atomic():
+        sweep = HealthSweep.objects.create(
+            checked_from=checked_from,
+            finished_at=timezone.now(),
+            last_deal_id=last_deal_id,
+            deals=deals,
+        )
+        old = HealthSweep.objects.order_by("-id").values_list("id", flat=True)[SWEEPS_KEPT:]
+        HealthSweep.objects.filter(id__lte=Subquery(old[:1])).delete()
+    return sweep

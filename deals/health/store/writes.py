@@ -32,9 +32,20 @@ def evidence_digest(evidence: dict) -> str:
 
 
 def store(
-    batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.datetime
+    batch: LoadedBatch,
+    results: dict[int, list[FlagResult]],
+    now: dt.datetime,
+    *,
+    touch: bool = True,
 ) -> dict[int, Scores]:
-    """Write flags, scores and snapshots for the batch; call inside its transaction."""
+    """Write flags, scores and snapshots for the batch; call inside its transaction.
+
+    With `touch` (a recompute asked for one deal, a team's or an every-deal sweep) every
+    deal gets `health_computed_at = now` and every still-raised flag `last_seen_at = now`.
+    Without it (the hourly sweep) only what changed is written: a deal whose scores,
+    balance and flag count are unchanged, and a flag whose evidence and wording are, keep
+    their rows; the sweep's HealthSweep row says they were checked (deals.health.checked).
+    """
     rows, facts = batch.rows, batch.facts
     to_create: list[Flag] = []
     changed: list[Flag] = []  # evidence changed: reopens an acknowledged flag
@@ -115,10 +126,12 @@ def store(
         )
     if reworded:
         Flag.objects.bulk_update(reworded, ["message", "severity", "side", "last_seen_at"])
+    if not touch:
+        seen_ids = []
     if seen_ids or resolved_ids:
         _touch_flags(seen_ids, resolved_ids, now)
 
-    _write_scores(rows, results, scores, now)
+    _write_scores(rows, results, scores, now, touch=touch)
     return scores
 
 
@@ -149,6 +162,8 @@ def _write_scores(
     results: dict[int, list[FlagResult]],
     scores: dict[int, Scores],
     now: dt.datetime,
+    *,
+    touch: bool,
 ) -> None:
     # Health is derived data, not an edit by a person: written with UPDATE statements
     # that bypass save(), so Deal.version stays put and no history row is written.
@@ -169,12 +184,23 @@ def _write_scores(
             row.team_id,
             row.owner_id,
         )
-    _update_deal_health(values, now)
+    _update_deal_health(values, now, touch=touch)
     _upsert_snapshots(snapshots, timezone.localdate(now))
 
 
-def _update_deal_health(values: list[tuple], now: dt.datetime) -> None:
+def _update_deal_health(values: list[tuple], now: dt.datetime, *, touch: bool) -> None:
     if connection.vendor == "postgresql":
+        # Without `touch`, a deal whose health is what it was is not rewritten.
+        unchanged = (
+            ""
+            if touch
+            else """
+                   AND (d.health_computed_at IS NULL
+                        OR (d.buyer_score, d.seller_score, d.balance, d.open_flag_count)
+                           IS DISTINCT FROM
+                           (v.buyer_score, v.seller_score, v.balance, v.open_flag_count))
+            """
+        )
         # One UPDATE ... FROM (VALUES ...) for the whole batch.
         rows_sql = ", ".join(["(%s, %s, %s, %s, %s)"] * len(values))
         with connection.cursor() as cursor:
@@ -186,7 +212,7 @@ def _update_deal_health(values: list[tuple], now: dt.datetime) -> None:
                        health_computed_at = %s
                   FROM (VALUES {rows_sql})
                        AS v(id, buyer_score, seller_score, balance, open_flag_count)
-                 WHERE d.id = v.id
+                 WHERE d.id = v.id {unchanged}
                 """,
                 [now, *(value for row in values for value in row)],
             )
@@ -197,7 +223,16 @@ def _update_deal_health(values: list[tuple], now: dt.datetime) -> None:
     for deal_id, *health in values:
         groups[tuple(health)].append(deal_id)
     for (buyer, seller, balance, flag_count), ids in groups.items():
-        Deal.objects.filter(id__in=ids).update(
+        deals = Deal.objects.filter(id__in=ids)
+        if not touch:
+            deals = deals.exclude(
+                buyer_score=buyer,
+                seller_score=seller,
+                balance=balance,
+                open_flag_count=flag_count,
+                health_computed_at__isnull=False,
+            )
+        deals.update(
             buyer_score=buyer,
             seller_score=seller,
             balance=balance,
