@@ -36,7 +36,7 @@ def rows_written() -> dict[str, int]:
             "WHERE relname = ANY(%s)",
             [TABLES],
         )
-        return {name: 0 for name in TABLES} | dict(cursor.fetchall())
+        return dict.fromkeys(TABLES, 0) | dict(cursor.fetchall())
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="counts PostgreSQL's row writes")
@@ -51,7 +51,7 @@ def test_a_second_sweep_over_unchanged_deals_writes_no_deal_flag_or_snapshot_row
     health_sweep(now=now + HOUR)
 
     after = rows_written()
-    assert {t: after[t] - before[t] for t in TABLES} == {t: 0 for t in TABLES}
+    assert {t: after[t] - before[t] for t in TABLES} == dict.fromkeys(TABLES, 0)
     assert HealthSweep.objects.count() == 2
 
 
@@ -72,7 +72,7 @@ def test_a_second_sweep_writes_only_the_deal_that_changed():
     assert stored.last_seen_at == first
 
 
-def test_pages_and_api_show_the_newest_sweep_as_checked_at_and_last_seen(api_as, manager_user, team):
+def test_the_api_shows_the_newest_sweep_as_checked_at_and_last_seen(api_as, manager_user, team):
     deal = flagged_deal(team=team)
     first = timezone.now() - 2 * HOUR
     health_sweep(now=first)
