@@ -242,25 +242,26 @@ def _update_deal_health(values: list[tuple], now: dt.datetime, *, touch: bool) -
 
 
 def _upsert_snapshots(snapshots: dict[int, tuple], today: dt.date) -> None:
-    """Today's snapshot per deal, written only where missing or changed (the hourly sweep
-    mostly finds it right, and an unchanged row is not rewritten)."""
+    """History that grows with change, not days: a deal gets a snapshot for today only
+    when its content differs from its latest snapshot (of any earlier day, or today's,
+    which is then updated). The state of a deal on a day is its latest snapshot on or
+    before it (deals.health.history)."""
     if connection.vendor == "postgresql":
         _upsert_snapshots_sql(snapshots, today)
         return
-    stored = {
-        row[0]: tuple(row[1:])
-        for row in fetch_rows(
-            HealthSnapshot.objects.filter(
-                deal_id__in=ids_param(list(snapshots)), day=today
-            ).values_list("deal_id", *SNAPSHOT_FIELDS)
-        )
-    }
+    latest: dict[int, tuple] = {}
+    for row in fetch_rows(
+        HealthSnapshot.objects.filter(deal_id__in=ids_param(list(snapshots)), day__lte=today)
+        .order_by("deal_id", "day")
+        .values_list("deal_id", *SNAPSHOT_FIELDS)
+    ):
+        latest[row[0]] = tuple(row[1:])  # ordered by day: the last one stays
     changed = [
         HealthSnapshot(
             deal_id=deal_id, day=today, **dict(zip(SNAPSHOT_FIELDS, values, strict=True))
         )
         for deal_id, values in snapshots.items()
-        if stored.get(deal_id) != values
+        if latest.get(deal_id) != values
     ]
     if changed:
         HealthSnapshot.objects.bulk_create(
@@ -272,17 +273,32 @@ def _upsert_snapshots(snapshots: dict[int, tuple], today: dt.date) -> None:
 
 
 def _upsert_snapshots_sql(snapshots: dict[int, tuple], today: dt.date) -> None:
-    # One INSERT ... ON CONFLICT whose update is skipped when nothing differs: no read
-    # first, and no dead row for an unchanged snapshot.
+    # One INSERT ... SELECT: each deal's latest snapshot is one probe of the (deal, day)
+    # unique index; only differing content is inserted, and today's row, if there is one
+    # already, is updated only when it differs (no dead row for an unchanged snapshot).
     columns = ", ".join(SNAPSHOT_FIELDS)
     assign = ", ".join(f"{name} = EXCLUDED.{name}" for name in SNAPSHOT_FIELDS)
     table = HealthSnapshot._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(snapshots))
+    values = ", ".join(
+        [
+            "(%s::bigint, %s::date, %s::smallint, %s::smallint, %s::varchar, %s::smallint, "
+            "%s::smallint, %s::numeric, %s::bigint, %s::bigint)"
+        ]
+        * len(snapshots)
+    )
     params = [v for deal_id, row in snapshots.items() for v in (deal_id, today, *row)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} AS s (deal_id, day, {columns}) VALUES {values}
+            INSERT INTO {table} AS s (deal_id, day, {columns})
+            SELECT v.* FROM (VALUES {values}) AS v (deal_id, day, {columns})
+            LEFT JOIN LATERAL (
+                SELECT {columns} FROM {table} p
+                WHERE p.deal_id = v.deal_id AND p.day <= v.day
+                ORDER BY p.day DESC LIMIT 1
+            ) p ON true
+            WHERE (p.{", p.".join(SNAPSHOT_FIELDS)})
+                  IS DISTINCT FROM (v.{", v.".join(SNAPSHOT_FIELDS)})
             ON CONFLICT (deal_id, day) DO UPDATE SET {assign}
             WHERE (s.{", s.".join(SNAPSHOT_FIELDS)})
                   IS DISTINCT FROM (EXCLUDED.{", EXCLUDED.".join(SNAPSHOT_FIELDS)})
