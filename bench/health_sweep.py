@@ -237,6 +237,14 @@ def run(
     snaps, changed = snapshot_changes()
     print(f"  snapshots that are a change from the deal's previous one: {changed:,} of {snaps:,}")
 
+    from deals.dashboard.services import dashboard_history_rollup
+
+    started = time.perf_counter()
+    days = dashboard_history_rollup(full=True)
+    print(
+        f"day rollup, whole window from the seeded snapshots: {len(days)} days in "
+        f"{time.perf_counter() - started:.1f} s (load {load()})"
+    )
     if reset:
         health_reset()
     # The hourly sweep as it runs in production: plan, `workers` processes, one record.
@@ -259,6 +267,10 @@ def run(
         f"each swept deal and active flag: {second_n + active:,} rows)"
     )
     print(f"active flags:  {active:,}")
+
+    print("history tables after the sweeps:")
+    for table, rows, size in table_sizes():
+        print(f"  {table:28} {rows:>12,} rows {size / 2**20:>10,.1f} MiB")
 
     times = time_recomputes(samples)
     p50, p95 = percentile(times, 50), percentile(times, 95)

@@ -112,3 +112,24 @@ def test_every_days_rollup_equals_the_hand_computed_state_of_that_day(days, team
         assert got == expected(n), f"day {n}"
     # Day 0 (today) had no health yet; nothing is invented before the first snapshot.
     assert not DashboardDayRollup.objects.filter(day__lt=days[1]).exists()
+
+
+def test_compacting_a_history_written_by_day_keeps_every_days_state(days):
+    from deals.health.store import health_snapshots_compact
+
+    deal = f.DealFactory()
+    nets = ["100.00", "100.00", "200.00", "200.00", "200.00", "100.00"]
+    for n, net in enumerate(nets, start=1):
+        HealthSnapshot.objects.create(
+            deal=deal, day=days[n], buyer_score=90, seller_score=90, balance="win_win",
+            net_total=D(net), team_id=deal.team_id, owner_id=deal.owner_id,
+        )  # fmt: skip
+    before = {n: snapshot_as_of(deal_id=deal.pk, day=days[n]).net_total for n in range(1, 8)}
+
+    assert health_snapshots_compact() == 3
+
+    assert list(HealthSnapshot.objects.order_by("day").values_list("day", flat=True)) == [
+        days[1], days[3], days[6]
+    ]  # fmt: skip
+    after = {n: snapshot_as_of(deal_id=deal.pk, day=days[n]).net_total for n in range(1, 8)}
+    assert after == before

@@ -9,7 +9,7 @@ The names below are the module's old public surface, kept importable from here.
 """
 
 from .acknowledge import FlagAcknowledgedMeanwhile, FlagNotActive, flag_acknowledge
-from .maintenance import health_tables_vacuum
+from .maintenance import health_snapshots_compact, health_tables_vacuum
 from .recompute import (
     ATTEMPTS,
     BATCH_SIZE,
@@ -32,6 +32,7 @@ __all__ = [
     "evidence_digest",
     "flag_acknowledge",
     "health_recompute",
+    "health_snapshots_compact",
     "health_sweep",
     "health_sweep_plan",
     "health_sweep_record",
