@@ -62,8 +62,13 @@ def deal_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> Quer
 
 
 def deal_get(*, user: Viewer, deal_id: int | str) -> Deal:
+    """The deal, with `health_checked_at` (deals.health.checked) for the page to show."""
+    from deals.health.checked import deal_checked_at
+
     try:
-        return deal_list(user=user).get(pk=int(deal_id))
+        return (
+            deal_list(user=user).annotate(health_checked_at=deal_checked_at()).get(pk=int(deal_id))
+        )
     except (Deal.DoesNotExist, TypeError, ValueError):
         raise Http404("No such deal.") from None
 

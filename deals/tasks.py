@@ -37,12 +37,27 @@ def health_sweep_task(self, team_id: int | None = None) -> int:
     the sweep, with health_sweep_finished_task as the chord's callback once every batch
     is done; returns how many batches were queued.
     """
+    from django.utils import timezone
+
     from deals.health import health_sweep_plan
 
+    # Planned before any batch runs: every deal of the plan is checked at or after this.
+    checked_from = timezone.now()
     plan = health_sweep_plan(team_id=team_id)
     # The batches follow the sweep onto its queue (None, the default, when eager).
     queue = (self.request.delivery_info or {}).get("routing_key")
-    finished = health_sweep_finished_task.si().set(queue=queue)
+    # The hourly sweep (every team) is recorded once it finished: its batches wrote only
+    # what changed, and the record is what "checked at" is read from.
+    record = (
+        {
+            "checked_from": checked_from.isoformat(),
+            "last_deal_id": plan[-1][1],
+            "deals": 0,
+        }
+        if plan and team_id is None
+        else {}
+    )
+    finished = health_sweep_finished_task.si(**record).set(queue=queue)
     batches = [
         health_sweep_batch_task.si(first_id, last_id, team_id).set(queue=queue)
         for first_id, last_id in plan
@@ -55,12 +70,24 @@ def health_sweep_task(self, team_id: int | None = None) -> int:
 
 
 @shared_task(name="deals.tasks.health_sweep_finished_task", **RETRY)
-def health_sweep_finished_task() -> None:
-    """After a sweep: tidy the tables it rewrote, then rebuild the dashboard's rollups so
-    the rep table shows this sweep's outcome. Both are idempotent."""
-    from deals.dashboard.services import dashboard_rollups_refresh
-    from deals.health import health_tables_vacuum
+def health_sweep_finished_task(
+    checked_from: str | None = None, last_deal_id: int | None = None, deals: int = 0
+) -> None:
+    """After a sweep: record it (the hourly one: every batch succeeded, or the chord would
+    not call this), tidy the tables it wrote, then rebuild the dashboard's rollups so the
+    rep table shows this sweep's outcome. All idempotent enough to run twice (a second
+    record of the same sweep says the same)."""
+    import datetime as dt
 
+    from deals.dashboard.services import dashboard_rollups_refresh
+    from deals.health import health_sweep_record, health_tables_vacuum
+
+    if checked_from is not None and last_deal_id is not None:
+        health_sweep_record(
+            checked_from=dt.datetime.fromisoformat(checked_from),
+            last_deal_id=last_deal_id,
+            deals=deals,
+        )
     health_tables_vacuum()
     dashboard_rollups_refresh()
 

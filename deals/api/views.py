@@ -246,6 +246,12 @@ class DealViewSet(DomainViewSet):
     filter_backends = [FilterParamsBackend, StableOrderingFilter, SearchFilter]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
 
+    def get_queryset(self):
+        from deals.health.checked import deal_checked_at
+
+        # "health_computed_at" in the API is when health was last checked (see the field).
+        return super().get_queryset().annotate(health_checked_at=deal_checked_at())
+
     def list(self, request, *args, **kwargs):
         # Same filters, ordering, search and pagination as every list; the page is read as
         # plain rows and written by the lean read-only DealListSerializer.

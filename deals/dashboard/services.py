@@ -1,9 +1,10 @@
 """Writes of the dashboard: its rollups.
 
-- `dashboard_history_rollup()`: past days' health snapshots summed per team, rep, balance
-  and open-at-day-end (DashboardDayRollup), behind the change since last week and month
-  and the 12-week trends. A day costs one GROUP BY over that day's snapshots; an hourly
-  run rolls up one to three days, the first run of a day the whole window.
+- `dashboard_history_rollup()`: past days' health summed per team, rep, balance and
+  open-at-day-end (DashboardDayRollup), behind the change since last week and month and
+  the 12-week trends. Snapshots are written when a deal's health changes; a day sums each
+  deal's latest snapshot on or before it (deals.health.history), one GROUP BY in SQL. An
+  hourly run rolls up one to three days, the first run of a day the whole window.
 - `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
   (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs).
 
@@ -25,12 +26,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from deals.dashboard import forecast
-from deals.dashboard.expressions import MoneyRatio, open_on_snapshot_day, sla_missed_q
+from deals.dashboard.expressions import MoneyRatio, sla_missed_q
+from deals.health.history import first_snapshot_day, open_on_q, snapshots_as_of
 from deals.models import (
     DashboardDayRollup,
     DashboardForecastDay,
@@ -102,9 +104,11 @@ def _as_date(value: str | dt.date) -> dt.date:
 
 
 def _rollup_rows(day: dt.date, built_at: dt.datetime) -> list[DashboardDayRollup]:
+    """The day's numbers from each deal's state that day: its latest snapshot on or
+    before it (snapshots are written on change), summed in SQL."""
     groups = (
-        HealthSnapshot.objects.filter(day=day)
-        .annotate(open=open_on_snapshot_day())
+        snapshots_as_of(day)
+        .annotate(open=ExpressionWrapper(open_on_q(day), output_field=BooleanField()))
         .order_by()
         .values("team_id", "owner_id", "balance", "open")
         .annotate(
@@ -147,7 +151,15 @@ def dashboard_history_rollup(
         if full is None:
             start_of_today = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
             full = not DashboardDayRollup.objects.filter(built_at__gte=start_of_today).exists()
-        have = set(snapshot_days(first, last))
+        # Snapshots are written on change: a deal's state carries to every later day, so
+        # every day from the first snapshot on has a rollup, changed or not.
+        start = first_snapshot_day()
+        have = (
+            {start + dt.timedelta(days=i) for i in range((last - max(first, start)).days + 1)}
+            if start is not None and start <= last
+            else set()
+        )
+        have = {day for day in have if day >= first}
         rolled = set(
             DashboardDayRollup.objects.filter(day__gte=first, day__lte=last)
             .order_by()

@@ -14,6 +14,7 @@ from .store import (
     health_recompute,
     health_sweep,
     health_sweep_plan,
+    health_sweep_record,
     health_tables_vacuum,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "health_recompute_on_commit",
     "health_sweep",
     "health_sweep_plan",
+    "health_sweep_record",
     "health_tables_vacuum",
     "policy_for_team",
 ]

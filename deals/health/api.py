@@ -7,6 +7,8 @@ policy) is a 403.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters as df
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -18,6 +20,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -30,8 +33,10 @@ from deals.visibility import deal_scope_q
 from winwin_crm.accounts.models import Team
 from winwin_crm.accounts.roles import authenticated_user
 from winwin_crm.api.exceptions import Conflict
+from winwin_crm.api.filters import FilterParamsBackend
 
 from .catalog import flag_advice, flag_label
+from .checked import deal_checked_at, flag_last_seen_at
 from .policy import EDITABLE_FIELDS, health_policy_create, health_policy_update, policy_for_team
 from .preview import health_preview
 from .rules import ALL_CODES
@@ -41,7 +46,23 @@ from .store import FlagNotActive, HealthResult, flag_acknowledge, health_recompu
 # --- Serializers -------------------------------------------------------------------------
 
 
+class LastSeenField(serializers.DateTimeField):
+    """A flag's "last seen": annotated as `seen_at` by the flag list (deals.health.checked);
+    a flag loaded otherwise went through flags_last_seen or was just written."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def get_attribute(self, instance: Flag) -> dt.datetime | None:
+        return getattr(instance, "seen_at", instance.last_seen_at)
+
+
 class FlagSerializer(serializers.ModelSerializer):
+    last_seen_at = LastSeenField(
+        allow_null=True,
+        help_text="When a health check last found this flag (the hourly sweep or a recompute).",
+    )
     deal_title = serializers.CharField(source="deal.title", read_only=True)
     owner = serializers.IntegerField(source="deal.owner_id", read_only=True)
     team = serializers.IntegerField(source="deal.team_id", read_only=True)
@@ -186,7 +207,8 @@ class HealthPolicySerializer(serializers.ModelSerializer):
 
 
 def _visible_deal(request: Request, pk: int) -> Deal:
-    return get_object_or_404(Deal.objects.filter(deal_scope_q(request.user)), pk=pk)
+    deals = Deal.objects.filter(deal_scope_q(request.user))
+    return get_object_or_404(deals.annotate(health_checked_at=deal_checked_at()), pk=pk)
 
 
 def _health_body(deal: Deal, result: HealthResult | None = None) -> dict:
@@ -200,7 +222,13 @@ def _health_body(deal: Deal, result: HealthResult | None = None) -> dict:
             "breakdown": result.breakdown,
             "flags": result.flags,
         }
-    flags = sort_flags(list(Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES)))
+    flags = sort_flags(
+        list(
+            Flag.objects.filter(deal=deal, status__in=Flag.ACTIVE_STATUSES).annotate(
+                seen_at=flag_last_seen_at()
+            )
+        )
+    )
     # The stored scores are this sum; rebuilt from the active flags and the deal's policy.
     breakdown = score(flags, policy_for_team(deal.team_id)).breakdown
     return {
@@ -208,7 +236,7 @@ def _health_body(deal: Deal, result: HealthResult | None = None) -> dict:
         "buyer_score": deal.buyer_score,
         "seller_score": deal.seller_score,
         "balance": deal.balance,
-        "computed_at": deal.health_computed_at,
+        "computed_at": getattr(deal, "health_checked_at", deal.health_computed_at),
         "breakdown": breakdown,
         "flags": flags,
     }
@@ -299,6 +327,14 @@ class FlagFilter(df.FilterSet):
         return queryset.filter(status=value)
 
 
+class FlagOrdering(OrderingFilter):
+    """`?ordering=last_seen_at` orders by the derived "last seen" the flags show."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> list[str]:
+        ordering = super().get_ordering(request, queryset, view) or []
+        return [term.replace("last_seen_at", "seen_at") for term in ordering]
+
+
 @extend_schema_view(
     list=extend_schema(summary="List flags on deals you may see"),
     retrieve=extend_schema(summary="Get one flag"),
@@ -306,6 +342,7 @@ class FlagFilter(df.FilterSet):
 class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
+    filter_backends = [FilterParamsBackend, FlagOrdering, SearchFilter]
     ordering_fields = ["last_seen_at", "first_seen_at", "severity", "code"]
     search_fields: list[str] = []
 
@@ -313,7 +350,8 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return (
             Flag.objects.filter(deal_scope_q(self.request.user, prefix="deal__"))
             .select_related("deal")
-            .order_by("-last_seen_at", "-id")
+            .annotate(seen_at=flag_last_seen_at())
+            .order_by("-seen_at", "-id")
         )
 
     @extend_schema(

@@ -13,6 +13,7 @@ from .health import (
     Flag,
     HealthPolicy,
     HealthSnapshot,
+    HealthSweep,
     Severity,
     Side,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Flag",
     "HealthPolicy",
     "HealthSnapshot",
+    "HealthSweep",
     "ImportJob",
     "LineItem",
     "Need",

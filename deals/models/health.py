@@ -323,3 +323,26 @@ class HealthSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.deal_id} on {self.day}: {self.balance}"
+
+
+class HealthSweep(models.Model):
+    """A finished hourly sweep, written once per sweep instead of a timestamp per deal and
+    flag: every open deal (and won deal with a handoff) with an id up to `last_deal_id`
+    was checked at or after `checked_from`, so its "checked at" and its active flags'
+    "last seen" are at least that (deals.health.checked derives them). A sweep writes a
+    deal or a flag only when its health changed."""
+
+    checked_from = models.DateTimeField(
+        help_text="When the sweep was planned; every batch ran after."
+    )
+    finished_at = models.DateTimeField()
+    last_deal_id = models.BigIntegerField(help_text="Deals created after the plan are not covered.")
+    deals = models.PositiveIntegerField(
+        default=0, help_text="Deals visited (0 when fanned out to workers: not counted)."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Sweep from {self.checked_from:%Y-%m-%d %H:%M} ({self.deals} deals)"

@@ -153,7 +153,7 @@ def test_a_recompute_that_loses_the_insert_race_updates_the_winners_flag(monkeyp
     """Two recomputes read 'no flag yet'; the second insert hits the unique constraint,
     retries, reads the first one's flag and updates it instead of duplicating it."""
     deal = discounted(f.DealFactory())
-    real_load_batch = store.load_batch
+    real_load_batch = store.recompute.load_batch
     calls = {"n": 0}
 
     def stale_read(ids, policies, **kwargs):
@@ -161,13 +161,13 @@ def test_a_recompute_that_loses_the_insert_race_updates_the_winners_flag(monkeyp
         batch = real_load_batch(ids, policies, **kwargs)
         if calls["n"] == 1:
             # The other recompute commits its flag after our read.
-            monkeypatch.setattr(store, "load_batch", real_load_batch)
+            monkeypatch.setattr(store.recompute, "load_batch", real_load_batch)
             health_recompute(deal_id=deal.id)
-            monkeypatch.setattr(store, "load_batch", stale_read)
+            monkeypatch.setattr(store.recompute, "load_batch", stale_read)
             batch.flags = {deal_id: {} for deal_id in batch.flags}
         return batch
 
-    monkeypatch.setattr(store, "load_batch", stale_read)
+    monkeypatch.setattr(store.recompute, "load_batch", stale_read)
     result = health_recompute(deal_id=deal.id)
 
     assert [fl.code for fl in result.flags] == ["SELLER_DISCOUNT_OVER_POLICY"]

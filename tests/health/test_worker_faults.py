@@ -39,14 +39,14 @@ def _slow_small_batches_in_this_worker() -> None:
 
     store.health_sweep.__kwdefaults__["batch_size"] = int(batch_size)
     pause = float(os.environ.get(FAULT_PAUSE_ENV, "0.2"))
-    sweep_batch = store._sweep_batch
+    sweep_batch = store.recompute._sweep_batch
 
-    def sweep_batch_then_pause(ids, policies, now):
-        done = sweep_batch(ids, policies, now)  # committed when it returns
+    def sweep_batch_then_pause(ids, policies, now, **kwargs):
+        done = sweep_batch(ids, policies, now, **kwargs)  # committed when it returns
         time.sleep(pause)
         return done
 
-    store._sweep_batch = sweep_batch_then_pause
+    store.recompute._sweep_batch = sweep_batch_then_pause
 
 
 _slow_small_batches_in_this_worker()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -46,8 +47,28 @@ CONFIRM_HELP = (
 REASON_HELP = "Why the rep closes despite the concerns; kept on the stage history for delivery."
 
 
+class HealthCheckedAtField(serializers.DateTimeField):
+    """A deal's "checked at": annotated by the API's queryset as `health_checked_at`
+    (deals.health.checked), read with one query for a deal a write just returned."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        if hasattr(instance, "health_checked_at"):
+            return instance.health_checked_at
+        from deals.health.checked import health_checked_at
+
+        return health_checked_at(instance)
+
+
 class DealSerializer(DocumentedModelSerializer):
     scoped_fields = {"prospect": selectors.prospect_list}
+    health_computed_at = HealthCheckedAtField(
+        allow_null=True,
+        help_text=("When the health was last computed or checked by the hourly sweep (read-only)."),
+    )
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -121,7 +142,9 @@ class DealSerializer(DocumentedModelSerializer):
             "seller_score": "Seller-side health score 0–100 (read-only, from the health engine).",
             "balance": "win_win, buyer_loses, seller_loses or lose_lose (read-only).",
             "open_flag_count": "Number of open health flags (read-only).",
-            "health_computed_at": "When the health was last computed (read-only).",
+            "health_computed_at": (
+                "When the health was last computed or checked by the hourly sweep (read-only)."
+            ),
             "last_buyer_contact_at": "The latest buyer-initiated activity (read-only).",
             "closed_at": "When the deal was closed won or lost.",
             "notes_for_delivery": "Free text the rep wants the delivery team to read.",
@@ -154,7 +177,13 @@ class DealListSerializer(serializers.BaseSerializer):
     @classmethod
     def rows(cls, queryset):
         """The deals of `queryset` (already filtered and ordered) as the dicts this reads."""
-        return queryset.values(*cls.columns, "prospect__name", "owner__username")
+        from deals.health.checked import deal_checked_at
+
+        if "health_checked_at" not in queryset.query.annotations:
+            queryset = queryset.annotate(health_checked_at=deal_checked_at())
+        return queryset.values(
+            *cls.columns, "health_checked_at", "prospect__name", "owner__username"
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -205,7 +234,7 @@ class DealListSerializer(serializers.BaseSerializer):
             "seller_score": row["seller_score"],
             "balance": row["balance"],
             "open_flag_count": row["open_flag_count"],
-            "health_computed_at": when(row["health_computed_at"]),
+            "health_computed_at": when(row["health_checked_at"]),
             "last_buyer_contact_at": when(row["last_buyer_contact_at"]),
             "created_at": when(row["created_at"]),
             "updated_at": when(row["updated_at"]),
