@@ -139,6 +139,27 @@ def test_pages_link_to_each_other_and_count_every_visible_deal(
     assert len(last["results"]) == 1 and last["next"] is None
     assert "page=2" in last["previous"]
     assert client.get(URL, {"page_size": 2, "page": 4}).status_code == 404
+    assert first["count_estimated"] is False
+
+
+def test_a_long_lists_count_is_an_estimate_and_says_so(
+    api_as, manager_user, rep_user, team, monkeypatch, django_assert_num_queries
+):
+    from winwin_crm.api.pagination import EstimatedCountPagination
+
+    monkeypatch.setattr(EstimatedCountPagination, "exact_count_limit", 4)
+    f.DealFactory.create_batch(4, owner=rep_user, team=team)
+    client = api_as(manager_user)
+    exact = client.get(URL, {"page_size": 2}).json()
+    assert (exact["count"], exact["count_estimated"]) == (4, False)
+    f.DealFactory(owner=rep_user, team=team)
+    _fresh_request_user(client)
+    # roles and teams, the bounded count, the planner's estimate, the page
+    with django_assert_num_queries(4):
+        body = client.get(URL, {"page_size": 2}).json()
+    # Past the limit the count is PostgreSQL's estimate, never below what was counted.
+    assert body["count_estimated"] is True and body["count"] >= 5
+    assert len(body["results"]) == 2
 
 
 @pytest.mark.parametrize("ordering", [None, "-net_total", "title", "expected_close_date"])
