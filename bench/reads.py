@@ -75,6 +75,20 @@ def _floor(client, url: str, *, runs: int) -> Figure:
     return Figure("", percentile(times, 50), percentile(times, 95), len(statements), 200, "")
 
 
+def _late_cursor(user, visible: int) -> str:
+    """A `next_cursor` naming the deal 60 from the end of the user's default deal list."""
+    from deals.models import Deal
+    from deals.visibility import deal_scope_q
+    from winwin_crm.api.pagination import encode_cursor
+
+    row = (
+        Deal.objects.filter(deal_scope_q(user))
+        .order_by("-updated_at", "-id")
+        .values("updated_at", "id")[max(0, visible - 60)]
+    )
+    return encode_cursor(row)
+
+
 def _recompute(deal_ids: list[int], *, runs: int) -> Figure:
     from deals.health.store import health_recompute
 
@@ -127,6 +141,13 @@ def measure(*, runs: int) -> dict:
         "deal list API, last page (manager)",
         _time(manager, [list_url + f"&page={last_page}"], runs=max(5, runs // 2)),
         f"page {last_page:,}",
+    )
+    add(
+        "deal list API, late cursor (manager)",
+        _time(
+            manager, [list_url + f"&cursor={_late_cursor(people['mona'], mona_deals)}"], runs=runs
+        ),
+        "the page after the deal 60 from the end",
     )
     add("rep's deal list page", _time(rep, ["/deals/", "/deals/?page=2"], runs=runs))
     add("deal page (rep)", _time(rep, [f"/deals/{pk}/" for pk in rita_deals], runs=runs))
