@@ -126,6 +126,7 @@ def measure(*, runs: int) -> dict:
         figures.append(figure)
         print(f"  {name}: p50 {figure.p50:.1f} ms, p95 {figure.p95:.1f} ms", file=sys.stderr)
 
+    late_cursor = _late_cursor(people["mona"], mona_deals)
     load_before = load_average()
     list_url = "/api/v1/deals/?page_size=50"
     add("deal list API, page 1 of 50 (manager)", _time(manager, [list_url], runs=runs))
@@ -144,9 +145,7 @@ def measure(*, runs: int) -> dict:
     )
     add(
         "deal list API, late cursor (manager)",
-        _time(
-            manager, [list_url + f"&cursor={_late_cursor(people['mona'], mona_deals)}"], runs=runs
-        ),
+        _time(manager, [f"{list_url}&cursor={late_cursor}"], runs=runs),
         "the page after the deal 60 from the end",
     )
     add("rep's deal list page", _time(rep, ["/deals/", "/deals/?page=2"], runs=runs))
