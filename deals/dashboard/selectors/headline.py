@@ -21,13 +21,16 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from deals.models import Deal, HealthPolicy
+from deals.visibility import dashboard_team_scope_q as _team_scope_q
 
 from .cache import _live_cached
 from .history import _history
+from .reps import rep_rollup_as_of
 from .scope import (
     BALANCES,
     ZERO,
     DashboardFilters,
+    _apply_deal_filters,
     _empty_by_balance,
     _open_flags,
     _pct,
@@ -174,7 +177,8 @@ def trends(*, user, filters: DashboardFilters) -> dict:
     """Per week, last TREND_WEEKS weeks: share of win-win deals and open pressure flags.
 
     Past weeks read each week's last snapshotted day (from the rollup); the current week
-    reads the live deals and flags. Four queries (five or six from the snapshots).
+    reads the rep table's rollup when fresh, else the live deals and flags
+    (_current_week). Five queries (six or seven from the snapshots).
     """
     today = timezone.localdate()
     this_monday = today - dt.timedelta(days=today.weekday())
@@ -182,13 +186,7 @@ def trends(*, user, filters: DashboardFilters) -> dict:
     past_weeks = [(start, start + dt.timedelta(days=6)) for start in week_starts[:-1]]
     history = _history(user, filters, past_weeks, "trends")
 
-    codes = pressure_codes()
-    deals = dashboard_deals(user=user, filters=filters)
-    live = deals.aggregate(
-        total=Count(Value(1), filter=~Q(balance="")),
-        win_win=Count(Value(1), filter=Q(balance=Deal.Balance.WIN_WIN)),
-    )
-    live["pressure"] = _open_flags(user, filters).filter(code__in=codes).count()
+    live, current_as_of = _current_week(user, filters)
 
     weeks = []
     row: dict[str, Any] | None
@@ -211,7 +209,44 @@ def trends(*, user, filters: DashboardFilters) -> dict:
                 "pressure_flags": row["pressure"] if row else None,
             }
         )
-    return {"weeks": weeks, "history_rolled_up_at": history.rolled_up_at}
+    return {
+        "weeks": weeks,
+        "history_rolled_up_at": history.rolled_up_at,
+        "current_week_as_of": current_as_of,
+    }
+
+
+def _current_week(user, filters: DashboardFilters) -> tuple[dict[str, Any], dt.datetime | None]:
+    """This week's point: scored deals, win-win deals and open pressure flags now, and when
+    "now" is (None: the live tables at this request).
+
+    From the rep table's rollup (per team, rep, stage and balance; open flags per code) when
+    it may answer (reps.rep_rollup_as_of): two small GROUP BYs whatever the number of deals,
+    exact as of the rollup, which the hourly sweep and every acknowledgement refresh.
+    Otherwise live: one aggregate over the scope's deals and one count of their open
+    pressure flags, costs that grow with the data."""
+    from deals.models import DashboardRepDeals, DashboardRepFlags
+
+    codes = pressure_codes()
+    as_of = rep_rollup_as_of(user, filters)
+    if as_of is not None:
+        scoped = _team_scope_q(user)
+        point = _apply_deal_filters(DashboardRepDeals.objects.filter(scoped), filters).aggregate(
+            total=Coalesce(Sum("deals", filter=~Q(balance="")), Value(0)),
+            win_win=Coalesce(Sum("deals", filter=Q(balance=Deal.Balance.WIN_WIN)), Value(0)),
+        )
+        flags = DashboardRepFlags.objects.filter(scoped, code__in=codes)
+        point["pressure"] = _apply_deal_filters(flags, filters).aggregate(
+            n=Coalesce(Sum("flags"), Value(0))
+        )["n"]
+        return point, as_of
+    deals = dashboard_deals(user=user, filters=filters)
+    point = deals.aggregate(
+        total=Count(Value(1), filter=~Q(balance="")),
+        win_win=Count(Value(1), filter=Q(balance=Deal.Balance.WIN_WIN)),
+    )
+    point["pressure"] = _open_flags(user, filters).filter(code__in=codes).count()
+    return point, None
 
 
 def _day_totals(per_balance: dict[str, dict]) -> dict:

@@ -112,6 +112,25 @@ def _rep_rows(*, user, filters: DashboardFilters) -> dict:
     return {"rows": _named_rep_rows(_rep_rows_live(user, filters)), "as_of": None}
 
 
+def rep_rollup_as_of(user: User, filters: DashboardFilters) -> dt.datetime | None:
+    """When the scope's teams were rolled up into DashboardRepDeals/RepFlags, if the rollup
+    may answer: None before the first sweep, when older than REP_ROLLUP_MAX_AGE (the sweep
+    has stopped) or for a creation-period filter (the rollup has no creation date). One
+    query, except for a creation period (none)."""
+    from deals.models import DashboardRepDeals
+
+    if filters.period in PERIOD_DAYS:
+        return None
+    as_of = (
+        DashboardRepDeals.objects.filter(_team_scope_q(user))
+        .filter(**({"team_id": filters.team_id} if filters.team_id else {}))
+        .aggregate(built_at=Min("built_at"))["built_at"]
+    )
+    if as_of is None or as_of < timezone.now() - REP_ROLLUP_MAX_AGE:
+        return None
+    return as_of
+
+
 def _rep_rows_from_rollup(user, filters) -> tuple[dict[int, RepRow], dt.datetime] | None:
     from deals.models import DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs
 
@@ -123,12 +142,8 @@ def _rep_rows_from_rollup(user, filters) -> tuple[dict[int, RepRow], dt.datetime
 
     # When the scope's teams were rolled up: none yet (before the first sweep) or too long
     # ago (the sweep has stopped) means the live tables answer.
-    as_of = (
-        DashboardRepDeals.objects.filter(_team_scope_q(user))
-        .filter(**({"team_id": filters.team_id} if filters.team_id else {}))
-        .aggregate(built_at=Min("built_at"))["built_at"]
-    )
-    if as_of is None or as_of < timezone.now() - REP_ROLLUP_MAX_AGE:
+    as_of = rep_rollup_as_of(user, filters)
+    if as_of is None:
         return None
     deal_groups = list(
         narrowed(DashboardRepDeals.objects, stage=True).annotate(
