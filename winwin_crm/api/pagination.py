@@ -141,10 +141,12 @@ class EstimatedCountPagination(StandardPagination):
         rows = self.rows
         next_cursor = self._next_cursor()
         if self.cursor_page is None:
+            assert self.page is not None  # paginate_queryset ran
             count = self.page.paginator.count
             next_link, previous_link = self.get_next_link(), self.get_previous_link()
         else:
             count = rows.count()
+            assert self.request is not None
             url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
             base = remove_query_param(url, self.cursor_query_param)
             joiner = "&" if "?" in base else "?"
