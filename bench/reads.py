@@ -253,9 +253,14 @@ def format_growth(results: list[dict]) -> str:
 
 
 def run_many(urls: list[str], *, runs: int) -> list[dict]:
-    """Measure each database in a child process (its own Django setup and connection)."""
+    """Measure each database in a child process (its own Django setup and connection); an
+    entry ending in .json is the figures file of an earlier `--reads --json` run."""
     results = []
     for url in urls:
+        if url.endswith(".json"):  # figures a previous `--reads --json FILE` run wrote
+            with open(url, encoding="utf-8") as f:
+                results.append(json.load(f))
+            continue
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
             path = out.name
         env = dict(os.environ, DATABASE_URL=url)
