@@ -512,7 +512,7 @@ def reads_main(args) -> int:
     sizes = ", ".join(f"{r['deals']:,}" for r in sorted(results, key=lambda r: r["deals"]))
     title = (
         f"## {started:%Y-%m-%d %H:%M %Z} — read-side table at {sizes} deals, "
-        f"{args.runs} requests per row, {os.cpu_count()} CPUs shared with other work"
+        f"{os.cpu_count()} CPUs shared with other work"
     )
     print(f"\n{title}\n\n{table}")
     failed = table.count("| FAIL |")
