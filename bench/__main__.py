@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -73,6 +74,16 @@ def parse_args(argv=None):
         action="store_true",
         help="only the deal list API and its throughput (at --api-deals; no top-up)",
     )
+    parser.add_argument(
+        "--reads",
+        action="store_true",
+        help="the read-side table only (deal list, floor, pages, dashboard, outcomes)",
+    )
+    parser.add_argument(
+        "--databases",
+        help="comma-separated DATABASE_URLs: the read table at each size, side by side",
+    )
+    parser.add_argument("--json", help="with --reads: write the figures to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.deals, args.api_deals = 2000, 1000
@@ -481,8 +492,41 @@ def guarded(name: str, func, *args) -> list[Row]:
     return result if isinstance(result, list) else [result]
 
 
+def reads_main(args) -> int:
+    """`--reads`: the read-side table at this database's size, or at every --databases."""
+    from bench import reads
+
+    started = dt.datetime.now().astimezone()
+    if args.databases:
+        results = reads.run_many(args.databases.split(","), runs=args.runs)
+    else:
+        setup_django()
+        if not args.no_seed:
+            seed(args.deals, args.seed)
+        results = [reads.measure(runs=args.runs)]
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as out:
+                json.dump(results[0], out)
+            return 0
+    table = reads.format_growth(results)
+    sizes = ", ".join(f"{r['deals']:,}" for r in sorted(results, key=lambda r: r["deals"]))
+    title = (
+        f"## {started:%Y-%m-%d %H:%M %Z} — read-side table at {sizes} deals, "
+        f"{os.cpu_count()} CPUs shared with other work"
+    )
+    print(f"\n{title}\n\n{table}")
+    failed = table.count("| FAIL |")
+    print(f"\n{failed} target(s) missed." if failed else "\nAll measured targets met.")
+    if not args.no_results:
+        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as results_md:
+            results_md.write(f"\n{title}\n\n{table}\n")
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.reads or args.databases:
+        return reads_main(args)
     setup_django()
     from django.db import connection
 

@@ -23,7 +23,7 @@ from deals import selectors, services, visibility
 from deals.api import filters, serializers
 from deals.visibility import user_can_edit_deal
 from winwin_crm.api.filters import FilterParamsBackend, StableOrderingFilter
-from winwin_crm.api.pagination import ProjectedRows
+from winwin_crm.api.pagination import EstimatedCountPagination, ProjectedRows
 
 CONFLICT = OpenApiResponse(
     serializers.ConflictSerializer, description="The deal changed since you read it."
@@ -245,6 +245,8 @@ class DealViewSet(DomainViewSet):
     # Deeper pages are read by id (ProjectedRows): every ordering must be total.
     filter_backends = [FilterParamsBackend, StableOrderingFilter, SearchFilter]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
+    # A long list's count is estimated and says so (`count_estimated`).
+    pagination_class = EstimatedCountPagination
 
     def get_queryset(self):
         from deals.health.checked import deal_checked_at
@@ -256,7 +258,12 @@ class DealViewSet(DomainViewSet):
         # Same filters, ordering, search and pagination as every list; the page is read as
         # plain rows and written by the lean read-only DealListSerializer.
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(ProjectedRows(queryset, serializers.DealListSerializer.rows))
+        rows = ProjectedRows(
+            queryset,
+            serializers.DealListSerializer.rows,
+            exact_count_limit=EstimatedCountPagination.exact_count_limit,
+        )
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(serializers.DealListSerializer(page, many=True).data)
 
     def create_object(self, data):

@@ -43,6 +43,11 @@ DEFAULT_PROBABILITIES: dict[str, int] = {
     for stage, name in STAGE_PROBABILITY_FIELDS.items()
 }
 CENT = Decimal("0.01")
+# Today's forecast rows (DashboardForecastDay, written by the hourly sweep) hold the
+# upcoming months exactly as the live grouping adds them up (the same per-group rounding);
+# read while this fresh, so the page does not group every open deal of the scope on each
+# request (the one cost of the forecast that grows with the data; bench/RESULTS.md).
+SNAPSHOT_MAX_AGE = dt.timedelta(hours=2)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -98,8 +103,9 @@ def forecast(
     *, user, team_id: int | None = None, rep_id: int | None = None, today: dt.date | None = None
 ) -> dict:
     """The next months' weighted forecast split by balance, and the past months' forecast
-    against what closed won. Six queries: the policies, the open deals grouped, the deals
-    without a date, the snapshot days, the past forecasts, the closed-won sums."""
+    against what closed won. Seven queries: the policies, today's forecast rows' age, the
+    open deals grouped (from today's rows when fresh, else live), the overdue and undated
+    deals, the snapshot days, the past forecasts, the closed-won sums."""
     today = today or timezone.localdate()
     this_month = month_start(today)
     horizon = add_months(this_month, FORECAST_MONTHS)
@@ -114,13 +120,27 @@ def forecast(
         add_months(this_month, i): _empty_month(add_months(this_month, i))
         for i in range(FORECAST_MONTHS)
     }
-    overdue = 0
-    for g in _open_groups(deals, this_month, horizon):
+    months_as_of = _snapshot_built_at(today)
+    if months_as_of is not None:
+        groups = _snapshot_groups(user, team_id, rep_id, today)
+    else:
+        groups = (
+            {
+                "month": g["month"],
+                "balance": g["balance"],
+                "n": g["n"],
+                "net": g["net"] or Decimal("0"),
+                "weighted": _weighted(
+                    g["net"] or Decimal("0"), _probability(probabilities, g["team_id"], g["stage"])
+                ),
+            }
+            for g in _open_groups(deals, this_month, horizon)
+        )
+    for g in groups:
         month = months[_as_date(g["month"])]
-        net = g["net"] or Decimal("0")
-        weighted = _weighted(net, _probability(probabilities, g["team_id"], g["stage"]))
+        weighted = g["weighted"]
         month["deals"] += g["n"]
-        month["net_total"] += net
+        month["net_total"] += g["net"]
         month["weighted_total"] += weighted
         month["by_balance"][g["balance"] or "unscored"] += weighted
         if g["balance"] in AT_RISK_BALANCES:
@@ -134,12 +154,39 @@ def forecast(
         or probabilities.get(None)
         or DEFAULT_PROBABILITIES,
         "months": upcoming,
+        # When the sweep wrote the rows the months were read from; None: computed live.
+        "months_as_of": months_as_of,
         "total_weighted": sum((m["weighted_total"] for m in upcoming), Decimal("0.00")),
         "total_commit_at_risk": sum((m["commit_at_risk"] for m in upcoming), Decimal("0.00")),
         "overdue_deals": overdue,
         "undated_deals": undated,
         "past": _past_months(user, team_id, rep_id, deals, this_month),
     }
+
+
+def _snapshot_built_at(today: dt.date) -> dt.datetime | None:
+    """When today's forecast rows were written, if recently enough to answer. One query
+    over today's rows (a few per team, rep, month and balance)."""
+    built = DashboardForecastDay.objects.filter(day=today).aggregate(built_at=Min("built_at"))[
+        "built_at"
+    ]
+    if built is None or built < timezone.now() - SNAPSHOT_MAX_AGE:
+        return None
+    return built
+
+
+def _snapshot_groups(user, team_id: int | None, rep_id: int | None, today: dt.date):
+    """Today's forecast rows in scope, per month and balance, shaped like the live groups."""
+    rows = DashboardForecastDay.objects.filter(_team_scope_q(user), day=today)
+    if team_id:
+        rows = rows.filter(team_id=team_id)
+    if rep_id:
+        rows = rows.filter(owner_id=rep_id)
+    return (
+        rows.order_by()
+        .values("month", "balance")
+        .annotate(n=Sum("deals"), net=Sum("net_total"), weighted=Sum("weighted_total"))
+    )
 
 
 def _as_date(value) -> dt.date:

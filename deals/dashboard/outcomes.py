@@ -26,7 +26,7 @@ from handoff.models import CheckIn, CheckInPromise, Handoff
 from handoff.outcomes import OUTCOME_DAY, PROFITABLE, WIN_WIN_MIN_VALUE
 from winwin_crm.accounts.models import Team, User
 
-from .selectors import dashboard_scope_q
+from .selectors import DashboardFilters, _live_cached, dashboard_scope_q
 
 SMALL_SAMPLE = 10  # fewer deals than this behind a rate: "too few to tell"
 CALIBRATION_WINDOW_DAYS = 30  # a flag active in the 30 days before the close counts
@@ -34,12 +34,13 @@ WILSON_Z = 1.96  # 95 % interval
 
 OUTCOME_PERIOD_CHOICES = [
     ("all", "Closed any time"),
+    ("30d", "Closed in the last 30 days"),
     ("90d", "Closed in the last 90 days"),
     ("180d", "Closed in the last 180 days"),
     ("365d", "Closed in the last year"),
     ("730d", "Closed in the last two years"),
 ]
-OUTCOME_PERIOD_DAYS = {"90d": 90, "180d": 180, "365d": 365, "730d": 730}
+OUTCOME_PERIOD_DAYS = {"30d": 30, "90d": 90, "180d": 180, "365d": 365, "730d": 730}
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,22 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
     )
 
 
+def dashboard_outcome_filters(filters: DashboardFilters) -> OutcomeFilters:
+    """The outcome filters the dashboard's own filters stand for: the same team and rep,
+    and its period's window (30, 90, 180 or 365 days) read as the close date, since an
+    outcome belongs to a closed deal. The stage filter does not apply: outcomes are of
+    closed-won deals."""
+    period = filters.period if filters.period in OUTCOME_PERIOD_DAYS else "all"
+    return OutcomeFilters(team_id=filters.team_id, rep_id=filters.rep_id, period=period)
+
+
+@_live_cached("win_win_rates")
+def dashboard_win_win_rates(*, user: User, filters: DashboardFilters) -> WinWinRates:
+    """win_win_rates for the dashboard page's filters, cached like the page's other live
+    aggregates (a minute per scope and filters). Three queries when not cached."""
+    return win_win_rates(user=user, filters=dashboard_outcome_filters(filters))
+
+
 # --- Calibration -------------------------------------------------------------------------
 
 
@@ -421,6 +438,8 @@ __all__ = [
     "WinWinRates",
     "calibration",
     "confidence_hint",
+    "dashboard_outcome_filters",
+    "dashboard_win_win_rates",
     "win_win_rates",
     "wilson_interval",
 ]

@@ -110,6 +110,7 @@ def index(request):
     reps = list(selectors.dashboard_reps(user=user, team_id=filters.team_id))
     summary = selectors.balance_summary(user=user, filters=filters)
     params = filters.as_params()
+    outcome_filters = outcomes.dashboard_outcome_filters(filters)
     return render(
         request,
         "dashboard/index.html",
@@ -134,6 +135,11 @@ def index(request):
             "flags_url": _flags_url({"team": filters.team_id or "", "rep": filters.rep_id or ""}),
             "scope_label": _scope_label(teams, filters, user),
             "history_as_of_today": _is_today(summary["history_rolled_up_at"]),
+            # Win-win outcomes of the closed-won deals behind the same team, rep and period.
+            "win_win": outcomes.dashboard_win_win_rates(user=user, filters=filters),
+            "win_win_period": dict(outcomes.OUTCOME_PERIOD_CHOICES)[outcome_filters.period],
+            "win_win_query": _query(outcome_filters.as_params()),
+            "small_sample": outcomes.SMALL_SAMPLE,
         },
     )
 

@@ -139,6 +139,27 @@ def test_pages_link_to_each_other_and_count_every_visible_deal(
     assert len(last["results"]) == 1 and last["next"] is None
     assert "page=2" in last["previous"]
     assert client.get(URL, {"page_size": 2, "page": 4}).status_code == 404
+    assert first["count_estimated"] is False
+
+
+def test_a_long_lists_count_is_an_estimate_and_says_so(
+    api_as, manager_user, rep_user, team, monkeypatch, django_assert_num_queries
+):
+    from winwin_crm.api.pagination import EstimatedCountPagination
+
+    monkeypatch.setattr(EstimatedCountPagination, "exact_count_limit", 4)
+    f.DealFactory.create_batch(4, owner=rep_user, team=team)
+    client = api_as(manager_user)
+    exact = client.get(URL, {"page_size": 2}).json()
+    assert (exact["count"], exact["count_estimated"]) == (4, False)
+    f.DealFactory(owner=rep_user, team=team)
+    _fresh_request_user(client)
+    # roles and teams, the bounded count, the planner's estimate, the page
+    with django_assert_num_queries(4):
+        body = client.get(URL, {"page_size": 2}).json()
+    # Past the limit the count is PostgreSQL's estimate, never below what was counted.
+    assert body["count_estimated"] is True and body["count"] >= 5
+    assert len(body["results"]) == 2
 
 
 @pytest.mark.parametrize("ordering", [None, "-net_total", "title", "expected_close_date"])
@@ -180,3 +201,31 @@ def test_deal_list_query_count_does_not_grow_with_the_page_size(
     assert (small[1], large[1], filtered[1], deeper[1]) == (5, 60, 50, 20)
     # roles and teams (one query), count, page (force_authenticate: no token/session query)
     assert small[0] == large[0] == filtered[0] == deeper[0] == 3
+
+
+def test_a_cursor_walks_the_list_like_the_page_numbers_at_any_depth(
+    api_as, manager_user, rep_user, team
+):
+    for n in range(25):
+        deal = f.DealFactory(owner=rep_user, team=team)
+        if n % 3 == 0:  # ties on updated_at are broken by id
+            Deal.objects.filter(pk=deal.pk).update(updated_at=timezone.now() - dt.timedelta(days=1))
+    client = api_as(manager_user)
+    everything = client.get(URL, {"page_size": 200}).json()["results"]
+    first = client.get(URL, {"page_size": 10}).json()
+    walked, body = first["results"], first
+    while body["next_cursor"]:
+        _fresh_request_user(client)
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(URL, {"page_size": 10, "cursor": body["next_cursor"]}).json()
+        # roles and teams, the page after the cursor's row, the count
+        assert len(queries.captured_queries) == 3
+        assert body["count"] == 25 and body["previous"] is None
+        assert (body["next"] is None) == (body["next_cursor"] is None)
+        walked += body["results"]
+    assert [d["id"] for d in walked] == [d["id"] for d in everything]
+    assert "cursor=" in first["next"] or "page=2" in first["next"]
+    # Another ordering has no cursor; a made-up cursor is a 400 naming the parameter.
+    assert client.get(URL, {"ordering": "title"}).json()["next_cursor"] is None
+    bad = client.get(URL, {"cursor": "not-a-cursor"})
+    assert bad.status_code == 400 and "cursor" in bad.json()

@@ -190,3 +190,21 @@ def test_forecast_api_and_page(
     page = client.get(reverse("dashboard:forecast")).content.decode()
     assert "Commit at risk" in page
     assert "1,350" in page
+
+
+def test_the_forecast_reads_todays_rows_once_the_sweep_wrote_them(
+    forecast_board, manager_user, oscar, django_assert_max_num_queries
+):
+    live = forecast.forecast(user=manager_user)
+    live_oscar = forecast.forecast(user=manager_user, rep_id=oscar.id)
+    assert live["months_as_of"] is None
+    forecast_snapshot_take()
+    with django_assert_max_num_queries(8):
+        stored = forecast.forecast(user=manager_user)
+    assert stored["months_as_of"] is not None
+    assert stored["months"] == live["months"]
+    assert stored["total_commit_at_risk"] == live["total_commit_at_risk"] == D("850.00")
+    assert forecast.forecast(user=manager_user, rep_id=oscar.id)["months"] == live_oscar["months"]
+    # Rows written too long ago (the sweep has stopped) are not trusted.
+    DashboardForecastDay.objects.update(built_at=timezone.now() - dt.timedelta(hours=3))
+    assert forecast.forecast(user=manager_user)["months_as_of"] is None

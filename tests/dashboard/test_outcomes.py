@@ -193,3 +193,88 @@ def test_outcome_pages_show_rates_and_the_small_sample_note(outcomes_board, mana
     assert 'data-code="PRESSURE_CHASING"' in page
     assert "-16.7 pts" in page
     assert "too few deals to tell" in page
+
+
+# --- The win-win rate on the dashboard page ------------------------------------------------
+
+
+def _win_win_section(html: str) -> str:
+    start = html.index('id="win-win-outcomes"')
+    return html[start : html.index("</section>", start)]
+
+
+def _row(section: str, kind: str, row_id: int) -> str:
+    table = section[section.index(f'data-kind="{kind}"') :]
+    start = table.index(f'<tr data-id="{row_id}">')
+    return table[start : table.index("</tr>", start)]
+
+
+def test_dashboard_shows_the_win_win_rate_per_team_and_rep_with_the_checked_deals(
+    outcomes_board, manager_user, client, team, rita, oscar
+):
+    client.force_login(manager_user)
+    section = _win_win_section(client.get(reverse("dashboard:index")).content.decode())
+    # Alpha: w1 (win-win outcome, closed win-win) and w2 checked; w3 won but not checked.
+    assert "<strong>50.0%</strong> win-win outcomes" in section
+    assert "2 checked deals of 3 closed won" in section
+    assert "<strong>50.0%</strong> closed as win-win" in section
+    assert "Fewer than 10 checked deals stand behind this rate" in section
+    assert f"{reverse('dashboard:outcomes')}?period=all" in section
+    alpha = _row(section, "team", team.id)
+    assert "50.0%" in alpha and "n=2, too few" in alpha and "2 / 3" in alpha
+    rita_row = _row(section, "rep", rita.id)
+    assert "50.0%" in rita_row and "75.0%" in rita_row and "3.75" in rita_row
+    oscar_row = _row(section, "rep", oscar.id)
+    assert "0 / 1" in oscar_row and "n=0, too few" in oscar_row
+    # Beta's deal (a win-win outcome) is another team's: never in this manager's figures.
+    assert "Beta" not in section
+
+
+def test_dashboard_win_win_rate_follows_the_dashboard_period_and_rep(
+    outcomes_board, manager_user, client, rita, oscar
+):
+    w1 = outcomes_board["w1"]
+    w1.closed_at = timezone.now() - dt.timedelta(days=200)
+    w1.save(update_fields=["closed_at"])
+    client.force_login(manager_user)
+    page = client.get(reverse("dashboard:index"), {"period": "90d"}).content.decode()
+    section = _win_win_section(page)
+    assert "closed in the last 90 days" in section
+    assert "1 checked deal of 2 closed won" in section
+    assert "<strong>0.0%</strong> win-win outcomes" in section
+    assert "period=90d" in section
+    page = client.get(reverse("dashboard:index"), {"rep": oscar.id}).content.decode()
+    section = _win_win_section(page)
+    assert "No win-win outcome rate yet · 0 checked deals of 1 closed won" in section
+
+
+def test_dashboard_win_win_rate_for_an_empty_scope(db, manager_user, client):
+    client.force_login(manager_user)
+    section = _win_win_section(client.get(reverse("dashboard:index")).content.decode())
+    assert "No closed-won deals in this scope and period yet" in section
+
+
+def test_dashboard_win_win_rate_runs_three_queries_whatever_the_deals(
+    outcomes_board, manager_user, team, rita, delivery_team, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from deals.dashboard.outcomes import dashboard_win_win_rates
+    from deals.dashboard.selectors import DashboardFilters
+
+    from .outcome_data import _check_in, _closed, _handoff
+
+    dashboard_win_win_rates(user=manager_user, filters=DashboardFilters())  # managed teams
+    cache.clear()
+    with django_assert_num_queries(3):  # the figures, team names, rep names
+        small = dashboard_win_win_rates(user=manager_user, filters=DashboardFilters())
+    for _ in range(5):
+        deal = _closed(team, rita, "closed_won", net=100, cost=10, days_ago=100)
+        _check_in(_handoff(deal, delivery_team), 90, value="5", health="profitable")
+    cache.clear()
+    with django_assert_num_queries(3):
+        large = dashboard_win_win_rates(user=manager_user, filters=DashboardFilters())
+    assert (small.overall.checked_deals, large.overall.checked_deals) == (2, 7)
+    assert large.overall.win_win_outcomes == 6
+    with django_assert_num_queries(0):  # cached for the page's minute
+        dashboard_win_win_rates(user=manager_user, filters=DashboardFilters())

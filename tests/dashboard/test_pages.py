@@ -142,8 +142,9 @@ def _page_queries(client, url):
     return len(ctx.captured_queries)
 
 
-# session, user, roles, managed teams, teams, reps, balance (3), open flags
-PAGE_MAX_QUERIES = 10
+# session, user, roles, managed teams, teams, reps, balance (3), open flags, win-win
+# outcomes (figures, team names, rep names)
+PAGE_MAX_QUERIES = 13
 # session, user, roles, managed teams, rep table (before the sweep's rollup: probe + 5)
 REPS_MAX_QUERIES = 10
 FLAGS_PAGE_MAX_QUERIES = 8  # session, user, roles, managed teams, teams, reps, count, page

@@ -217,3 +217,33 @@ def test_rolled_up_rep_table_runs_a_fixed_number_of_queries(
     client = fresh_client()
     with django_assert_max_num_queries(7):
         assert count(client) == small
+
+
+def test_trends_current_week_from_the_rep_rollup_equals_the_live_one_for_every_filter(
+    reps_board, admin_user, django_assert_num_queries
+):
+    trends = s.trends.__wrapped__
+    users = [reps_board.manager, reps_board.other_manager, admin_user]
+    cases = [(user, filters) for user in users for filters in _filters(reps_board)]
+    live = {}
+    for i, (user, filters) in enumerate(cases):
+        data = trends(user=user, filters=filters)
+        assert data["current_week_as_of"] is None  # no rollup yet
+        live[i] = data["weeks"][-1]
+    built_at = dashboard_rep_rollup()
+    for i, (user, filters) in enumerate(cases):
+        data = trends(user=user, filters=filters)
+        assert data["weeks"][-1] == live[i], (user.username, filters)
+    assert trends(user=reps_board.manager, filters=OPEN)["current_week_as_of"] == built_at
+    # From the rollup: its age and two small sums, whatever the number of deals.
+    with django_assert_num_queries(3):
+        small, _ = s.headline._current_week(reps_board.manager, OPEN)
+    for _ in range(20):
+        make_deal(reps_board.d1.team, reps_board.rita, scores=(80, 80, "win_win"))
+    dashboard_rep_rollup()
+    with django_assert_num_queries(3):
+        large, _ = s.headline._current_week(reps_board.manager, OPEN)
+    assert (large["total"], large["win_win"]) == (small["total"] + 20, small["win_win"] + 20)
+    # A creation-period filter is always live (the rollup has no creation date).
+    period = trends(user=reps_board.manager, filters=DashboardFilters(period="30d"))
+    assert period["current_week_as_of"] is None

@@ -120,7 +120,7 @@ def test_quadrant_points_are_the_scored_open_deals(board):
 
 
 def test_quadrant_switches_to_a_density_grid_above_the_point_limit(board, monkeypatch):
-    monkeypatch.setattr(s, "QUADRANT_MAX_POINTS", 3)
+    monkeypatch.setattr(s.headline, "QUADRANT_MAX_POINTS", 3)
     make_deal(board.d1.team, board.rita, scores=(100, 82, "win_win"), net=50)
     data = s.quadrant(user=board.manager, filters=OPEN)
     assert data["mode"] == "grid"

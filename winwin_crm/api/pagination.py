@@ -1,4 +1,15 @@
+import base64
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import connections
+from django.db.models import Q
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param
 
 
 class StandardPagination(PageNumberPagination):
@@ -21,13 +32,40 @@ class ProjectedRows:
     Either way the page is one query.
     """
 
-    def __init__(self, queryset, project):
+    def __init__(self, queryset, project, *, exact_count_limit: int | None = None):
         self.queryset = queryset
         self.project = project
         self.ordered = queryset.ordered  # the Paginator warns about unordered pages
+        # Above this many rows (PostgreSQL only), count() answers the planner's estimate
+        # and sets `count_estimated`: an exact COUNT(*) reads every row of the list, so it
+        # is the one cost of the page that grows with the data (bench/RESULTS.md).
+        self.exact_count_limit = exact_count_limit
+        self.count_estimated = False
+
+    # The ordering a keyset cursor can follow (a total one, on an index per scope).
+    KEYSET_ORDERING = ("-updated_at", "-id")
+
+    @property
+    def keyset(self) -> bool:
+        """Whether the list is in KEYSET_ORDERING, so a page can start after a row."""
+        return tuple(self.queryset.query.order_by) == self.KEYSET_ORDERING
+
+    def after(self, updated_at: dt.datetime, pk: int, limit: int) -> list:
+        """Up to `limit` rows after the row (updated_at, pk) in KEYSET_ORDERING: an index
+        range from that row on, whatever its depth in the list. One query."""
+        later = Q(updated_at__lte=updated_at) & (Q(updated_at__lt=updated_at) | Q(pk__lt=pk))
+        return list(self.project(self.queryset.filter(later))[:limit])
 
     def count(self) -> int:
-        return self.queryset.count()
+        limit = self.exact_count_limit
+        if limit is None or connections[self.queryset.db].vendor != "postgresql":
+            return self.queryset.count()
+        # At most limit + 1 index entries read, whatever the size of the list.
+        bounded = self.queryset.values("pk").order_by()[: limit + 1].count()
+        if bounded <= limit:
+            return bounded
+        self.count_estimated = True
+        return max(estimated_rows(self.queryset), bounded)
 
     def __getitem__(self, key: slice) -> list:
         query = self.queryset.query
@@ -37,3 +75,128 @@ class ProjectedRows:
         page_ids = self.queryset.values("pk")[key]
         manager = self.queryset.model._default_manager
         return list(self.project(manager.filter(pk__in=page_ids).order_by(*ordering)))
+
+
+def estimated_rows(queryset) -> int:
+    """The planner's row estimate for `queryset` (PostgreSQL; one EXPLAIN, no rows read)."""
+    import json
+
+    plan = json.loads(queryset.values("pk").order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def encode_cursor(row: dict) -> str:
+    raw = json.dumps([row["updated_at"].isoformat(), row["id"]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        when, pk = json.loads(raw)
+        updated_at = dt.datetime.fromisoformat(when)
+        if updated_at.tzinfo is None or not isinstance(pk, int):
+            raise ValueError(text)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise ValidationError({"cursor": ["Not a cursor from this list's next link."]}) from None
+    return updated_at, pk
+
+
+class EstimatedCountPagination(StandardPagination):
+    """StandardPagination whose `count` may be the planner's estimate on a long list
+    (ProjectedRows' `exact_count_limit`): `count_estimated` says so, and a client shows
+    it as "about 480,000". Up to the limit the count is exact.
+
+    In the list's default ordering (ProjectedRows.KEYSET_ORDERING) every page also names
+    `next_cursor`; `?cursor=` starts the page right after that row, so a page deep in a
+    long list costs what the first does (an OFFSET walks every row before it), and the
+    `next` link of a cursor page carries the next cursor. Page numbers keep working."""
+
+    exact_count_limit = 10_000
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.rows = queryset
+        self.cursor_page = None
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is None or not getattr(queryset, "keyset", False):
+            page = super().paginate_queryset(queryset, request, view)
+            self.has_more = bool(page is not None and self.page.has_next())
+            self.last_row = page[-1] if page else None
+            return page
+        size = self.get_page_size(request) or self.page_size
+        rows = queryset.after(*decode_cursor(raw), size + 1)
+        self.has_more = len(rows) > size
+        self.cursor_page = rows[:size]
+        self.last_row = self.cursor_page[-1] if self.cursor_page else None
+        return self.cursor_page
+
+    def _next_cursor(self) -> str | None:
+        if not self.has_more or self.last_row is None or not getattr(self.rows, "keyset", False):
+            return None
+        return encode_cursor(self.last_row)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        rows = self.rows
+        next_cursor = self._next_cursor()
+        if self.cursor_page is None:
+            assert self.page is not None  # paginate_queryset ran
+            count = self.page.paginator.count
+            next_link, previous_link = self.get_next_link(), self.get_previous_link()
+        else:
+            count = rows.count()
+            assert self.request is not None
+            url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+            base = remove_query_param(url, self.cursor_query_param)
+            joiner = "&" if "?" in base else "?"
+            next_link = (
+                f"{base}{joiner}{urlencode({self.cursor_query_param: next_cursor})}"
+                if next_cursor
+                else None
+            )
+            previous_link = None
+        return Response(
+            {
+                "count": count,
+                "count_estimated": bool(getattr(rows, "count_estimated", False)),
+                "next": next_link,
+                "previous": previous_link,
+                "next_cursor": next_cursor,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        response["properties"] = {
+            "count": properties.pop("count"),
+            "count_estimated": {
+                "type": "boolean",
+                "description": f"true when `count` is PostgreSQL's estimate (lists of more "
+                f"than {self.exact_count_limit:,} rows); exact otherwise",
+            },
+            **properties,
+            "next_cursor": {
+                "type": "string",
+                "nullable": True,
+                "description": "in the default ordering: send as `cursor` for the page "
+                "after this one (null on the last page or in another ordering)",
+            },
+        }
+        response.setdefault("required", ["count", "results"])
+        return response
+
+    def get_schema_operation_parameters(self, view) -> list:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "A `next_cursor` of this list (default ordering only): the "
+                "page right after that deal, at any depth.",
+                "schema": {"type": "string"},
+            },
+        ]
