@@ -154,12 +154,12 @@ def dashboard_history_rollup(
         # Snapshots are written on change: a deal's state carries to every later day, so
         # every day from the first snapshot on has a rollup, changed or not.
         start = first_snapshot_day()
+        begin = max(first, start) if start is not None else None
         have = (
-            {start + dt.timedelta(days=i) for i in range((last - max(first, start)).days + 1)}
-            if start is not None and start <= last
+            {begin + dt.timedelta(days=i) for i in range((last - begin).days + 1)}
+            if begin is not None and begin <= last
             else set()
         )
-        have = {day for day in have if day >= first}
         rolled = set(
             DashboardDayRollup.objects.filter(day__gte=first, day__lte=last)
             .order_by()

@@ -215,15 +215,15 @@ def test_dashboard_shows_the_win_win_rate_per_team_and_rep_with_the_checked_deal
     client.force_login(manager_user)
     section = _win_win_section(client.get(reverse("dashboard:index")).content.decode())
     # Alpha: w1 (win-win outcome, closed win-win) and w2 checked; w3 won but not checked.
-    assert "<strong>50.0%</strong> win-win outcomes" in section
+    assert "<strong>50.0 %</strong> win-win outcomes" in section
     assert "2 checked deals of 3 closed won" in section
-    assert "<strong>50.0%</strong> closed as win-win" in section
+    assert "<strong>50.0 %</strong> closed as win-win" in section
     assert "Fewer than 10 checked deals stand behind this rate" in section
     assert f"{reverse('dashboard:outcomes')}?period=all" in section
     alpha = _row(section, "team", team.id)
-    assert "50.0%" in alpha and "n=2, too few" in alpha and "2 / 3" in alpha
+    assert "50.0 %" in alpha and "n=2, too few" in alpha and "2 / 3" in alpha
     rita_row = _row(section, "rep", rita.id)
-    assert "50.0%" in rita_row and "75.0%" in rita_row and "3.75" in rita_row
+    assert "50.0 %" in rita_row and "75.0 %" in rita_row and "3.75" in rita_row
     oscar_row = _row(section, "rep", oscar.id)
     assert "0 / 1" in oscar_row and "n=0, too few" in oscar_row
     # Beta's deal (a win-win outcome) is another team's: never in this manager's figures.
@@ -241,7 +241,7 @@ def test_dashboard_win_win_rate_follows_the_dashboard_period_and_rep(
     section = _win_win_section(page)
     assert "closed in the last 90 days" in section
     assert "1 checked deal of 2 closed won" in section
-    assert "<strong>0.0%</strong> win-win outcomes" in section
+    assert "<strong>0.0 %</strong> win-win outcomes" in section
     assert "period=90d" in section
     page = client.get(reverse("dashboard:index"), {"rep": oscar.id}).content.decode()
     section = _win_win_section(page)

