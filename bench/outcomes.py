@@ -1,6 +1,6 @@
 """Benchmark the outcome pages and endpoints (win-win rate, rule calibration, forecast).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_h18 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_bench_100k \\
         .venv/bin/python bench/outcomes.py [--runs 10]
 
 Expects a seeded database (`manage.py seed_demo --deals 100000`). Times each page and

@@ -1,9 +1,9 @@
 """Seeding benchmark (not a test): `seed_demo --deals N` end to end, timed.
 
-    createdb -h 127.0.0.1 -U postgres winwin_h1_100k
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_h1_100k \
+    createdb -h 127.0.0.1 -U postgres winwin_bench_100k
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_bench_100k \
         .venv/bin/python manage.py migrate
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_h1_100k \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/winwin_bench_100k \
         .venv/bin/python -m bench.seed --deals 100000
 
 Runs deals.demo.demo_seed (the same deterministic generator as `seed_demo` and the other
