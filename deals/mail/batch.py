@@ -51,7 +51,7 @@ from .matching import (
     initiated_by,
 )
 from .parsing import ParsedMail, parse_message
-from .services import _notes, _person_list, mail_capture_parsed
+from .services import _notes, captured_mail_fields, mail_capture_parsed
 from .types import MailRefused, MailTooLarge, MailUnreadable, Person
 
 Status = CapturedMail.Status
@@ -439,23 +439,7 @@ def _mail_row(parsed: ParsedMail, owner: User, channel: str, match: Match) -> Ca
     return CapturedMail(
         user=owner,
         status=Status.ASSIGNED if match.deal_id is not None else Status.INBOX,
-        kind=CapturedMail.Kind.EMAIL,
-        channel=channel,
-        message_id=parsed.message_id,
-        in_reply_to=parsed.in_reply_to,
-        references=parsed.references,
-        subject=parsed.subject,
-        from_name=(parsed.sender.name if parsed.sender else "")[:200],
-        from_address=parsed.sender.address if parsed.sender else "",
-        to_addresses=_person_list(parsed.to),
-        cc_addresses=_person_list(parsed.cc),
-        sent_at=parsed.sent_at,
-        text=parsed.text,
-        attachment_names=parsed.attachment_names,
-        auto_reply=parsed.auto_reply,
-        forwarded_by=parsed.forwarded_by.address if parsed.forwarded_by else "",
-        candidate_deal_ids=match.candidate_ids,
-        size_bytes=parsed.size,
+        **captured_mail_fields(parsed, channel=channel, match=match),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -81,6 +82,30 @@ def _queue_recompute(deal_id: int) -> None:
         transaction.on_commit(lambda: recompute_debounced(deal_id))
     else:
         health_recompute_on_commit(deal_id=deal_id)
+
+
+def captured_mail_fields(parsed: ParsedMail, *, channel: str, match: Match) -> dict[str, Any]:
+    """What a captured email keeps of its message: one home for the one-message path and
+    the batched import (deals.mail.batch)."""
+    return {
+        "kind": CapturedMail.Kind.EMAIL,
+        "channel": channel,
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references,
+        "subject": parsed.subject,
+        "from_name": (parsed.sender.name if parsed.sender else "")[:200],
+        "from_address": parsed.sender.address if parsed.sender else "",
+        "to_addresses": _person_list(parsed.to),
+        "cc_addresses": _person_list(parsed.cc),
+        "sent_at": parsed.sent_at,
+        "text": parsed.text,
+        "attachment_names": parsed.attachment_names,
+        "auto_reply": parsed.auto_reply,
+        "forwarded_by": parsed.forwarded_by.address if parsed.forwarded_by else "",
+        "candidate_deal_ids": match.candidate_ids,
+        "size_bytes": parsed.size,
+    }
 
 
 def _person_list(people: list[Person]) -> list[str]:
@@ -234,23 +259,7 @@ def _store_email(
         user=user,
         activity=activity,
         status=Status.ASSIGNED if activity else Status.INBOX,
-        kind=CapturedMail.Kind.EMAIL,
-        channel=channel,
-        message_id=parsed.message_id,
-        in_reply_to=parsed.in_reply_to,
-        references=parsed.references,
-        subject=parsed.subject,
-        from_name=(parsed.sender.name if parsed.sender else "")[:200],
-        from_address=parsed.sender.address if parsed.sender else "",
-        to_addresses=_person_list(parsed.to),
-        cc_addresses=_person_list(parsed.cc),
-        sent_at=parsed.sent_at,
-        text=parsed.text,
-        attachment_names=parsed.attachment_names,
-        auto_reply=parsed.auto_reply,
-        forwarded_by=parsed.forwarded_by.address if parsed.forwarded_by else "",
-        candidate_deal_ids=match.candidate_ids,
-        size_bytes=parsed.size,
+        **captured_mail_fields(parsed, channel=channel, match=match),
     )
     return CaptureResult("logged" if activity else "inbox", mail, activity, match.reason)
 
