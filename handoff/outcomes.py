@@ -246,7 +246,19 @@ def _outcome_inputs(
 def check_in_outcome_refresh(*, check_in_id: int) -> None:
     """After delivery records a check-in or the buyer answers it: store the value both
     make (`CheckIn.outcome_value`, once delivery recorded the check-in) and apply the
-    buyer's promise verdicts to the commitments, as delivery's are applied."""
+    buyer's promise verdicts to the commitments, as delivery's are applied; then the
+    dashboard's outcome rollup counts the deal's new outcome."""
+    from deals.dashboard.services import outcomes_rollup_refresh_deal
+
+    _check_in_buyer_outcome_apply(check_in_id=check_in_id)
+    deal_id = (
+        CheckIn.objects.filter(pk=check_in_id).values_list("handoff__deal_id", flat=True).first()
+    )
+    if deal_id is not None:
+        outcomes_rollup_refresh_deal(deal_id=deal_id)
+
+
+def _check_in_buyer_outcome_apply(*, check_in_id: int) -> None:
     from .services.check_ins import _apply_promise
 
     buyer = buyer_answers([check_in_id]).get(check_in_id)

@@ -7,21 +7,32 @@ forecast"). Both run as SQL over the deals in the user's dashboard scope.
   (handoff.outcomes, the one definition; this module spells it in SQL).
 - The **period** filter keeps deals closed in the window.
 - A rate stands on `n` deals; below `SMALL_SAMPLE` the page says so.
+
+Flat as deals pile up: the figures of deals closed before the rollup's build day are
+summed in DashboardOutcomeRollup (per team, rep, close day or month, flag code and won
+or lost; deals.dashboard.services.outcomes_rollup_rebuild, hourly), and only the deals
+closed since then, plus the part of the period's first day before its cut-off hour, are
+read live. The same statements compute the live figures and the rollup's rows (grouped
+by close day), so both paths add up the same numbers. Without a rollup (before the first
+sweep, or one older than OUTCOME_ROLLUP_MAX_AGE) everything is read live.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from deals.models import Deal, Flag, HealthSnapshot
+from deals.models import DashboardOutcomeRollup, Deal, Flag, HealthSnapshot
+from deals.visibility import dashboard_team_scope_q
 from handoff.models import CheckIn, CheckInPromise, Handoff
 from handoff.outcomes import OUTCOME_DAY, PROFITABLE, WIN_WIN_MIN_VALUE
 from winwin_crm.accounts.models import Team, User
@@ -31,6 +42,9 @@ from .selectors import DashboardFilters, _live_cached, dashboard_scope_q
 SMALL_SAMPLE = 10  # fewer deals than this behind a rate: "too few to tell"
 CALIBRATION_WINDOW_DAYS = 30  # a flag active in the 30 days before the close counts
 WILSON_Z = 1.96  # 95 % interval
+# The sweep rebuilds the rollup hourly; one this old means it stopped, and a deal edited
+# after its close (reassigned, reopened) would count where it was: read live instead.
+OUTCOME_ROLLUP_MAX_AGE = dt.timedelta(days=2)
 
 OUTCOME_PERIOD_CHOICES = [
     ("all", "Closed any time"),
@@ -41,6 +55,7 @@ OUTCOME_PERIOD_CHOICES = [
     ("730d", "Closed in the last two years"),
 ]
 OUTCOME_PERIOD_DAYS = {"30d": 30, "90d": 90, "180d": 180, "365d": 365, "730d": 730}
+CLOSED_STAGES = (Deal.Stage.CLOSED_WON, Deal.Stage.CLOSED_LOST)
 
 
 @dataclass(frozen=True)
@@ -58,17 +73,18 @@ class OutcomeFilters:
         return params
 
 
-def _closed_deals(user, filters: OutcomeFilters, stages: tuple[str, ...]):
-    """The closed deals in scope and period, as an ORM queryset (compiled into the SQL)."""
-    qs = Deal.objects.filter(dashboard_scope_q(user), stage__in=stages, closed_at__isnull=False)
+def _closed(stages: tuple[str, ...], closed: Q) -> QuerySet[Deal]:
+    """Closed deals in `stages` whose close matches `closed` (a Q over closed_at)."""
+    return Deal.objects.filter(closed, stage__in=stages, closed_at__isnull=False).order_by()
+
+
+def _narrowed(qs: QuerySet, filters: OutcomeFilters, *, scope: Q) -> QuerySet:
+    qs = qs.filter(scope)
     if filters.team_id:
         qs = qs.filter(team_id=filters.team_id)
     if filters.rep_id:
         qs = qs.filter(owner_id=filters.rep_id)
-    days = OUTCOME_PERIOD_DAYS.get(filters.period)
-    if days:
-        qs = qs.filter(closed_at__gte=timezone.now() - dt.timedelta(days=days))
-    return qs.order_by()
+    return qs
 
 
 def _rows(sql: str, params) -> list[tuple]:
@@ -104,6 +120,108 @@ _NINETY_CTE = (
     "AND ci.outcome_value IS NOT NULL)"
 )
 _WIN_WIN_SQL = "(n.outcome_value >= %s AND n.account_health = %s)"
+
+
+# --- What is read when: the rollup's days and months, and the live remainder -------------
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def outcome_rollup_built_at() -> dt.datetime | None:
+    """When the rollup was built (every row of a build carries it); None without one.
+    One query."""
+    return DashboardOutcomeRollup.objects.values_list("built_at", flat=True).first()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which closed deals are read live (`live`, a Q over Deal) and which rollup rows
+    stand for the rest (`rollup`, a Q over DashboardOutcomeRollup; None: none)."""
+
+    live: Q
+    rollup: Q | None = None
+    rolled_up_at: dt.datetime | None = None
+
+
+def _plan(filters: OutcomeFilters, built_at: dt.datetime | None) -> _Plan:
+    """Split the period into what the rollup holds — complete close days before its build
+    day, as month rows where a whole month lies inside — and what is read live: deals
+    closed from the build day on, and those of the period's first day closed after its
+    cut-off (a period is "the last N days" to the second)."""
+    now = timezone.now()
+    days = OUTCOME_PERIOD_DAYS.get(filters.period)
+    cutoff = now - dt.timedelta(days=days) if days else None
+    everything = Q(closed_at__gte=cutoff) if cutoff is not None else Q()
+    if built_at is None or built_at < now - OUTCOME_ROLLUP_MAX_AGE:
+        return _Plan(live=everything)
+    build_day = timezone.localdate(built_at)
+    if cutoff is not None and timezone.localdate(cutoff) >= build_day:
+        return _Plan(live=everything)
+    live = Q(closed_at__gte=_day_start(build_day))
+    first: dt.date | None = None
+    if cutoff is not None:
+        first = timezone.localdate(cutoff) + dt.timedelta(days=1)
+        live |= Q(closed_at__gte=cutoff, closed_at__lt=_day_start(first))
+    last = build_day - dt.timedelta(days=1)
+    this_month = build_day.replace(day=1)  # months before it are complete in the rollup
+    day_spans: list[tuple[dt.date | None, dt.date]] = []
+    months: tuple[dt.date | None, dt.date] | None = None
+    whole_from = None if first is None else (first if first.day == 1 else _next_month(first))
+    if whole_from is not None and whole_from >= this_month:
+        day_spans.append((first, last))
+    else:
+        if first is not None and whole_from is not None and first < whole_from:
+            day_spans.append((first, whole_from - dt.timedelta(days=1)))
+        months = (whole_from, this_month)
+        day_spans.append((this_month, last))
+    parts = [
+        Q(span=DashboardOutcomeRollup.Span.DAY, day__lte=hi, **_gte(lo))
+        for lo, hi in day_spans
+        if lo is None or lo <= hi
+    ]
+    if months is not None and (months[0] is None or months[0] < months[1]):
+        parts.append(
+            Q(span=DashboardOutcomeRollup.Span.MONTH, day__lt=months[1], **_gte(months[0]))
+        )
+    rollup = None
+    for part in parts:
+        rollup = part if rollup is None else rollup | part
+    return _Plan(live=live, rollup=rollup, rolled_up_at=built_at)
+
+
+def _gte(day: dt.date | None) -> dict:
+    return {} if day is None else {"day__gte": day}
+
+
+def _rollup_rows(user: User, filters: OutcomeFilters, plan: _Plan) -> QuerySet:
+    assert plan.rollup is not None
+    return _narrowed(
+        DashboardOutcomeRollup.objects.filter(plan.rollup),
+        filters,
+        scope=dashboard_team_scope_q(user),
+    ).order_by()
+
+
+def _union_rows(
+    live: Callable[[], tuple[str, list]], rollup: Callable[[], tuple[str, list]] | None
+) -> list[tuple]:
+    """The live statement's rows and the rollup's, in one round trip (none for a scope
+    that holds nothing)."""
+    try:
+        sql, params = live()
+        if rollup is not None:
+            rolled_sql, rolled_params = rollup()
+            sql = f"SELECT * FROM ({sql}) live UNION ALL SELECT * FROM ({rolled_sql}) rolled"
+            params = [*params, *rolled_params]
+    except EmptyResultSet:  # a user without teams: nothing to read
+        return []
+    return _rows(sql, params)
 
 
 # --- Win-win rate ------------------------------------------------------------------------
@@ -156,18 +274,21 @@ class WinWinRates:
     overall: OutcomeRow
     teams: list[OutcomeRow] = field(default_factory=list)
     reps: list[OutcomeRow] = field(default_factory=list)
+    # When the rollup read was built (deals closed since then were read live); None when
+    # every deal was read live.
+    rolled_up_at: dt.datetime | None = None
 
 
-def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
-    """Win-win outcome rate, the share that closed win-win, promises kept, average value
-    at 90 days and handoff leaks, per team and per rep, for the closed-won deals in scope.
-    Three queries: the figures (one statement), team names, rep names."""
+def win_rate_sql(deals: QuerySet[Deal], *, by_day: bool = False) -> tuple[str, list]:
+    """The win-rate figures of closed-won `deals` per team and rep (and close day, for
+    the rollup): team, owner, [day,] won deals, checked, win-win outcomes, checked that
+    closed win-win, value sum, promises kept, missed, handoff leaks. One statement."""
     base_sql, base_params = (
-        _closed_deals(user, filters, (Deal.Stage.CLOSED_WON,))
-        .annotate(closed_day=TruncDate("closed_at"))
+        deals.annotate(closed_day=TruncDate("closed_at"))
         .values("id", "team_id", "owner_id", "closed_day", "balance")
         .query.sql_with_params()
     )
+    keys = "d.team_id, d.owner_id" + (", d.closed_day" if by_day else "")
     t = _tables()
     sql = f"""
         WITH d AS ({base_sql}),
@@ -202,7 +323,7 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
             SELECT DISTINCT f.deal_id FROM {t["flag"]} f JOIN d ON d.id = f.deal_id
             WHERE f.code = %s
         )
-        SELECT d.team_id, d.owner_id, COUNT(*),
+        SELECT {keys}, COUNT(*),
             COUNT(c.id), COUNT(*) FILTER (WHERE c.win_win),
             COUNT(*) FILTER (WHERE ca.balance = %s), COALESCE(SUM(c.outcome_value), 0),
             COALESCE(SUM(p.kept), 0), COALESCE(SUM(p.missed), 0), COUNT(l.deal_id)
@@ -211,7 +332,7 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
         LEFT JOIN closed_as ca ON ca.id = d.id
         LEFT JOIN promises p ON p.deal_id = d.id
         LEFT JOIN leaks l ON l.deal_id = d.id
-        GROUP BY d.team_id, d.owner_id
+        GROUP BY {keys}
     """
     # In the order the placeholders appear in the text.
     params = [
@@ -224,23 +345,48 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
         "HANDOFF_LEAK",
         Deal.Balance.WIN_WIN,
     ]
-    rows = _rows(sql, params)
+    return sql, params
+
+
+def _win_rate_rollup_sql(user: User, filters: OutcomeFilters, plan: _Plan) -> tuple[str, list]:
+    """The rollup's rows in the same columns as win_rate_sql."""
+    rows = (
+        _rollup_rows(user, filters, plan)
+        .filter(code="", won=True)
+        .values("team_id", "owner_id")
+        .annotate(
+            n=Sum("deals"),
+            checked_n=Sum("checked"),
+            win_win_n=Sum("win_win"),
+            closed_win_win_n=Sum("closed_win_win"),
+            value=Sum("value_sum"),
+            kept=Sum("promises_kept"),
+            missed=Sum("promises_missed"),
+            leaks=Sum("handoff_leaks"),
+        )
+    )
+    sql, params = rows.query.sql_with_params()
+    return sql, list(params)
+
+
+def win_win_rates(*, user: User, filters: OutcomeFilters) -> WinWinRates:
+    """Win-win outcome rate, the share that closed win-win, promises kept, average value
+    at 90 days and handoff leaks, per team and per rep, for the closed-won deals in scope.
+    Four queries: the rollup's build time, the figures (one statement: the rollup's rows
+    and the deals closed since), team names, rep names."""
+    plan = _plan(filters, outcome_rollup_built_at())
+    live = _narrowed(
+        _closed((Deal.Stage.CLOSED_WON,), plan.live), filters, scope=dashboard_scope_q(user)
+    )
+    rows = _union_rows(
+        lambda: win_rate_sql(live),
+        (lambda: _win_rate_rollup_sql(user, filters, plan)) if plan.rollup is not None else None,
+    )
     overall = OutcomeRow(id=None, name="All")
     teams: dict[int, OutcomeRow] = {}
     reps: dict[int, OutcomeRow] = {}
-    for team_id, owner_id, won, checked, win_win, closed_ww, value, kept, missed, leaks in rows:
-        row = OutcomeRow(
-            id=None,
-            name="",
-            won_deals=won,
-            checked_deals=checked,
-            win_win_outcomes=win_win,
-            closed_win_win=closed_ww,
-            value_sum=Decimal(value),
-            promises_kept=int(kept),
-            promises_missed=int(missed),
-            handoff_leaks=leaks,
-        )
+    for team_id, owner_id, *figures in rows:
+        row = _outcome_row(figures)
         overall.add(row)
         teams.setdefault(team_id, OutcomeRow(id=team_id, name="")).add(row)
         reps.setdefault(owner_id, OutcomeRow(id=owner_id, name="")).add(row)
@@ -253,6 +399,23 @@ def win_win_rates(*, user, filters: OutcomeFilters) -> WinWinRates:
         overall=overall.finish(),
         teams=sorted((t.finish() for t in teams.values()), key=lambda r: r.name),
         reps=sorted((r.finish() for r in reps.values()), key=lambda r: r.name),
+        rolled_up_at=plan.rolled_up_at,
+    )
+
+
+def _outcome_row(figures: Iterable) -> OutcomeRow:
+    won, checked, win_win, closed_ww, value, kept, missed, leaks = figures
+    return OutcomeRow(
+        id=None,
+        name="",
+        won_deals=int(won),
+        checked_deals=int(checked),
+        win_win_outcomes=int(win_win),
+        closed_win_win=int(closed_ww),
+        value_sum=Decimal(value),
+        promises_kept=int(kept),
+        promises_missed=int(missed),
+        handoff_leaks=int(leaks),
     )
 
 
@@ -268,7 +431,7 @@ def dashboard_outcome_filters(filters: DashboardFilters) -> OutcomeFilters:
 @_live_cached("win_win_rates")
 def dashboard_win_win_rates(*, user: User, filters: DashboardFilters) -> WinWinRates:
     """win_win_rates for the dashboard page's filters, cached like the page's other live
-    aggregates (a minute per scope and filters). Three queries when not cached."""
+    aggregates (a minute per scope and filters). Four queries when not cached."""
     return win_win_rates(user=user, filters=dashboard_outcome_filters(filters))
 
 
@@ -334,27 +497,40 @@ def _diff(a, b, digits: int = 1):
     return round(a - b, digits) if a is not None and b is not None else None
 
 
-def calibration(*, user, filters: OutcomeFilters) -> dict:
-    """For every flag code: the closed deals that had it active at the close (or at any
-    time in the 30 days before) against those that did not — count, win rate, win-win
-    outcome rate, average value at 90 days, average margin of the won ones — with the
-    differences and a confidence hint from 95 % Wilson intervals. One statement."""
-    from deals.health import ALL_CODES
-
+def calibration_sql(deals: QuerySet[Deal], *, by_day: bool = False) -> tuple[str, list]:
+    """The calibration figures of closed (won and lost) `deals` per flag code (NULL: every
+    deal) and won-or-lost (and team, rep and close day, for the rollup): code, [team,
+    owner, day,] won, deals, checked, win-win outcomes, value sum, won deals with a net
+    total, their margin sum. A flag counts when it was active at the close or at any time
+    in the 30 days before. One statement."""
     # The window's start is computed by the ORM, which spells date arithmetic for the
     # database at hand; the rest is plain SQL.
     base_sql, base_params = (
-        _closed_deals(user, filters, (Deal.Stage.CLOSED_WON, Deal.Stage.CLOSED_LOST))
-        .annotate(window_start=F("closed_at") - dt.timedelta(days=CALIBRATION_WINDOW_DAYS))
-        .values("id", "stage", "closed_at", "window_start", "net_total", "cost_total")
+        deals.annotate(
+            window_start=F("closed_at") - dt.timedelta(days=CALIBRATION_WINDOW_DAYS),
+            closed_day=TruncDate("closed_at"),
+        )
+        .values(
+            "id",
+            "stage",
+            "closed_at",
+            "window_start",
+            "net_total",
+            "cost_total",
+            "team_id",
+            "owner_id",
+            "closed_day",
+        )
         .query.sql_with_params()
     )
+    keys = "code, " + ("team_id, owner_id, closed_day, " if by_day else "") + "won"
     t = _tables()
     sql = f"""
         WITH d AS ({base_sql}),
         {_NINETY_CTE.format(**t)},
         closed AS (
-            SELECT d.id, d.closed_at, d.window_start, d.stage = %s AS won,
+            SELECT d.id, d.closed_at, d.window_start, d.team_id, d.owner_id, d.closed_day,
+                d.stage = %s AS won,
                 n.outcome_value AS value, COALESCE({_WIN_WIN_SQL}, FALSE) AS win_win,
                 CASE WHEN d.stage = %s AND d.net_total > 0
                      THEN (d.net_total - d.cost_total) * 1.0 / d.net_total END AS margin
@@ -367,15 +543,18 @@ def calibration(*, user, filters: OutcomeFilters) -> dict:
               AND (f.resolved_at IS NULL OR f.resolved_at >= c.window_start)
         ),
         tagged AS (
-            SELECT p.code, c.won, c.value, c.win_win, c.margin
+            SELECT p.code, c.team_id, c.owner_id, c.closed_day, c.won, c.value, c.win_win,
+                c.margin
             FROM pairs p JOIN closed c ON c.id = p.id
             UNION ALL
-            SELECT NULL, c.won, c.value, c.win_win, c.margin FROM closed c
+            SELECT NULL, c.team_id, c.owner_id, c.closed_day, c.won, c.value, c.win_win,
+                c.margin
+            FROM closed c
         )
-        SELECT code, COUNT(*), COUNT(*) FILTER (WHERE won), COUNT(value),
+        SELECT {keys}, COUNT(*), COUNT(value),
             COUNT(*) FILTER (WHERE win_win), COALESCE(SUM(value), 0),
             COUNT(margin), COALESCE(SUM(margin), 0)
-        FROM tagged GROUP BY code
+        FROM tagged GROUP BY {keys}
     """
     # In the order the placeholders appear in the text.
     params = [
@@ -386,11 +565,57 @@ def calibration(*, user, filters: OutcomeFilters) -> dict:
         PROFITABLE,
         Deal.Stage.CLOSED_WON,
     ]
-    stats: dict[str | None, GroupStats] = {}
-    for code, deals, won, checked, win_win, value, with_margin, margin in _rows(sql, params):
-        stats[code] = GroupStats(
-            deals, won, checked, win_win, float(value), with_margin, float(margin)
+    return sql, params
+
+
+def _calibration_rollup_sql(user: User, filters: OutcomeFilters, plan: _Plan) -> tuple[str, list]:
+    """The rollup's rows in the same columns as calibration_sql."""
+    rows = (
+        _rollup_rows(user, filters, plan)
+        .values("code", "won")
+        .annotate(
+            n=Sum("deals"),
+            checked_n=Sum("checked"),
+            win_win_n=Sum("win_win"),
+            value=Sum("value_sum"),
+            margin_n=Sum("with_margin"),
+            margin=Sum("margin_sum"),
         )
+    )
+    sql, params = rows.query.sql_with_params()
+    return sql, list(params)
+
+
+def calibration(*, user: User, filters: OutcomeFilters) -> dict:
+    """For every flag code: the closed deals that had it active at the close (or at any
+    time in the 30 days before) against those that did not — count, win rate, win-win
+    outcome rate, average value at 90 days, average margin of the won ones — with the
+    differences and a confidence hint from 95 % Wilson intervals. Two queries: the
+    rollup's build time and the figures (the rollup's rows and the deals closed since)."""
+    from deals.health import ALL_CODES
+
+    plan = _plan(filters, outcome_rollup_built_at())
+    live = _narrowed(_closed(CLOSED_STAGES, plan.live), filters, scope=dashboard_scope_q(user))
+    rows = _union_rows(
+        lambda: calibration_sql(live),
+        (lambda: _calibration_rollup_sql(user, filters, plan)) if plan.rollup is not None else None,
+    )
+    sums: dict[str | None, list] = {}
+    # Margins are sums of ratios with many decimals: added exactly, then read as floats.
+    with localcontext(prec=80):
+        for code, won, deals, checked, win_win, value, with_margin, margin in rows:
+            acc = sums.setdefault(code or None, [0, 0, 0, 0, Decimal("0"), 0, Decimal("0")])
+            acc[0] += int(deals)
+            acc[1] += int(deals) if won else 0
+            acc[2] += int(checked)
+            acc[3] += int(win_win)
+            acc[4] += Decimal(value)
+            acc[5] += int(with_margin)
+            acc[6] += Decimal(margin)
+    stats = {
+        code: GroupStats(d, w, c, ww, float(v), m, float(ms))
+        for code, (d, w, c, ww, v, m, ms) in sums.items()
+    }
     total = stats.get(None, GroupStats())
     codes = [*ALL_CODES, *sorted(c for c in stats if c is not None and c not in ALL_CODES)]
     results = []
@@ -427,19 +652,25 @@ def calibration(*, user, filters: OutcomeFilters) -> dict:
         "window_days": CALIBRATION_WINDOW_DAYS,
         "small_sample": SMALL_SAMPLE,
         "results": results,
+        "rolled_up_at": plan.rolled_up_at,
     }
 
 
 __all__ = [
+    "CLOSED_STAGES",
     "OUTCOME_PERIOD_CHOICES",
+    "OUTCOME_ROLLUP_MAX_AGE",
     "SMALL_SAMPLE",
     "OutcomeFilters",
     "OutcomeRow",
     "WinWinRates",
     "calibration",
+    "calibration_sql",
     "confidence_hint",
     "dashboard_outcome_filters",
     "dashboard_win_win_rates",
+    "outcome_rollup_built_at",
+    "win_rate_sql",
     "win_win_rates",
     "wilson_interval",
 ]

@@ -8,11 +8,15 @@
 - `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
   (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs).
 
+- `outcomes_rollup_rebuild()`: closed deals' outcomes per team, rep, close day and month,
+  flag code and won-or-lost (DashboardOutcomeRollup), behind the win-win outcome rates
+  and the calibration table; `outcomes_rollup_refresh_deal()` rebuilds one deal's day and
+  month when its check-in outcome changes (handoff.outcomes.check_in_outcome_refresh).
 - `forecast_snapshot_take()`: today's forecast (open deals per team, rep, month of
   expected close and balance, weighted), kept so past months' forecasts can be compared
   with what closed (DashboardForecastDay).
 
-`dashboard_rollups_refresh()` runs all three; the hourly health sweep calls it. Both are
+`dashboard_rollups_refresh()` runs them all; the hourly health sweep calls it. Both are
 idempotent, so running them again, or from two workers at once (they take turns), is
 harmless.
 """
@@ -30,12 +34,13 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum, Val
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from deals.dashboard import forecast
+from deals.dashboard import forecast, outcomes
 from deals.dashboard.expressions import MoneyRatio, sla_missed_q
 from deals.health.history import first_snapshot_day, open_on_q, snapshots_as_of
 from deals.models import (
     DashboardDayRollup,
     DashboardForecastDay,
+    DashboardOutcomeRollup,
     DashboardRepDeals,
     DashboardRepFlags,
     DashboardRepHandoffs,
@@ -56,6 +61,7 @@ ZERO = Decimal("0.00")
 # PostgreSQL advisory locks: one writer per rollup at a time.
 _LOCK_KEY = 0x7E1D_A5B0
 _REP_LOCK_KEY = 0x7E1D_A5B1
+_OUTCOME_LOCK_KEY = 0x7E1D_A5B2
 
 
 def rollup_window(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -310,11 +316,167 @@ def forecast_snapshot_take(*, day: dt.date | None = None) -> int:
     return len(rows)
 
 
+# --- outcomes -------------------------------------------------------------------------------
+
+
+def _outcome_day_rows(closed: Q, built_at: dt.datetime) -> list[DashboardOutcomeRollup]:
+    """Day rows for the closed deals matching `closed` (a Q over Deal): the statements the
+    outcome pages run live (deals.dashboard.outcomes), grouped by team, rep and close day
+    as well. Two queries."""
+    rows: dict[tuple, DashboardOutcomeRollup] = {}
+
+    def row(team_id: int, owner_id: int, day, code: str, won: bool) -> DashboardOutcomeRollup:
+        key = (team_id, owner_id, _as_date(day), code, won)
+        if key not in rows:
+            rows[key] = DashboardOutcomeRollup(
+                span=DashboardOutcomeRollup.Span.DAY,
+                day=key[2],
+                team_id=team_id,
+                owner_id=owner_id,
+                code=code,
+                won=won,
+                built_at=built_at,
+            )
+        return rows[key]
+
+    sql, params = outcomes.calibration_sql(
+        outcomes._closed(outcomes.CLOSED_STAGES, closed), by_day=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for (
+            code,
+            team_id,
+            owner_id,
+            day,
+            won,
+            n,
+            checked,
+            win_win,
+            value,
+            with_margin,
+            margin,
+        ) in cursor.fetchall():
+            r = row(team_id, owner_id, day, code or "", bool(won))
+            r.deals, r.checked, r.win_win = n, checked, win_win
+            r.value_sum, r.with_margin, r.margin_sum = Decimal(value), with_margin, Decimal(margin)
+        sql, params = outcomes.win_rate_sql(
+            outcomes._closed((Deal.Stage.CLOSED_WON,), closed), by_day=True
+        )
+        cursor.execute(sql, params)
+        for team_id, owner_id, day, *figures in cursor.fetchall():
+            *_same, closed_win_win, _value, kept, missed, leaks = figures
+            r = row(team_id, owner_id, day, "", True)
+            r.closed_win_win, r.handoff_leaks = closed_win_win, leaks
+            r.promises_kept, r.promises_missed = int(kept), int(missed)
+    return list(rows.values())
+
+
+_OUTCOME_SUMS = (
+    "deals",
+    "checked",
+    "win_win",
+    "value_sum",
+    "with_margin",
+    "margin_sum",
+    "closed_win_win",
+    "promises_kept",
+    "promises_missed",
+    "handoff_leaks",
+)
+
+
+def _outcome_month_rows(
+    day_rows: Iterable[DashboardOutcomeRollup], build_day: dt.date, built_at: dt.datetime
+) -> list[DashboardOutcomeRollup]:
+    """Month rows summing `day_rows`, for the months complete before `build_day`."""
+    months: dict[tuple, DashboardOutcomeRollup] = {}
+    for d in day_rows:
+        month = d.day.replace(day=1)
+        if outcomes._next_month(month) > build_day:
+            continue
+        key = (d.team_id, d.owner_id, month, d.code, d.won)
+        m = months.get(key)
+        if m is None:
+            m = months[key] = DashboardOutcomeRollup(
+                span=DashboardOutcomeRollup.Span.MONTH,
+                day=month,
+                team_id=d.team_id,
+                owner_id=d.owner_id,
+                code=d.code,
+                won=d.won,
+                built_at=built_at,
+                **dict.fromkeys(_OUTCOME_SUMS, 0),
+            )
+        for name in _OUTCOME_SUMS:
+            setattr(m, name, getattr(m, name) + getattr(d, name))
+    return list(months.values())
+
+
+def outcomes_rollup_rebuild() -> int:
+    """Rebuild DashboardOutcomeRollup from the live tables: every deal closed before
+    today, per close day and per complete month. Returns the rows written. The hourly
+    sweep runs it (dashboard_rollups_refresh), and so should a bulk load once done; what
+    closed today is read live until the next build."""
+    built_at = timezone.now()
+    build_day = timezone.localdate(built_at)
+    with transaction.atomic():
+        _lock(_OUTCOME_LOCK_KEY)
+        days = _outcome_day_rows(Q(closed_at__lt=outcomes._day_start(build_day)), built_at)
+        months = _outcome_month_rows(days, build_day, built_at)
+        DashboardOutcomeRollup.objects.all().delete()
+        DashboardOutcomeRollup.objects.bulk_create([*days, *months], batch_size=2000)
+    return len(days) + len(months)
+
+
+def outcomes_rollup_refresh_deal(*, deal_id: int) -> bool:
+    """After one deal's outcome changed (a check-in recorded or answered): rebuild the
+    rollup's rows of its team, rep and close day, and of that month. Nothing to do
+    without a rollup or for a deal closed since the build (read live). True when rows
+    were rebuilt. One query when there is nothing to do, about ten otherwise."""
+    if outcomes.outcome_rollup_built_at() is None:
+        return False
+    with transaction.atomic():
+        _lock(_OUTCOME_LOCK_KEY)  # after a rebuild running now, and reading what it wrote
+        built_at = outcomes.outcome_rollup_built_at()
+        deal = Deal.objects.filter(pk=deal_id).values("team_id", "owner_id", "closed_at").first()
+        if built_at is None or deal is None or deal["closed_at"] is None:
+            return False
+        build_day = timezone.localdate(built_at)
+        day = timezone.localdate(deal["closed_at"])
+        if day >= build_day:
+            return False
+        group = {"team_id": deal["team_id"], "owner_id": deal["owner_id"]}
+        days = _outcome_day_rows(
+            Q(
+                **group,
+                closed_at__gte=outcomes._day_start(day),
+                closed_at__lt=outcomes._day_start(day + dt.timedelta(days=1)),
+            ),
+            built_at,
+        )
+        rows = DashboardOutcomeRollup.objects.filter(**group)
+        rows.filter(span=DashboardOutcomeRollup.Span.DAY, day=day).delete()
+        DashboardOutcomeRollup.objects.bulk_create(days)
+        month = day.replace(day=1)
+        if outcomes._next_month(month) <= build_day:
+            month_days = rows.filter(
+                span=DashboardOutcomeRollup.Span.DAY,
+                day__gte=month,
+                day__lt=outcomes._next_month(month),
+            )
+            months = _outcome_month_rows(list(month_days), build_day, built_at)
+            rows.filter(span=DashboardOutcomeRollup.Span.MONTH, day=month).delete()
+            DashboardOutcomeRollup.objects.bulk_create(months)
+    return True
+
+
 def dashboard_rollups_refresh() -> None:
     """Everything the hourly health sweep keeps up to date for the dashboard."""
     dashboard_history_rollup()
     dashboard_rep_rollup()
     forecast_snapshot_take()
+    outcomes_rollup_rebuild()
 
 
 __all__ = [
@@ -322,6 +484,8 @@ __all__ = [
     "dashboard_rep_rollup",
     "dashboard_rollups_refresh",
     "forecast_snapshot_take",
+    "outcomes_rollup_rebuild",
+    "outcomes_rollup_refresh_deal",
     "rollup_window",
     "snapshot_days",
 ]

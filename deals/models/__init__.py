@@ -3,6 +3,7 @@
 from .dashboard import (
     DashboardDayRollup,
     DashboardForecastDay,
+    DashboardOutcomeRollup,
     DashboardRepDeals,
     DashboardRepFlags,
     DashboardRepHandoffs,
@@ -45,6 +46,7 @@ __all__ = [
     "Contact",
     "DashboardDayRollup",
     "DashboardForecastDay",
+    "DashboardOutcomeRollup",
     "DashboardRepDeals",
     "DashboardRepFlags",
     "DashboardRepHandoffs",

@@ -144,3 +144,56 @@ class DashboardForecastDay(models.Model):
 
     def __str__(self):
         return f"{self.day} forecast for {self.month:%Y-%m} team {self.team_id}: {self.deals}"
+
+
+class DashboardOutcomeRollup(models.Model):
+    """Closed deals' outcomes summed per team, rep, close day (or close month), flag code
+    and won-or-lost: what the win-win outcome rates and the calibration table add up
+    (deals.dashboard.outcomes), so a page reads a few thousand of these rows however many
+    deals closed.
+
+    `code` is "" for every closed deal of the group, else the rule whose flag was active at
+    the close or in the 30 days before (the calibration's "with the flag"). Month rows are
+    the sums of their day rows, written for complete months only. Every row of a build
+    carries the build's `built_at`; its local day is the first day the rollup does not
+    hold (deals closed since are read live). Rebuilt by the hourly sweep
+    (deals.dashboard.services.outcomes_rollup_rebuild); one deal's day and month are
+    rebuilt when its check-in outcome changes (outcomes_rollup_refresh_deal).
+    """
+
+    class Span(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    day = models.DateField(help_text="The close day, or the first day of the close month.")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=40, blank=True)
+    won = models.BooleanField()
+    deals = models.PositiveIntegerField(default=0)
+    # 90-day check-ins recorded, and of those the win-win outcomes and the value's sum.
+    checked = models.PositiveIntegerField(default=0)
+    win_win = models.PositiveIntegerField(default=0)
+    value_sum = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # Won deals with a net total, and their (net - cost) / net summed (kept exact).
+    with_margin = models.PositiveIntegerField(default=0)
+    margin_sum = models.DecimalField(max_digits=40, decimal_places=24, default=Decimal("0"))
+    # Won deals of the "" rows only: checked ones that closed win-win, their latest promise
+    # verdicts, and HANDOFF_LEAK.
+    closed_win_win = models.PositiveIntegerField(default=0)
+    promises_kept = models.PositiveIntegerField(default=0)
+    promises_missed = models.PositiveIntegerField(default=0)
+    handoff_leaks = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["span", "day", "team", "owner", "code", "won"],
+                name="one_outcome_rollup_row_per_group",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.span} {self.day} team {self.team_id} rep {self.owner_id} {self.code}"
