@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,6 +30,8 @@ from .forms import (
 from .services import flags_acknowledge
 
 FLAGS_PER_PAGE = 50
+# The flag review list counts this many flags at most, then says "10,000+".
+FLAG_COUNT_LIMIT = 10_000
 
 QUADRANTS = [
     # balance, label, what it means (colour is never the only signal)
@@ -213,8 +216,30 @@ def _scope_label(teams, filters, user) -> str:
     return ", ".join(t.name for t in teams) or "No team"
 
 
+class BoundedPaginator(Paginator):
+    """Counts up to `limit` rows and no further (a COUNT over a LIMIT): past it the page
+    says "10,000+" (`count_capped`) and pages on to the last counted page. An exact count
+    reads every open flag in scope, hundreds of thousands for a large team."""
+
+    def __init__(self, object_list, per_page, *, limit: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = limit
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list[: self.limit + 1].count()  # one query
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.limit)
+
+    @cached_property
+    def count_capped(self) -> bool:
+        return self._counted > self.limit
+
+
 def _flag_page_context(request, form, flags_qs) -> dict:
-    paginator = Paginator(flags_qs, FLAGS_PER_PAGE)
+    paginator = BoundedPaginator(flags_qs, FLAGS_PER_PAGE, limit=FLAG_COUNT_LIMIT)
     page = paginator.get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page"}
     return {"page": page, "page_query": _query(params)}
