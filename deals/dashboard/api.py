@@ -349,10 +349,18 @@ class OutcomeRowSerializer(serializers.Serializer):
     )
 
 
+OUTCOMES_ROLLED_UP_AT_HELP = (
+    "When the hourly sweep summed up the deals closed before that day (deals closed since, "
+    "and check-ins recorded since, are counted as of now); null when every deal was read "
+    "live (no rollup yet, or the sweep has stopped)."
+)
+
+
 class OutcomesSerializer(serializers.Serializer):
     overall = OutcomeRowSerializer()
     teams = OutcomeRowSerializer(many=True)
     reps = OutcomeRowSerializer(many=True)
+    rolled_up_at = serializers.DateTimeField(allow_null=True, help_text=OUTCOMES_ROLLED_UP_AT_HELP)
 
 
 class CalibrationGroupSerializer(serializers.Serializer):
@@ -399,6 +407,7 @@ class CalibrationSerializer(serializers.Serializer):
     )
     small_sample = serializers.IntegerField()
     results = CalibrationRowSerializer(many=True)
+    rolled_up_at = serializers.DateTimeField(allow_null=True, help_text=OUTCOMES_ROLLED_UP_AT_HELP)
 
 
 def _per_forecast_balance(name):

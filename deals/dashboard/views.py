@@ -30,8 +30,8 @@ from .forms import (
 from .services import flags_acknowledge
 
 FLAGS_PER_PAGE = 50
-# The flag review list counts this many flags at most, then says "10,000+".
-FLAG_COUNT_LIMIT = 10_000
+# The flag review list counts this many flags live at most, then says "10,000+".
+FLAG_COUNT_LIMIT = selectors.FLAG_COUNT_LIMIT
 
 QUADRANTS = [
     # balance, label, what it means (colour is never the only signal)
@@ -114,6 +114,12 @@ def index(request):
     summary = selectors.balance_summary(user=user, filters=filters)
     params = filters.as_params()
     outcome_filters = outcomes.dashboard_outcome_filters(filters)
+    # The flag review page's own total for the same team and rep, so they agree.
+    open_flags = selectors.flag_review_total(
+        user=user,
+        filters=selectors.FlagFilters(team_id=filters.team_id, rep_id=filters.rep_id),
+        limit=FLAG_COUNT_LIMIT,
+    )
     return render(
         request,
         "dashboard/index.html",
@@ -130,11 +136,9 @@ def index(request):
             "sort": sort,
             "query": _query(params),
             "reps_query": _query(params, sort=sort if sort != "name" else ""),
-            # The flag review page's own count for the same team and rep, so they agree.
-            "open_flags": selectors.flag_review_list(
-                user=user,
-                filters=selectors.FlagFilters(team_id=filters.team_id, rep_id=filters.rep_id),
-            ).count(),
+            "open_flags_total": open_flags,
+            "open_flags": open_flags.count,
+            "open_flags_as_of_today": _is_today(open_flags.as_of),
             "flags_url": _flags_url({"team": filters.team_id or "", "rep": filters.rep_id or ""}),
             "scope_label": _scope_label(teams, filters, user),
             "history_as_of_today": _is_today(summary["history_rolled_up_at"]),
@@ -216,31 +220,22 @@ def _scope_label(teams, filters, user) -> str:
     return ", ".join(t.name for t in teams) or "No team"
 
 
-class BoundedPaginator(Paginator):
-    """Counts up to `limit` rows and no further (a COUNT over a LIMIT): past it the page
-    says "10,000+" (`count_capped`) and pages on to the last counted page. An exact count
-    reads every open flag in scope, hundreds of thousands for a large team."""
+class TotalPaginator(Paginator):
+    """Pages through the flag review list with the total it was given
+    (selectors.flag_review_total: from the rep table's rollup, or counted live up to a
+    limit) instead of counting every flag in scope."""
 
-    def __init__(self, object_list, per_page, *, limit: int, **kwargs) -> None:
+    def __init__(self, object_list, per_page, *, total: selectors.FlagTotal, **kwargs) -> None:
         super().__init__(object_list, per_page, **kwargs)
-        self.limit = limit
-
-    @cached_property
-    def _counted(self) -> int:
-        # One query, over the flags' ids alone: no joins for the columns, no sort.
-        return self.object_list.order_by().values("pk")[: self.limit + 1].count()
+        self.total = total
 
     @cached_property
     def count(self) -> int:
-        return min(self._counted, self.limit)
-
-    @cached_property
-    def count_capped(self) -> bool:
-        return self._counted > self.limit
+        return self.total.count
 
 
-def _flag_page_context(request, form, flags_qs) -> dict:
-    paginator = BoundedPaginator(flags_qs, FLAGS_PER_PAGE, limit=FLAG_COUNT_LIMIT)
+def _flag_page_context(request, form, flags_qs, total: selectors.FlagTotal) -> dict:
+    paginator = TotalPaginator(flags_qs, FLAGS_PER_PAGE, total=total)
     page = paginator.get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page"}
     return {"page": page, "page_query": _query(params)}
@@ -265,8 +260,12 @@ def flags(request):
             for value, label in selectors.FLAG_STATUS_CHOICES
         ],
     }
+    total = selectors.flag_review_total(user=user, filters=filters, limit=FLAG_COUNT_LIMIT)
+    context["total_as_of_today"] = _is_today(total.as_of)
     context.update(
-        _flag_page_context(request, form, selectors.flag_review_list(user=user, filters=filters))
+        _flag_page_context(
+            request, form, selectors.flag_review_list(user=user, filters=filters), total
+        )
     )
     return render(request, "dashboard/flags.html", context)
 

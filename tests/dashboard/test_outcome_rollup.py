@@ -207,3 +207,18 @@ def test_rollup_reads_run_a_fixed_number_of_queries(
         win_win_rates(user=manager_user, filters=OutcomeFilters())
     with django_assert_num_queries(2):
         calibration(user=manager_user, filters=OutcomeFilters())
+
+
+def test_the_api_says_when_the_outcomes_were_rolled_up(outcomes_board, manager_user, api_as):
+    from django.urls import reverse
+
+    client = api_as(manager_user)
+    live = client.get(reverse("dashboard-outcomes"), {"period": "90d"}).json()
+    live_table = client.get(reverse("dashboard-calibration")).json()
+    assert live["rolled_up_at"] is None and live_table["rolled_up_at"] is None
+    outcomes_rollup_rebuild()
+    outcomes = client.get(reverse("dashboard-outcomes"), {"period": "90d"}).json()
+    table = client.get(reverse("dashboard-calibration")).json()
+    assert outcomes.pop("rolled_up_at") is not None and table.pop("rolled_up_at") is not None
+    live.pop("rolled_up_at"), live_table.pop("rolled_up_at")
+    assert (outcomes, table) == (live, live_table)

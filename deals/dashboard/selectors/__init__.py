@@ -27,10 +27,13 @@ from .cache import (
 )
 from .flags import (
     FLAG_AGE_CHOICES,
+    FLAG_COUNT_LIMIT,
     FLAG_STATUS_CHOICES,
     FlagFilters,
+    FlagTotal,
     flag_get_for_review,
     flag_review_list,
+    flag_review_total,
     open_flag_count,
 )
 from .headline import (
@@ -93,6 +96,7 @@ __all__ = [
     "BALANCES",
     "DEFAULT_WIN_WIN_THRESHOLD",
     "FLAG_AGE_CHOICES",
+    "FLAG_COUNT_LIMIT",
     "FLAG_STATUS_CHOICES",
     "HISTORY_CACHE_SECONDS",
     "LIVE_CACHE_SECONDS",
@@ -110,6 +114,7 @@ __all__ = [
     "ZERO",
     "DashboardFilters",
     "FlagFilters",
+    "FlagTotal",
     "History",
     "RepRow",
     "RepTable",
@@ -143,6 +148,7 @@ __all__ = [
     "dashboard_teams",
     "flag_get_for_review",
     "flag_review_list",
+    "flag_review_total",
     "live_cache_invalidate",
     "open_flag_count",
     "pressure_codes",
