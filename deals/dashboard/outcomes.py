@@ -32,7 +32,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from deals.models import DashboardOutcomeRollup, Deal, Flag, HealthSnapshot
-from deals.visibility import dashboard_team_scope_q
+from deals.visibility import Viewer, dashboard_team_scope_q
 from handoff.models import CheckIn, CheckInPromise, Handoff
 from handoff.outcomes import OUTCOME_DAY, PROFITABLE, WIN_WIN_MIN_VALUE
 from winwin_crm.accounts.models import Team, User
@@ -199,7 +199,7 @@ def _gte(day: dt.date | None) -> dict:
     return {} if day is None else {"day__gte": day}
 
 
-def _rollup_rows(user: User, filters: OutcomeFilters, plan: _Plan) -> QuerySet:
+def _rollup_rows(user: Viewer, filters: OutcomeFilters, plan: _Plan) -> QuerySet:
     assert plan.rollup is not None
     return _narrowed(
         DashboardOutcomeRollup.objects.filter(plan.rollup),
@@ -348,7 +348,7 @@ def win_rate_sql(deals: QuerySet[Deal], *, by_day: bool = False) -> tuple[str, l
     return sql, params
 
 
-def _win_rate_rollup_sql(user: User, filters: OutcomeFilters, plan: _Plan) -> tuple[str, list]:
+def _win_rate_rollup_sql(user: Viewer, filters: OutcomeFilters, plan: _Plan) -> tuple[str, list]:
     """The rollup's rows in the same columns as win_rate_sql."""
     rows = (
         _rollup_rows(user, filters, plan)
@@ -369,7 +369,7 @@ def _win_rate_rollup_sql(user: User, filters: OutcomeFilters, plan: _Plan) -> tu
     return sql, list(params)
 
 
-def win_win_rates(*, user: User, filters: OutcomeFilters) -> WinWinRates:
+def win_win_rates(*, user: Viewer, filters: OutcomeFilters) -> WinWinRates:
     """Win-win outcome rate, the share that closed win-win, promises kept, average value
     at 90 days and handoff leaks, per team and per rep, for the closed-won deals in scope.
     Four queries: the rollup's build time, the figures (one statement: the rollup's rows
@@ -568,7 +568,7 @@ def calibration_sql(deals: QuerySet[Deal], *, by_day: bool = False) -> tuple[str
     return sql, params
 
 
-def _calibration_rollup_sql(user: User, filters: OutcomeFilters, plan: _Plan) -> tuple[str, list]:
+def _calibration_rollup_sql(user: Viewer, filters: OutcomeFilters, plan: _Plan) -> tuple[str, list]:
     """The rollup's rows in the same columns as calibration_sql."""
     rows = (
         _rollup_rows(user, filters, plan)
@@ -586,7 +586,7 @@ def _calibration_rollup_sql(user: User, filters: OutcomeFilters, plan: _Plan) ->
     return sql, list(params)
 
 
-def calibration(*, user: User, filters: OutcomeFilters) -> dict:
+def calibration(*, user: Viewer, filters: OutcomeFilters) -> dict:
     """For every flag code: the closed deals that had it active at the close (or at any
     time in the 30 days before) against those that did not — count, win rate, win-win
     outcome rate, average value at 90 days, average margin of the won ones — with the

@@ -325,7 +325,9 @@ def _outcome_day_rows(closed: Q, built_at: dt.datetime) -> list[DashboardOutcome
     as well. Two queries."""
     rows: dict[tuple, DashboardOutcomeRollup] = {}
 
-    def row(team_id: int, owner_id: int, day, code: str, won: bool) -> DashboardOutcomeRollup:
+    def row(
+        team_id: int, owner_id: int, day: str | dt.date, code: str, won: bool
+    ) -> DashboardOutcomeRollup:
         key = (team_id, owner_id, _as_date(day), code, won)
         if key not in rows:
             rows[key] = DashboardOutcomeRollup(

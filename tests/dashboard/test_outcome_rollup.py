@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 
 # Close times spread over two years: whole months inside a period, the period's first
 # day on both sides of its cut-off hour, yesterday and today (read live after a build).
-DAYS_AGO = (0.01, 0.6, 1.2, 3, 29.4, 29.9, 30.1, 30.6, 45, 60, 89.7, 90.3, 150, 179.8, 200)
-DAYS_AGO += (364.6, 365.4, 400, 729.9, 730.2, 800)
+DAYS_AGO = [0.01, 0.6, 1.2, 3, 29.4, 29.9, 30.1, 30.6, 45, 60, 89.7, 90.3, 150, 179.8, 200]
+DAYS_AGO += [364.6, 365.4, 400, 729.9, 730.2, 800]
 
 
 @pytest.fixture
