@@ -31,7 +31,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from deals.dashboard import forecast, outcomes
@@ -415,20 +415,82 @@ def _outcome_month_rows(
     return list(months.values())
 
 
-def outcomes_rollup_rebuild() -> int:
-    """Rebuild DashboardOutcomeRollup from the live tables: every deal closed before
-    today, per close day and per complete month. Returns the rows written. The hourly
-    sweep runs it (dashboard_rollups_refresh), and so should a bulk load once done; what
-    closed today is read live until the next build."""
+def outcomes_rollup_rebuild(*, full: bool | None = None) -> int:
+    """Bring DashboardOutcomeRollup up to date; returns the rows written.
+
+    The first run of a day (or `full=True`) rebuilds it from the live tables: every deal
+    closed before today, per close day and per complete month; what closes today is read
+    live until then. Later runs that day rebuild only the close days of deals edited since
+    that build (`Deal.updated_at`: re-priced, reopened, reassigned — the day it now closed
+    on) or that raised a flag since (HANDOFF_LEAK), and their months; a check-in refreshes
+    its deal at once (outcomes_rollup_refresh_deal). What an edit leaves behind on another
+    day (a close date or an owner changed, a deal deleted) is rebuilt by the next day's
+    full run. The hourly sweep runs it (dashboard_rollups_refresh), and so should a bulk
+    load once done (full=True)."""
     built_at = timezone.now()
     build_day = timezone.localdate(built_at)
+    before_today = outcomes._day_start(build_day)
     with transaction.atomic():
         _lock(_OUTCOME_LOCK_KEY)
-        days = _outcome_day_rows(Q(closed_at__lt=outcomes._day_start(build_day)), built_at)
-        months = _outcome_month_rows(days, build_day, built_at)
-        DashboardOutcomeRollup.objects.all().delete()
-        DashboardOutcomeRollup.objects.bulk_create([*days, *months], batch_size=2000)
-    return len(days) + len(months)
+        previous = outcomes.outcome_rollup_built_at()
+        if full is None:
+            full = previous is None or timezone.localdate(previous) != build_day
+        if full or previous is None:
+            days = _outcome_day_rows(Q(closed_at__lt=before_today), built_at)
+            months = _outcome_month_rows(days, build_day, built_at)
+            DashboardOutcomeRollup.objects.all().delete()
+            DashboardOutcomeRollup.objects.bulk_create([*days, *months], batch_size=2000)
+            return len(days) + len(months)
+        closed = Q(closed_at__isnull=False, closed_at__lt=before_today)
+        changed = set(
+            Deal.objects.filter(closed, updated_at__gte=previous)
+            .annotate(day=TruncDate("closed_at"))
+            .order_by()
+            .values_list("day", flat=True)
+            .distinct()
+        ) | set(
+            Flag.objects.filter(
+                Q(deal__closed_at__isnull=False, deal__closed_at__lt=before_today),
+                first_seen_at__gte=previous,
+            )
+            .annotate(day=TruncDate("deal__closed_at"))
+            .order_by()
+            .values_list("day", flat=True)
+            .distinct()
+        )
+        return _outcome_days_rebuild({_as_date(d) for d in changed}, previous, build_day)
+
+
+def _outcome_days_rebuild(
+    days: set[dt.date], built_at: dt.datetime, build_day: dt.date, **group: int
+) -> int:
+    """Rewrite the rollup's rows of these close days (for one team and rep when `group`
+    names them) and of their complete months, under the build's `built_at`."""
+    if not days:
+        return 0
+    when = Q()
+    for day in sorted(days):
+        when |= Q(
+            closed_at__gte=outcomes._day_start(day),
+            closed_at__lt=outcomes._day_start(day + dt.timedelta(days=1)),
+        )
+    rows = _outcome_day_rows(when & Q(**group), built_at)
+    existing = DashboardOutcomeRollup.objects.filter(**group)
+    existing.filter(span=DashboardOutcomeRollup.Span.DAY, day__in=days).delete()
+    DashboardOutcomeRollup.objects.bulk_create(rows, batch_size=2000)
+    written = len(rows)
+    months = {d.replace(day=1) for d in days if outcomes._next_month(d.replace(day=1)) <= build_day}
+    for month in sorted(months):
+        month_days = existing.filter(
+            span=DashboardOutcomeRollup.Span.DAY,
+            day__gte=month,
+            day__lt=outcomes._next_month(month),
+        )
+        sums = _outcome_month_rows(list(month_days), build_day, built_at)
+        existing.filter(span=DashboardOutcomeRollup.Span.MONTH, day=month).delete()
+        DashboardOutcomeRollup.objects.bulk_create(sums, batch_size=2000)
+        written += len(sums)
+    return written
 
 
 def outcomes_rollup_refresh_deal(*, deal_id: int) -> bool:
@@ -448,28 +510,9 @@ def outcomes_rollup_refresh_deal(*, deal_id: int) -> bool:
         day = timezone.localdate(deal["closed_at"])
         if day >= build_day:
             return False
-        group = {"team_id": deal["team_id"], "owner_id": deal["owner_id"]}
-        days = _outcome_day_rows(
-            Q(
-                **group,
-                closed_at__gte=outcomes._day_start(day),
-                closed_at__lt=outcomes._day_start(day + dt.timedelta(days=1)),
-            ),
-            built_at,
+        _outcome_days_rebuild(
+            {day}, built_at, build_day, team_id=deal["team_id"], owner_id=deal["owner_id"]
         )
-        rows = DashboardOutcomeRollup.objects.filter(**group)
-        rows.filter(span=DashboardOutcomeRollup.Span.DAY, day=day).delete()
-        DashboardOutcomeRollup.objects.bulk_create(days)
-        month = day.replace(day=1)
-        if outcomes._next_month(month) <= build_day:
-            month_days = rows.filter(
-                span=DashboardOutcomeRollup.Span.DAY,
-                day__gte=month,
-                day__lt=outcomes._next_month(month),
-            )
-            months = _outcome_month_rows(list(month_days), build_day, built_at)
-            rows.filter(span=DashboardOutcomeRollup.Span.MONTH, day=month).delete()
-            DashboardOutcomeRollup.objects.bulk_create(months)
     return True
 
 

@@ -169,7 +169,12 @@ def test_the_rollup_is_what_is_read_and_deals_closed_since_are_read_live(
     assert now.rolled_up_at is not None
     assert now.overall.won_deals == last_30.overall.won_deals + 1
     assert now.overall.win_win_outcomes == last_30.overall.win_win_outcomes + 1
+    # A later run of the day sees only deals edited since (the delete above bumped
+    # nothing); the next day's full run sees everything.
+    stale = win_win_rates(user=manager_user, filters=OutcomeFilters()).overall
     outcomes_rollup_rebuild()
+    assert win_win_rates(user=manager_user, filters=OutcomeFilters()).overall == stale
+    outcomes_rollup_rebuild(full=True)
     rebuilt = win_win_rates(user=manager_user, filters=OutcomeFilters())
     assert rebuilt.overall.checked_deals == before.overall.checked_deals  # -w1, +the new one
     assert rebuilt.overall.won_deals == before.overall.won_deals + 1
@@ -222,3 +227,28 @@ def test_the_api_says_when_the_outcomes_were_rolled_up(outcomes_board, manager_u
     assert outcomes.pop("rolled_up_at") is not None and table.pop("rolled_up_at") is not None
     live.pop("rolled_up_at"), live_table.pop("rolled_up_at")
     assert (outcomes, table) == (live, live_table)
+
+
+def test_later_runs_of_the_day_rebuild_the_days_of_deals_edited_since(outcomes_board, manager_user):
+    from tests import factories as f
+
+    full = outcomes_rollup_rebuild()
+    assert outcomes_rollup_rebuild() == 0  # nothing changed since
+    w2 = outcomes_board["w2"]
+    w2.cost_total = w2.net_total / 4  # re-priced after the close: its margin changes
+    w2.save()
+    f.FlagFactory(deal=outcomes_board["w1"], code="HANDOFF_LEAK")  # raised now
+    written = outcomes_rollup_rebuild()
+    assert 0 < written < full  # w1's and w2's close day and month only
+    for filters in (OutcomeFilters(), OutcomeFilters(period="30d")):
+        figures, rolled = _figures(manager_user, filters)
+        assert None not in rolled
+        assert figures == _live(manager_user, filters)
+        outcomes_rollup_rebuild(full=True)
+
+
+def test_the_first_run_of_a_day_rebuilds_everything(outcomes_board, manager_user):
+    full = outcomes_rollup_rebuild()
+    DashboardOutcomeRollup.objects.update(built_at=timezone.now() - dt.timedelta(days=1))
+    assert outcomes_rollup_rebuild() == full
+    assert DashboardOutcomeRollup.objects.values("built_at").distinct().count() == 1
