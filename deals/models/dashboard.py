@@ -194,6 +194,8 @@ class DashboardOutcomeRollup(models.Model):
                 name="one_outcome_rollup_row_per_group",
             ),
         ]
+        # A manager's pages read their teams' rows of a span of days.
+        indexes = [models.Index(fields=["team", "span", "day"], name="outcome_rollup_team_days")]
 
     def __str__(self):
         return f"{self.span} {self.day} team {self.team_id} rep {self.owner_id} {self.code}"

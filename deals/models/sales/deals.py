@@ -155,6 +155,14 @@ class Deal(TimeStamped):
             # sees: a page, however deep, is read off the index.
             models.Index(fields=["team", "-updated_at", "-id"], name="deal_team_recent"),
             models.Index(fields=["owner", "-updated_at", "-id"], name="deal_owner_recent"),
+            # The outcome pages read live only the deals closed since the outcome rollup
+            # was built (deals.dashboard.outcomes): a range of this index, however many
+            # deals closed before.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(closed_at__isnull=False),
+                name="deal_closed_at",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
