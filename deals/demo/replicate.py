@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -340,6 +341,7 @@ def copies_write(*, seed: int, template_deals: int, deals: int, out=None) -> dic
     """Write generated deals template_deals..deals-1 of `seed` as copies of the first
     `template_deals`; call inside the load's transaction (deals.demo.load.bulk_load).
     Returns the rows written per table."""
+    out = out or sys.stderr
     tpl = Template.find(seed, template_deals)
     full, rest = divmod(deals, template_deals)
     written: dict[str, int] = {}
@@ -354,11 +356,10 @@ def copies_write(*, seed: int, template_deals: int, deals: int, out=None) -> dic
             if rest:
                 n += copy(model, shifts, tpl, range(full, full + 1), rest, cursor)
             written[model._meta.db_table] = n
-            if out is not None:
-                out.write(
-                    f"  copied {n:>12,} rows of {model._meta.db_table}"
-                    f" in {time.monotonic() - started:.1f}s\n"
-                )
+            out.write(
+                f"  copied {n:>12,} rows of {model._meta.db_table}"
+                f" in {time.monotonic() - started:.1f}s\n"
+            )
         for model in COPIED:
             table, pk = model._meta.db_table, _pk(model)
             cursor.execute(

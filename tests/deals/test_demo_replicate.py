@@ -129,3 +129,26 @@ def test_new_rows_after_the_copies_get_fresh_ids(copied_demo):
 def test_topping_up_a_copied_demo_draws_the_next_deals(copied_demo):
     demo.demo_seed(deals=TOTAL + 3, seed=SEED)
     assert Deal.objects.filter(external_id__startswith=f"demo:{SEED}:d").count() == TOTAL + 3
+
+
+def test_the_one_pass_rollup_of_a_copied_year_equals_the_day_by_day_rollup(copied_demo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deals.dashboard.rollup_sql import rollup_rows_many
+    from deals.dashboard.services import _rollup_rows, rollup_window
+    from deals.health.history import first_snapshot_day
+
+    def rows(rollups):
+        return sorted(
+            (r.day, r.team_id, r.owner_id, r.balance, r.open, r.deals, r.net_total) for r in rollups
+        )
+
+    first, last = rollup_window(timezone.localdate())
+    begin = max(first, first_snapshot_day())
+    days = [begin + dt.timedelta(days=i) for i in range((last - begin).days + 1)]
+    now = timezone.now()
+    by_day = [row for day in days for row in _rollup_rows(day, now)]
+    assert sum(r.deals for r in by_day if r.day == last) > TOTAL / 2
+    assert rows(rollup_rows_many(days, begin, now)) == rows(by_day)
