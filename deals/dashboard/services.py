@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from deals.dashboard import forecast, outcomes
 from deals.dashboard.expressions import MoneyRatio, sla_missed_q
+from deals.dashboard.rollup_sql import rollup_rows_many
 from deals.health.history import first_snapshot_day, open_on_q, snapshots_as_of
 from deals.models import (
     DashboardDayRollup,
@@ -58,6 +59,9 @@ ROLLUP_DAYS = 12 * 7
 # "yesterday's" snapshot after it, and the sweep runs hourly, so two days are plenty.
 ROLLUP_REDO_DAYS = 2
 ZERO = Decimal("0.00")
+# More days than this are rolled up in one pass over the snapshots (rollup_sql.py); the
+# hourly run's few days one GROUP BY each.
+ONE_PASS_FROM_DAYS = 3
 # PostgreSQL advisory locks: one writer per rollup at a time.
 _LOCK_KEY = 0x7E1D_A5B0
 _REP_LOCK_KEY = 0x7E1D_A5B1
@@ -178,8 +182,14 @@ def dashboard_history_rollup(
             Q(day__lt=first) | Q(day__gt=last) | Q(day__in=sorted((rolled - have) | set(todo)))
         ).delete()
         built_at = timezone.now()
-        for day in todo:
-            DashboardDayRollup.objects.bulk_create(_rollup_rows(day, built_at))
+        if connection.vendor == "postgresql" and len(todo) > ONE_PASS_FROM_DAYS:
+            assert begin is not None
+            DashboardDayRollup.objects.bulk_create(
+                rollup_rows_many(todo, begin, built_at), batch_size=5_000
+            )
+        else:
+            for day in todo:
+                DashboardDayRollup.objects.bulk_create(_rollup_rows(day, built_at))
     return todo
 
 

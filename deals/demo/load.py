@@ -59,9 +59,9 @@ def _droppable_indexes(cursor, tables: list[str]) -> list[tuple[str, str]]:
 
 
 @contextmanager
-def bulk_load(*, deals: int, out=None) -> Iterator[None]:
-    """Lift index and constraint upkeep for a load of `deals` deals; call inside the
-    load's transaction."""
+def bulk_load(*, deals: int, out=None, tables: list[str] | None = None) -> Iterator[None]:
+    """Lift index and constraint upkeep for a load of `deals` deals into `tables` (by
+    default the generator's); call inside the load's transaction."""
     if connection.vendor != "postgresql" or deals < BULK_LOAD_MIN_DEALS:
         yield
         return
@@ -71,7 +71,7 @@ def bulk_load(*, deals: int, out=None) -> Iterator[None]:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        indexes = _droppable_indexes(cursor, _tables())
+        indexes = _droppable_indexes(cursor, tables or _tables())
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")
     yield

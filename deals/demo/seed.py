@@ -17,6 +17,7 @@ from .generator import _generate_range
 from .history import snapshots_write
 from .load import bulk_load
 from .outcomes import outcomes_simulate
+from .replicate import COPIED, REPLICATE_FROM, TEMPLATE_DEALS, copies_write
 from .reset import demo_reset
 from .stories import _write_stories
 from .vocabulary import DEFAULT_SEED, DEMO_PREFIX, HISTORY_DAYS, SMALL_DEMO_DEALS, STORY_PREFIX
@@ -83,6 +84,18 @@ def _analyze() -> None:
             cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
 
 
+def _copies_write(*, seed: int, deals: int, out=None) -> str:
+    """Deals TEMPLATE_DEALS..deals-1 as copies of the drawn ones, in one transaction."""
+    started = time.monotonic()
+    tables = [m._meta.db_table for m in COPIED]
+    with transaction.atomic(), bulk_load(deals=deals - TEMPLATE_DEALS, out=out, tables=tables):
+        written = copies_write(seed=seed, template_deals=TEMPLATE_DEALS, deals=deals, out=out)
+    return (
+        f"copied {deals - TEMPLATE_DEALS:,} deals ({sum(written.values()):,} rows) from the first"
+        f" {TEMPLATE_DEALS:,} in {time.monotonic() - started:.1f}s"
+    )
+
+
 def generated_count(seed: int) -> int:
     return Deal.objects.filter(external_id__startswith=f"{DEMO_PREFIX}{seed}:d").count()
 
@@ -128,12 +141,20 @@ def demo_seed(
             new_ids += _write_cohort(world, seed=seed)
         notes.append(f"wrote {COHORT_DEALS} past customers (won 4-11 months ago)")
     existing = generated_count(seed)
-    if existing < deals:
-        bar = Progress(deals - existing, stream=out) if progress else None
-        with transaction.atomic(), bulk_load(deals=deals - existing, out=out):
-            new_ids += _generate_range(world, seed=seed, start=existing, stop=deals, progress=bar)
+    # A large demo draws its first TEMPLATE_DEALS deals and copies the rest (replicate.py).
+    copying = (
+        connection.vendor == "postgresql"
+        and deals >= REPLICATE_FROM
+        and existing < deals
+        and existing <= TEMPLATE_DEALS
+    )
+    drawn = TEMPLATE_DEALS if copying else deals
+    if existing < drawn:
+        bar = Progress(drawn - existing, stream=out) if progress else None
+        with transaction.atomic(), bulk_load(deals=drawn - existing, out=out):
+            new_ids += _generate_range(world, seed=seed, start=existing, stop=drawn, progress=bar)
         notes.append(
-            f"wrote {deals - existing:,} generated deals in {time.monotonic() - started:.1f}s"
+            f"wrote {drawn - existing:,} generated deals in {time.monotonic() - started:.1f}s"
         )
     if len(new_ids) > 1000:
         _analyze()
@@ -144,18 +165,22 @@ def demo_seed(
     if new_ids and with_health:
         notes.append(health_compute(new_ids, out=out, progress=progress))
         notes.append(outcomes_simulate(new_ids, seed=seed))
-        notes.append(forecast_history_simulate(seed=seed))
         written = snapshots_write(new_ids, seed=seed)
         notes.append(f"wrote {written:,} health snapshots (change-only, {HISTORY_DAYS} days)")
+    if copying:
+        notes.append(_copies_write(seed=seed, deals=deals, out=out))
+        _analyze()  # the rollup below reads the copied snapshots
+    if (new_ids or copying) and with_health:
+        notes.append(forecast_history_simulate(seed=seed))
         # The dashboard's day rollups are built from the snapshots just written.
         from deals.dashboard.services import dashboard_history_rollup
 
         notes.append(f"rolled up {len(dashboard_history_rollup(full=True)):,} dashboard days")
-        if len(new_ids) > 1000:
+        if len(new_ids) > 1000 and not copying:  # a copied load was analysed after the copies
             _analyze()
     return SeedReport(
         stories_created=stories_created,
-        deals_created=len(new_ids),
+        deals_created=len(new_ids) + (deals - TEMPLATE_DEALS if copying else 0),
         deals_total=Deal.objects.filter(external_id__startswith=DEMO_PREFIX).count(),
         seconds=time.monotonic() - started,
         notes=notes,

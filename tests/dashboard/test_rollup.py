@@ -230,3 +230,35 @@ def test_rolled_up_history_runs_a_fixed_number_of_queries(
     dashboard_history_rollup(full=True)
     with django_assert_num_queries(3):
         balance_summary(user=history.manager, filters=OPEN)
+
+
+def _rows(rollups) -> list[tuple]:
+    return sorted(
+        (r.day, r.team_id, r.owner_id, r.balance, r.open, r.deals, r.net_total, r.pressure_flags)
+        for r in rollups
+    )
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.db").db.connection.vendor,
+    reason="the one-pass rollup is PostgreSQL's",
+)
+def test_one_pass_rollup_gives_every_day_the_rows_of_the_day_by_day_rollup(history):
+    """Closed before, on and after a snapshot day, lost or won with a handoff, a rep
+    change, days without snapshots: the one statement sums what each day's GROUP BY sums."""
+    from deals.dashboard.rollup_sql import rollup_rows_many
+    from deals.dashboard.services import _rollup_rows, rollup_window
+    from deals.health.history import first_snapshot_day
+
+    first, last = rollup_window(history.today)
+    begin = max(first, first_snapshot_day())
+    days = [begin + dt.timedelta(days=i) for i in range((last - begin).days + 1)]
+    now = timezone.now()
+    by_day = [row for day in days for row in _rollup_rows(day, now)]
+    assert len({r.day for r in by_day}) > 20
+    assert _rows(rollup_rows_many(days, begin, now)) == _rows(by_day)
+    # A few days only (the hourly run's), and a window starting later than the history.
+    some = days[-5:]
+    assert _rows(rollup_rows_many(some, some[0], now)) == _rows(
+        [row for day in some for row in _rollup_rows(day, now)]
+    )

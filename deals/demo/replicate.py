@@ -1,0 +1,369 @@
+"""Large demos as copies of a generated template, written by PostgreSQL itself.
+
+Drawing one deal in Python, writing it and computing its health, outcome and history costs
+about 5 ms on this 2-core machine, so a million drawn deals would take well over an hour
+(bench/RESULTS.md). Above REPLICATE_FROM deals the seed therefore draws TEMPLATE_DEALS
+deals the usual way — health, simulated outcomes and a year of history included — and
+writes every further deal as a copy: deal number n (n >= TEMPLATE_DEALS) is a copy of deal
+n mod TEMPLATE_DEALS, with its own id for every row (deal, prospect, contacts, needs, items,
+activities, flags, snapshots, handoff, check-ins, …), its own external id
+(`demo:SEED:dNNNNNNN`) and the template's owner, team, dates and texts. Its health is the
+template's, which is what the engine computes for it (the rules read nothing that differs;
+tests/demo/test_replicate.py recomputes copies and compares), so no sweep is needed.
+
+One INSERT … SELECT per table writes all copies of that table (the template rows are read
+once); ids are shifted by a fixed offset per table and copy, foreign keys by their target's
+offset. Two kinds of JSON hold ids (a flag's evidence, a handoff's package): those rows are
+copied in Python, their ids remapped by the key that holds them (`_JSON_ID_KEYS`,
+`_JSON_ID_PARENTS`), and a key that looks like an id but is not mapped stops the copy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models import Model
+
+from deals.models import (
+    Activity,
+    BuyerMilestone,
+    Commitment,
+    Concession,
+    Contact,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    Flag,
+    HealthSnapshot,
+    LineItem,
+    Need,
+    Prospect,
+    StageHistory,
+)
+from handoff.models import (
+    CheckIn,
+    CheckInNeedValue,
+    CheckInPromise,
+    Handoff,
+    HandoffChecklistItem,
+    HandoffEvent,
+    HandoffMessage,
+)
+
+from .bulk import _COPY_ESCAPES, _copy_text
+from .vocabulary import DEMO_PREFIX
+
+# Deals drawn for real before copies are made; even, so deal n's prospect (n // 2) of a
+# copy is the copy of the template deal's prospect.
+TEMPLATE_DEALS = 50_000
+# Below this many deals every deal is drawn.
+REPLICATE_FROM = 200_000
+
+_HistoricalDeal = Deal.history.model
+
+# Every table a generated deal has rows in (buyer rooms and captured mail exist only for
+# the stories). Order does not matter: the load runs with foreign-key triggers off.
+COPIED: list[type[Model]] = [
+    Prospect,
+    Contact,
+    Deal,
+    _HistoricalDeal,
+    StageHistory,
+    DiscoveryCall,
+    DiscoveryCall.attendees.through,
+    Need,
+    LineItem,
+    LineItem.needs.through,
+    BuyerMilestone,
+    Activity,
+    Concession,
+    Commitment,
+    Disclosure,
+    Flag,
+    HealthSnapshot,
+    Handoff,
+    HandoffChecklistItem,
+    HandoffEvent,
+    HandoffMessage,
+    CheckIn,
+    CheckInNeedValue,
+    CheckInPromise,
+]
+
+# JSON keys whose value is an id (or a list of ids) of a copied model.
+_JSON_ID_KEYS: dict[str, type[Model]] = {
+    "activity_id": Activity,
+    "activity_ids": Activity,
+    "close_attempt_activity_ids": Activity,
+    "last_buyer_activity_id": Activity,
+    "meeting_activity_id": Activity,
+    "senior_activity_ids": Activity,
+    "contact_id": Contact,
+    "confirmed_need_ids": Need,
+    "disclosure_ids": Disclosure,
+    "handoff_id": Handoff,
+}
+# JSON keys holding an object (or a list of objects) whose "id" is an id of this model;
+# None: an id of a row that is shared, not copied (a user).
+_JSON_ID_PARENTS: dict[str, type[Model] | None] = {
+    "commitments": Commitment,
+    "concessions": Concession,
+    "contacts": Contact,
+    "deal": Deal,
+    "disclosures": Disclosure,
+    "line_items": LineItem,
+    "needs": Need,
+    "open_milestones": BuyerMilestone,
+    "owner": None,
+    "prospect": Prospect,
+    "untraded": Concession,
+}
+_JSON_COLUMNS: dict[type[Model], str] = {Flag: "evidence", Handoff: "package"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """Where the template's rows are: its deals' and prospects' id ranges."""
+
+    seed: int
+    deals: int
+    deal_lo: int
+    prospect_lo: int
+
+    @classmethod
+    def find(cls, seed: int, deals: int) -> Template:
+        """The first `deals` generated deals of `seed`, checked to be one id run in
+        order (copies address a deal's rows by its number)."""
+        prefix = f"{DEMO_PREFIX}{seed}:"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT min(id), max(id), count(*) FROM deals_deal"
+                " WHERE external_id >= %s AND external_id < %s",
+                [f"{prefix}d0000000", f"{prefix}d{deals:07d}"],
+            )
+            deal_lo, deal_hi, count = cursor.fetchone()
+            cursor.execute(
+                "SELECT min(id), max(id), count(*) FROM deals_prospect"
+                " WHERE external_id >= %s AND external_id < %s",
+                [f"{prefix}p0000000", f"{prefix}p{deals // 2:07d}"],
+            )
+            prospect_lo, prospect_hi, prospects = cursor.fetchone()
+        if count != deals or deal_hi - deal_lo + 1 != deals:
+            raise ValueError(f"the template's {deals:,} deals are not one id run")
+        if prospects != deals // 2 or prospect_hi - prospect_lo + 1 != prospects:
+            raise ValueError(f"the template's {deals // 2:,} prospects are not one id run")
+        return cls(seed=seed, deals=deals, deal_lo=deal_lo, prospect_lo=prospect_lo)
+
+
+def _pk(model: type[Model]) -> str:
+    return model._meta.pk.column
+
+
+def _template_filter(model: type[Model], deals: int, tpl: Template) -> str:
+    """SQL (alias t) selecting the template rows of the template's first `deals` deals."""
+    deal_hi = tpl.deal_lo + deals - 1
+    prospect_hi = tpl.prospect_lo + (deals + 1) // 2 - 1
+    in_deals = f"BETWEEN {tpl.deal_lo} AND {deal_hi}"
+    in_prospects = f"BETWEEN {tpl.prospect_lo} AND {prospect_hi}"
+    if model is Prospect:
+        return f"t.id {in_prospects}"
+    if model is Contact:
+        return f"t.prospect_id {in_prospects}"
+    if model in (Deal, _HistoricalDeal):
+        return f"t.id {in_deals}"
+    if model is Need:
+        return f"(t.deal_id {in_deals} OR (t.deal_id IS NULL AND t.prospect_id {in_prospects}))"
+    columns = {f.column: f for f in model._meta.concrete_fields}
+    if "deal_id" in columns:
+        return f"t.deal_id {in_deals}"
+    # A child of a copied parent: its parent's template rows.
+    for f in model._meta.concrete_fields:
+        if f.is_relation and f.related_model in COPIED and f.related_model is not Contact:
+            parent: type[Model] = f.related_model  # type: ignore[assignment]
+            inner = _template_filter(parent, deals, tpl).replace("t.", "p.")
+            return (
+                f"t.{f.column} IN (SELECT p.{_pk(parent)} FROM {parent._meta.db_table} p"
+                f" WHERE {inner})"
+            )
+    raise ValueError(f"no way to find the template rows of {model._meta.db_table}")
+
+
+@dataclass(frozen=True)
+class _Shift:
+    """Copy r of a template row with id x gets id x + base - lo + (r - 1) * span."""
+
+    lo: int
+    span: int
+    base: int
+
+    def sql(self, column: str) -> str:
+        return f"({column} + {self.base - self.lo} + (r.r - 1) * {self.span}::bigint)"
+
+    def apply(self, value: int | None, r: int) -> int | None:
+        return None if value is None else value + self.base - self.lo + (r - 1) * self.span
+
+
+def _shifts(tpl: Template, cursor) -> dict[type[Model], _Shift]:
+    shifts = {}
+    for model in COPIED:
+        table, pk = model._meta.db_table, _pk(model)
+        cursor.execute(
+            f"SELECT min(t.{pk}), max(t.{pk}) FROM {table} t"
+            f" WHERE {_template_filter(model, tpl.deals, tpl)}"
+        )
+        lo, hi = cursor.fetchone()
+        cursor.execute(f"SELECT coalesce(max({pk}), 0) FROM {table}")
+        (top,) = cursor.fetchone()
+        if lo is None:
+            lo = hi = 0
+        shifts[model] = _Shift(lo=lo, span=hi - lo + 1, base=top + 1)
+    # Historical rows carry their deal's id in `id`.
+    return shifts
+
+
+def _column_sql(model: type[Model], f, shifts: dict, tpl: Template) -> str:
+    column = f"t.{f.column}"
+    if f.primary_key:
+        return shifts[model].sql(column)
+    if model is _HistoricalDeal and f.column == "id":
+        return shifts[Deal].sql(column)
+    if f.is_relation and f.related_model in shifts:
+        return shifts[f.related_model].sql(column)
+    if f.column == "external_id" and model in (Deal, _HistoricalDeal, Prospect):
+        kind, step = ("p", tpl.deals // 2) if model is Prospect else ("d", tpl.deals)
+        prefix = f"{DEMO_PREFIX}{tpl.seed}:{kind}"
+        return (
+            f"CASE WHEN {column} LIKE '{prefix}%' THEN '{prefix}' || lpad((substr({column},"
+            f" {len(prefix) + 1})::bigint + r.r * {step}::bigint)::text, 7, '0')"
+            f" ELSE {column} END"
+        )
+    return column
+
+
+def _copy_in_sql(model, shifts, tpl: Template, copies: range, deals: int, cursor) -> int:
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = ", ".join(_column_sql(model, f, shifts, tpl) for f in fields)
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {values}"
+        f" FROM {model._meta.db_table} t"
+        f" CROSS JOIN generate_series({copies.start}, {copies.stop - 1}) AS r(r)"
+        f" WHERE {_template_filter(model, deals, tpl)}"
+    )
+    return cursor.rowcount
+
+
+def _remap_json(value, shifts: dict, r: int, key: str = ""):
+    """`value` with every id it holds moved to copy r."""
+    if isinstance(value, dict):
+        out = {}
+        parent = _JSON_ID_PARENTS.get(key, ...) if key else ...
+        for k, v in value.items():
+            if k == "id":
+                if parent is ...:
+                    raise ValueError(f"an unmapped id in JSON under {key!r}")
+                out[k] = v if parent is None else shifts[parent].apply(v, r)
+            elif k in _JSON_ID_KEYS:
+                shift = shifts[_JSON_ID_KEYS[k]]
+                out[k] = (
+                    [shift.apply(x, r) for x in v] if isinstance(v, list) else shift.apply(v, r)
+                )
+            elif k.endswith(("_id", "_ids")) and v not in (None, []):
+                raise ValueError(f"an unmapped id key in JSON: {k!r}")
+            else:
+                out[k] = _remap_json(v, shifts, r, k)
+        return out
+    if isinstance(value, list):
+        return [_remap_json(v, shifts, r, key) for v in value]
+    return value
+
+
+def _copy_in_python(model, shifts, tpl: Template, copies: range, deals: int, cursor) -> int:
+    """Copies of rows with ids inside JSON: read the template rows once, write each copy
+    by COPY with its ids (columns and JSON) shifted."""
+    from deals.health.store import evidence_digest
+
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    json_column = _JSON_COLUMNS[model]
+    names = [f.column for f in fields]
+    cursor.execute(
+        f"SELECT {', '.join('t.' + n for n in names)} FROM {model._meta.db_table} t"
+        f" WHERE {_template_filter(model, deals, tpl)}"
+    )
+    template = cursor.fetchall()
+    shifters: list[Callable[[object, int], object] | None] = []
+    for f in fields:
+        target = (
+            model
+            if f.primary_key
+            else (f.related_model if f.is_relation and f.related_model in shifts else None)
+        )
+        shifters.append(shifts[target].apply if target is not None else None)
+    at_json = names.index(json_column)
+    at_digest = names.index("evidence_digest") if model is Flag else None
+    written = 0
+    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+    for r in copies:
+        buffer = io.StringIO()
+        for row in template:
+            values = [
+                shift(value, r) if shift is not None else value
+                for shift, value in zip(shifters, row, strict=True)
+            ]
+            data = values[at_json]
+            data = json.loads(data) if isinstance(data, str) else data
+            values[at_json] = _remap_json(data, shifts, r)
+            if at_digest is not None:
+                values[at_digest] = evidence_digest(values[at_json])  # type: ignore[arg-type]
+            buffer.write(
+                "\t".join(
+                    json.dumps(v, cls=DjangoJSONEncoder).translate(_COPY_ESCAPES)
+                    if i == at_json
+                    else _copy_text(None, v)
+                    for i, v in enumerate(values)
+                )
+                + "\n"
+            )
+        buffer.seek(0)
+        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
+        written += len(template)
+    return written
+
+
+def copies_write(*, seed: int, template_deals: int, deals: int, out=None) -> dict[str, int]:
+    """Write generated deals template_deals..deals-1 of `seed` as copies of the first
+    `template_deals`; call inside the load's transaction (deals.demo.load.bulk_load).
+    Returns the rows written per table."""
+    out = out or sys.stderr
+    tpl = Template.find(seed, template_deals)
+    full, rest = divmod(deals, template_deals)
+    written: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        shifts = _shifts(tpl, cursor)
+        for model in COPIED:
+            started = time.monotonic()
+            copy = _copy_in_python if model in _JSON_COLUMNS else _copy_in_sql
+            n = 0
+            if full > 1:
+                n += copy(model, shifts, tpl, range(1, full), template_deals, cursor)
+            if rest:
+                n += copy(model, shifts, tpl, range(full, full + 1), rest, cursor)
+            written[model._meta.db_table] = n
+            out.write(
+                f"  copied {n:>12,} rows of {model._meta.db_table}"
+                f" in {time.monotonic() - started:.1f}s\n"
+            )
+        for model in COPIED:
+            table, pk = model._meta.db_table, _pk(model)
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, %s), (SELECT max({pk}) FROM {table}))",
+                [table, pk],
+            )
+    return written
