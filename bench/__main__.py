@@ -215,7 +215,11 @@ def api_rows(args) -> list[Row]:
 def dashboard_rollup_row(deals: str) -> Row:
     """The dashboard's rollups, built as the day's first hourly sweep builds them (seeding
     wrote deals and past days' snapshots no sweep has seen yet)."""
-    from deals.dashboard.services import dashboard_history_rollup, dashboard_rep_rollup
+    from deals.dashboard.services import (
+        dashboard_history_rollup,
+        dashboard_rep_rollup,
+        outcomes_rollup_rebuild,
+    )
 
     started = time.monotonic()
     days = dashboard_history_rollup(full=True)
@@ -223,9 +227,13 @@ def dashboard_rollup_row(deals: str) -> Row:
     started = time.monotonic()
     dashboard_rep_rollup()
     reps = time.monotonic() - started
+    started = time.monotonic()
+    outcome_rows = outcomes_rollup_rebuild(full=True)
+    outcomes = time.monotonic() - started
     return Row(
         "dashboard rollups (sweep's share)",
-        f"history: {len(days)} past days in {history:.1f}s; rep table in {reps:.2f}s",
+        f"history: {len(days)} past days in {history:.1f}s; rep table in {reps:.2f}s;"
+        f" outcomes: {outcome_rows:,} rows in {outcomes:.1f}s",
         deals=deals,
     )
 

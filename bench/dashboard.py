@@ -182,7 +182,11 @@ TARGETS = [
 
 
 def rollup() -> None:
-    from deals.dashboard.services import dashboard_history_rollup, dashboard_rep_rollup
+    from deals.dashboard.services import (
+        dashboard_history_rollup,
+        dashboard_rep_rollup,
+        outcomes_rollup_rebuild,
+    )
 
     started = time.monotonic()
     days = dashboard_history_rollup(full=True)
@@ -190,6 +194,9 @@ def rollup() -> None:
     started = time.monotonic()
     dashboard_rep_rollup()
     print(f"  rollup: rep table rolled up ({time.monotonic() - started:.2f}s)")
+    started = time.monotonic()
+    rows = outcomes_rollup_rebuild(full=True)
+    print(f"  rollup: {rows:,} outcome rows ({time.monotonic() - started:.1f}s)")
 
 
 def measure(client, url: str, runs: int, cold: bool = False) -> tuple[list[float], int, int]:

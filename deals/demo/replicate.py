@@ -20,11 +20,12 @@ copied in Python, their ids remapped by the key that holds them (`_JSON_ID_KEYS`
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -260,8 +261,20 @@ def _copy_in_sql(model, shifts, tpl: Template, copies: range, deals: int, cursor
     return cursor.rowcount
 
 
-def _remap_json(value, shifts: dict, r: int, key: str = ""):
-    """`value` with every id it holds moved to copy r."""
+_MARK = "\x00"
+_MARKED = re.compile(r'"\\u0000(\d+)\\u0000"')
+
+
+def _mark_json(value, shifts: dict, ids: list, key: str = ""):
+    """`value` with every id it holds replaced by a marker string; (shift, id) pairs are
+    appended to `ids`, the marker names the pair's index."""
+
+    def marked(shift: _Shift | None, v):
+        if shift is None or v is None:
+            return v
+        ids.append((shift, v))
+        return f"{_MARK}{len(ids) - 1}{_MARK}"
+
     if isinstance(value, dict):
         out = {}
         parent = _JSON_ID_PARENTS.get(key, ...) if key else ...
@@ -269,72 +282,91 @@ def _remap_json(value, shifts: dict, r: int, key: str = ""):
             if k == "id":
                 if parent is ...:
                     raise ValueError(f"an unmapped id in JSON under {key!r}")
-                out[k] = v if parent is None else shifts[parent].apply(v, r)
+                out[k] = marked(None if parent is None else shifts[parent], v)
             elif k in _JSON_ID_KEYS:
                 shift = shifts[_JSON_ID_KEYS[k]]
-                out[k] = (
-                    [shift.apply(x, r) for x in v] if isinstance(v, list) else shift.apply(v, r)
-                )
+                out[k] = [marked(shift, x) for x in v] if isinstance(v, list) else marked(shift, v)
             elif k.endswith(("_id", "_ids")) and v not in (None, []):
                 raise ValueError(f"an unmapped id key in JSON: {k!r}")
             else:
-                out[k] = _remap_json(v, shifts, r, k)
+                out[k] = _mark_json(v, shifts, ids, k)
         return out
     if isinstance(value, list):
-        return [_remap_json(v, shifts, r, key) for v in value]
+        return [_mark_json(v, shifts, ids, key) for v in value]
     return value
 
 
-def _copy_in_python(model, shifts, tpl: Template, copies: range, deals: int, cursor) -> int:
-    """Copies of rows with ids inside JSON: read the template rows once, write each copy
-    by COPY with its ids (columns and JSON) shifted."""
-    from deals.health.store import evidence_digest
+def _format_of(text: str) -> str:
+    """JSON text with markers as a str.format() template: {n} for id n."""
+    return _MARKED.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
 
-    fields = [f for f in model._meta.concrete_fields if not f.generated]
+
+@dataclass(frozen=True)
+class _RowCopy:
+    """One template row as a COPY line template: its ids (columns and JSON) are {n}
+    placeholders, a flag's evidence digest the last; and, for a flag, the template of the
+    canonical evidence text the digest is taken over."""
+
+    ids: list[tuple[_Shift, int]]
+    line: str
+    canonical: str | None
+
+    def write(self, r: int) -> str:
+        values = [shift.apply(v, r) for shift, v in self.ids]
+        if self.canonical is None:
+            return self.line.format(*values)
+        digest = hashlib.sha256(self.canonical.format(*values).encode()).hexdigest()
+        return self.line.format(*values, digest)
+
+
+def _row_copy(model, fields, row, shifts: dict) -> _RowCopy:
+    ids: list[tuple[_Shift, int]] = []
+    cells = []
     json_column = _JSON_COLUMNS[model]
-    names = [f.column for f in fields]
-    cursor.execute(
-        f"SELECT {', '.join('t.' + n for n in names)} FROM {model._meta.db_table} t"
-        f" WHERE {_template_filter(model, deals, tpl)}"
-    )
-    template = cursor.fetchall()
-    shifters: list[Callable[[object, int], object] | None] = []
-    for f in fields:
+    canonical = None
+    for f, value in zip(fields, row, strict=True):
         target = (
             model
             if f.primary_key
             else (f.related_model if f.is_relation and f.related_model in shifts else None)
         )
-        shifters.append(shifts[target].apply if target is not None else None)
-    at_json = names.index(json_column)
-    at_digest = names.index("evidence_digest") if model is Flag else None
-    written = 0
+        if f.column == json_column:
+            data = json.loads(value) if isinstance(value, str) else value
+            marked = _mark_json(data, shifts, ids)
+            text = _format_of(json.dumps(marked, cls=DjangoJSONEncoder))
+            cells.append(text.translate(_COPY_ESCAPES))
+            if model is Flag:  # as deals.health.store.evidence_digest serialises it
+                canonical = _format_of(
+                    json.dumps(marked, sort_keys=True, separators=(",", ":"), default=str)
+                )
+        elif f.column == "evidence_digest":
+            cells.append("{DIGEST}")
+        elif target is not None and value is not None:
+            ids.append((shifts[target], value))
+            cells.append(f"{{{len(ids) - 1}}}")
+        else:
+            cells.append(_copy_text(None, value).replace("{", "{{").replace("}", "}}"))
+    line = "\t".join(cells) + "\n"
+    line = line.replace("{DIGEST}", f"{{{len(ids)}}}")
+    return _RowCopy(ids=ids, line=line, canonical=canonical)
+
+
+def _copy_in_python(model, shifts, tpl: Template, copies: range, deals: int, cursor) -> int:
+    """Copies of rows with ids inside JSON: each template row is read once and turned into
+    a line template; each copy's line fills in its shifted ids (and a flag's digest of its
+    evidence, as the health store computes it)."""
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    names = [f.column for f in fields]
+    cursor.execute(
+        f"SELECT {', '.join('t.' + n for n in names)} FROM {model._meta.db_table} t"
+        f" WHERE {_template_filter(model, deals, tpl)}"
+    )
+    template = [_row_copy(model, fields, row, shifts) for row in cursor.fetchall()]
     quoted = ", ".join(connection.ops.quote_name(n) for n in names)
     for r in copies:
-        buffer = io.StringIO()
-        for row in template:
-            values = [
-                shift(value, r) if shift is not None else value
-                for shift, value in zip(shifters, row, strict=True)
-            ]
-            data = values[at_json]
-            data = json.loads(data) if isinstance(data, str) else data
-            values[at_json] = _remap_json(data, shifts, r)
-            if at_digest is not None:
-                values[at_digest] = evidence_digest(values[at_json])  # type: ignore[arg-type]
-            buffer.write(
-                "\t".join(
-                    json.dumps(v, cls=DjangoJSONEncoder).translate(_COPY_ESCAPES)
-                    if i == at_json
-                    else _copy_text(None, v)
-                    for i, v in enumerate(values)
-                )
-                + "\n"
-            )
-        buffer.seek(0)
+        buffer = io.StringIO("".join([row.write(r) for row in template]))
         cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
-        written += len(template)
-    return written
+    return len(template) * len(copies)
 
 
 def copies_write(*, seed: int, template_deals: int, deals: int, out=None) -> dict[str, int]:

@@ -173,9 +173,20 @@ def demo_seed(
     if (new_ids or copying) and with_health:
         notes.append(forecast_history_simulate(seed=seed))
         # The dashboard's day rollups are built from the snapshots just written.
-        from deals.dashboard.services import dashboard_history_rollup
+        from deals.dashboard.services import (
+            dashboard_history_rollup,
+            dashboard_rep_rollup,
+            outcomes_rollup_rebuild,
+        )
 
-        notes.append(f"rolled up {len(dashboard_history_rollup(full=True)):,} dashboard days")
+        rolled = time.monotonic()
+        days = dashboard_history_rollup(full=True)
+        dashboard_rep_rollup()
+        outcome_rows = outcomes_rollup_rebuild(full=True)
+        notes.append(
+            f"rolled up {len(days):,} dashboard days, the rep table and {outcome_rows:,}"
+            f" outcome rows in {time.monotonic() - rolled:.1f}s"
+        )
         if len(new_ids) > 1000 and not copying:  # a copied load was analysed after the copies
             _analyze()
     return SeedReport(
