@@ -85,7 +85,8 @@ def parse_args(argv=None):
     )
     parser.add_argument("--json", help="with --reads: write the figures to this file")
     parser.add_argument(
-        "--only", help="with --reads: only the rows whose name contains this (any case)"
+        "--only",
+        help='with --reads: only the rows whose name contains this (any case; "a|b": either)',
     )
     args = parser.parse_args(argv)
     if args.quick:
