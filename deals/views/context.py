@@ -127,12 +127,18 @@ def _section_context(request, page, section, **kw) -> dict:
             item.oversell = not item.needs.all()
             item.total = item.quantity * item.unit_price
         need_form = kw.get("need_form") or f.NeedForm(prefix="need")
+        item_form = kw.get("item_form")
+        if item_form is None:
+            item_form = f.LineItemForm(deal=deal, prefix="item")
+            # The blank form lists the needs the section read (in the same order), not
+            # its own query of them; a posted form still validates against the queryset.
+            item_form.fields["needs"].choices = [(need.pk, str(need)) for need in needs]
         ctx.update(
             needs=needs,
             items=items,
             need_form=need_form,
             need_fields=add_form_fields(need_form, "need"),
-            item_form=kw.get("item_form") or f.LineItemForm(deal=deal, prefix="item"),
+            item_form=item_form,
             edit_need=kw.get("edit_need"),
             edit_item=kw.get("edit_item"),
         )
