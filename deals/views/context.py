@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.forms import ModelMultipleChoiceField
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -132,7 +135,8 @@ def _section_context(request, page, section, **kw) -> dict:
             item_form = f.LineItemForm(deal=deal, prefix="item")
             # The blank form lists the needs the section read (in the same order), not
             # its own query of them; a posted form still validates against the queryset.
-            item_form.fields["needs"].choices = [(need.pk, str(need)) for need in needs]
+            needs_field = cast(ModelMultipleChoiceField, item_form.fields["needs"])
+            needs_field.choices = [(need.pk, str(need)) for need in needs]
         ctx.update(
             needs=needs,
             items=items,
