@@ -84,6 +84,10 @@ def parse_args(argv=None):
         help="comma-separated DATABASE_URLs: the read table at each size, side by side",
     )
     parser.add_argument("--json", help="with --reads: write the figures to this file")
+    parser.add_argument(
+        "--only",
+        help='with --reads: only the rows whose name contains this (any case; "a|b": either)',
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.deals, args.api_deals = 2000, 1000
@@ -506,12 +510,12 @@ def reads_main(args) -> int:
 
     started = dt.datetime.now().astimezone()
     if args.databases:
-        results = reads.run_many(args.databases.split(","), runs=args.runs)
+        results = reads.run_many(args.databases.split(","), runs=args.runs, only=args.only)
     else:
         setup_django()
         if not args.no_seed:
             seed(args.deals, args.seed)
-        results = [reads.measure(runs=args.runs)]
+        results = [reads.measure(runs=args.runs, only=args.only)]
         if args.json:
             with open(args.json, "w", encoding="utf-8") as out:
                 json.dump(results[0], out)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench --reads --no-seed            # the configured database
     .venv/bin/python -m bench --reads --databases URL_20K,URL_100K,URL_1M
+    .venv/bin/python -m bench --reads --no-seed --only "deal page|floor"   # rows naming one
 
 Every row times one page or endpoint in-process with Django's test client (server time:
 routing, middleware, queries, rendering; no network), after warm-up requests, with the
@@ -115,8 +116,11 @@ def _recompute(deal_ids: list[int], *, runs: int) -> Figure:
     return Figure("", percentile(times, 50), percentile(times, 95))
 
 
-def measure(*, runs: int) -> dict:
-    """Every read row at the configured database's size: {"deals", "load", "figures"}."""
+def measure(*, runs: int, only: str | None = None) -> dict:
+    """Every read row at the configured database's size: {"deals", "load", "figures"}.
+    With `only`, just the rows whose name contains it or one of its "|"-separated parts
+    (case-insensitive; the floor row comes with the deal list's first page, which its
+    ratio needs)."""
     from django.core.cache import cache
     from django.test import Client
 
@@ -139,7 +143,18 @@ def measure(*, runs: int) -> dict:
     last_page = max(1, math.ceil(mona_deals / 50))
     figures: list[Figure] = []
 
-    def add(name, figure: Figure, note: str = ""):
+    def wanted(name: str) -> bool:
+        if not only:
+            return True
+        if name.startswith("floor:"):
+            name = "deal list API, page 1 of 50 (manager)"
+        return any(part.lower() in name.lower() for part in only.split("|"))
+
+    def add(name, measure_row, note: str = ""):
+        """Time the row (`measure_row()` returns its Figure) unless --only leaves it out."""
+        if not wanted(name):
+            return
+        figure = measure_row()
         figure.name, figure.note = name, note
         figures.append(figure)
         print(f"  {name}: p50 {figure.p50:.1f} ms, p95 {figure.p95:.1f} ms", file=sys.stderr)
@@ -147,40 +162,44 @@ def measure(*, runs: int) -> dict:
     late_cursor = _late_cursor(people["mona"], mona_deals)
     load_before = load_average()
     list_url = "/api/v1/deals/?page_size=50"
-    add("deal list API, page 1 of 50 (manager)", _time(manager, [list_url], runs=runs))
+    add("deal list API, page 1 of 50 (manager)", lambda: _time(manager, [list_url], runs=runs))
     add(
         "floor: same page as bare SQL + json.dumps",
-        _floor(manager, list_url, runs=runs),
+        lambda: _floor(manager, list_url, runs=runs),
     )
     add(
         "deal list API, page 100 (manager)",
-        _time(manager, [list_url + "&page=100"], runs=runs),
+        lambda: _time(manager, [list_url + "&page=100"], runs=runs),
     )
     add(
         "deal list API, last page (manager)",
-        _time(manager, [list_url + f"&page={last_page}"], runs=max(5, runs // 2)),
+        lambda: _time(manager, [list_url + f"&page={last_page}"], runs=max(5, runs // 2)),
         f"page {last_page:,}",
     )
     add(
         "deal list API, late cursor (manager)",
-        _time(manager, [f"{list_url}&cursor={late_cursor}"], runs=runs),
+        lambda: _time(manager, [f"{list_url}&cursor={late_cursor}"], runs=runs),
         "the page after the deal 60 from the end",
     )
-    add("rep's deal list page", _time(rep, ["/deals/", "/deals/?page=2"], runs=runs))
-    add("deal page (rep)", _time(rep, [f"/deals/{pk}/" for pk in rita_deals], runs=runs))
+    add("rep's deal list page", lambda: _time(rep, ["/deals/", "/deals/?page=2"], runs=runs))
+    add("deal page (rep)", lambda: _time(rep, [f"/deals/{pk}/" for pk in rita_deals], runs=runs))
     add(
         "health endpoint (rep)",
-        _time(rep, [f"/api/v1/deals/{pk}/health/" for pk in rita_deals], runs=runs),
+        lambda: _time(rep, [f"/api/v1/deals/{pk}/health/" for pk in rita_deals], runs=runs),
     )
-    add("single-deal recompute", _recompute(rita_deals, runs=runs))
+    add("single-deal recompute", lambda: _recompute(rita_deals, runs=runs))
     cache.clear()
-    add("dashboard page, cold", _time(manager, ["/dashboard/"], runs=runs, cold=True))
+
+    def cold(path: str):
+        return lambda: _time(manager, [path], runs=runs, cold=True)
+
+    add("dashboard page, cold", cold("/dashboard/"))
     for path in dashboard_api_paths():
-        add(f"  {path}, cold", _time(manager, [path], runs=runs, cold=True))
-    add("rep table (htmx), cold", _time(manager, ["/dashboard/reps/"], runs=runs, cold=True))
-    add("flag review page, cold", _time(manager, ["/dashboard/flags/"], runs=runs, cold=True))
+        add(f"  {path}, cold", cold(path))
+    add("rep table (htmx), cold", cold("/dashboard/reps/"))
+    add("flag review page, cold", cold("/dashboard/flags/"))
     for page in ("outcomes", "calibration", "forecast"):
-        add(f"{page} page, cold", _time(manager, [f"/dashboard/{page}/"], runs=runs, cold=True))
+        add(f"{page} page, cold", cold(f"/dashboard/{page}/"))
     return {
         "deals": total,
         "manager_deals": mona_deals,
@@ -273,7 +292,7 @@ def format_growth(results: list[dict]) -> str:
     )
 
 
-def run_many(urls: list[str], *, runs: int) -> list[dict]:
+def run_many(urls: list[str], *, runs: int, only: str | None = None) -> list[dict]:
     """Measure each database in a child process (its own Django setup and connection); an
     entry ending in .json is the figures file of an earlier `--reads --json` run."""
     results = []
@@ -287,6 +306,8 @@ def run_many(urls: list[str], *, runs: int) -> list[dict]:
         env = dict(os.environ, DATABASE_URL=url)
         command = [sys.executable, "-m", "bench", "--reads", "--no-seed", "--no-results"]
         command += ["--runs", str(runs), "--json", path]
+        if only:
+            command += ["--only", only]
         print(f"measuring {url.rsplit('/', 1)[-1]} …", file=sys.stderr)
         subprocess.run(command, cwd=ROOT, env=env, check=True)
         with open(path, encoding="utf-8") as f:

@@ -257,7 +257,9 @@ class DealViewSet(DomainViewSet):
     def list(self, request, *args, **kwargs):
         # Same filters, ordering, search and pagination as every list; the page is read as
         # plain rows and written by the lean read-only DealListSerializer.
-        queryset = self.filter_queryset(self.get_queryset())
+        # The list's own queryset has no "checked at": the count and the deeper pages' ids
+        # do not need it, and DealListSerializer.rows adds it to the page's projection.
+        queryset = self.filter_queryset(super().get_queryset())
         rows = ProjectedRows(
             queryset,
             serializers.DealListSerializer.rows,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.forms import ModelMultipleChoiceField
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 
@@ -126,23 +129,65 @@ def _section_context(request, page, section, **kw) -> dict:
         for item in items:
             item.oversell = not item.needs.all()
             item.total = item.quantity * item.unit_price
+        need_form = kw.get("need_form") or f.NeedForm(prefix="need")
+        item_form = kw.get("item_form")
+        if item_form is None:
+            item_form = f.LineItemForm(deal=deal, prefix="item")
+            # The blank form lists the needs the section read (in the same order), not
+            # its own query of them; a posted form still validates against the queryset.
+            needs_field = cast(ModelMultipleChoiceField, item_form.fields["needs"])
+            needs_field.choices = [(need.pk, str(need)) for need in needs]
         ctx.update(
             needs=needs,
             items=items,
-            need_form=kw.get("need_form") or f.NeedForm(prefix="need"),
-            item_form=kw.get("item_form") or f.LineItemForm(deal=deal, prefix="item"),
+            need_form=need_form,
+            need_fields=add_form_fields(need_form, "need"),
+            item_form=item_form,
             edit_need=kw.get("edit_need"),
             edit_item=kw.get("edit_item"),
         )
     elif section in SECTION_ADD_FORMS:
         prefix, form_class, listed = SECTION_ADD_FORMS[section]
         ctx.update({name: getattr(page, name) for name in listed})
-        ctx[f"{prefix}_form"] = kw.get(f"{prefix}_form") or form_class(prefix=prefix)
+        form = ctx[f"{prefix}_form"] = kw.get(f"{prefix}_form") or form_class(prefix=prefix)
+        ctx[f"{prefix}_fields"] = add_form_fields(form, prefix)
         if section == "concessions":
             ctx["price_kind"] = Concession.Kind.PRICE
     elif section == "history":
         ctx.update(history=_history(page.history))
     return ctx
+
+
+# Rendered fields of blank "add" forms, by everything their HTML depends on. Every deal
+# page shows the same blank forms (their fields: not the csrf token, not the errors), and
+# rendering their thirty widgets through the form templates was a quarter of the page.
+_BLANK_FORM_FIELDS: dict[tuple, str] = {}
+_BLANK_FORM_FIELDS_MAX = 500  # keys change with the language, time zone and initial time
+
+
+def add_form_fields(form, prefix: str) -> str:
+    """The fields of a section's add form (templates/deals/sections/add/<prefix>.html) as
+    HTML. A blank form is rendered once per process for its class, prefix, initial
+    values, language and time zone; a posted one, with its values and errors, every time.
+    Only for forms whose choices are fixed (not the proposal item's, which lists the
+    deal's needs)."""
+    template = f"deals/sections/add/{prefix}.html"
+    if form.is_bound:
+        return render_to_string(template, {"form": form})
+    key = (
+        template,
+        type(form),
+        form.prefix,
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        tuple((name, repr(form[name].value())) for name in form.fields),
+    )
+    html = _BLANK_FORM_FIELDS.get(key)
+    if html is None:
+        if len(_BLANK_FORM_FIELDS) >= _BLANK_FORM_FIELDS_MAX:
+            _BLANK_FORM_FIELDS.clear()
+        html = _BLANK_FORM_FIELDS[key] = render_to_string(template, {"form": form})
+    return html
 
 
 def render_section(request, deal, section, **kw) -> str:

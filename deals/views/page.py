@@ -19,7 +19,8 @@ from handoff.outcomes import deal_outcome
 def deal_detail(request, pk):
     page = selectors.deal_page(user=request.user, deal_id=pk)
     context = detail_context(request, page)
-    context["outcome"] = deal_outcome(deal=page.deal)  # None unless closed won, checked in on
+    # None unless closed won and checked in on; the page has read the handoff already.
+    context["outcome"] = deal_outcome(deal=page.deal, handoff=getattr(page.deal, "handoff", None))
     return render(request, "deals/deal_detail.html", context)
 
 

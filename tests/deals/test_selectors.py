@@ -127,6 +127,49 @@ def test_history_limited_in_sql_shows_the_same_newest_changes(
     assert all(e["changes"] for e in limited)
 
 
+def test_history_limited_reads_every_table_like_the_full_history(
+    deal, rep_user, django_assert_num_queries
+):
+    """The page's history (limit, one written-out query per table) is the newest part of
+    the full history, across all four tables, deletions and edits included."""
+    from decimal import Decimal
+
+    from deals import services
+
+    item = services.line_item_create(
+        deal=deal,
+        user=rep_user,
+        name="Licence",
+        quantity=Decimal("1"),
+        unit_list_price=Decimal("10"),
+        unit_price=Decimal("10"),
+    )
+    services.line_item_update(line_item=item, user=rep_user, unit_price=Decimal("9.50"))
+    concession = services.concession_add(
+        deal=deal,
+        user=rep_user,
+        kind="value_add",
+        description="Onboarding",
+        amount=Decimal("0"),
+        cost_to_seller=Decimal("120.00"),
+    )
+    services.concession_update(concession=concession, user=rep_user, description="Training")
+    commitment = services.commitment_add(deal=deal, user=rep_user, description="Call weekly")
+    services.commitment_update(commitment=commitment, user=rep_user, description="Call daily")
+    services.deal_update(deal=deal, user=rep_user, title="Renamed")
+    services.line_item_delete(line_item=item, user=rep_user)
+    full = selectors.deal_history(deal=deal)
+    assert {e["model"] for e in full} == {"deal", "line_item", "concession", "commitment"}
+    assert "deleted" in {e["action"] for e in full}
+    for limit in (1, 2, 5, len(full), len(full) + 3):
+        with django_assert_num_queries(4):
+            limited = selectors.deal_history(deal=deal, limit=limit)
+        assert limited == full[:limit]
+    price = next(e for e in full if e["action"] == "changed" and e["model"] == "line_item")
+    assert {"field": "unit_price", "old": "10.00", "new": "9.50"} in price["changes"]
+    assert price["username"] == rep_user.username
+
+
 def test_deal_page_says_who_may_change_it_and_hides_others_deals(deal, rep_user, other_rep):
     from django.http import Http404
 

@@ -1,11 +1,13 @@
 import base64
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db import connections
-from django.db.models import Q
+from django.db.models import IntegerField, Q
+from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -24,13 +26,17 @@ class ProjectedRows:
     """What a Django Paginator needs from a list whose page is read as a projection.
 
     `queryset` is the list, filtered and ordered; `project(queryset)` reads rows of it for
-    the page (e.g. `.values()` with the joins the page shows). The exact count runs on
+    the page as `.values()` dicts (with the joins the page shows). The exact count runs on
     `queryset` without those joins: PostgreSQL keeps inner joins in a COUNT(*), which
     makes it much slower. Past the first page, the page's ids are found on the list's own
     table first and only those rows are projected, so a deep OFFSET walks a narrow index
     instead of sorting the joined rows (figures: bench/RESULTS.md).
-    Either way the page is one query.
+    Either way the page is one query; with `read_page` (or a cursor page) on PostgreSQL the
+    bounded count rides in that same statement, so a page and its count are one query.
     """
+
+    # The key under which a page's statement brings the bounded count along.
+    COUNT_KEY = "_bounded_count"
 
     def __init__(self, queryset, project, *, exact_count_limit: int | None = None):
         self.queryset = queryset
@@ -41,6 +47,8 @@ class ProjectedRows:
         # is the one cost of the page that grows with the data (bench/RESULTS.md).
         self.exact_count_limit = exact_count_limit
         self.count_estimated = False
+        self._bounded: int | None = None  # the bounded count a page's statement brought
+        self._read: tuple[int, int, list] | None = None  # rows read ahead: start, stop, rows
 
     # The ordering a keyset cursor can follow (a total one, on an index per scope).
     KEYSET_ORDERING = ("-updated_at", "-id")
@@ -50,39 +58,96 @@ class ProjectedRows:
         """Whether the list is in KEYSET_ORDERING, so a page can start after a row."""
         return tuple(self.queryset.query.order_by) == self.KEYSET_ORDERING
 
+    def _bounds_count(self) -> bool:
+        return (
+            self.exact_count_limit is not None
+            and connections[self.queryset.db].vendor == "postgresql"
+        )
+
+    def _bounded_queryset(self):
+        """At most exact_count_limit + 1 of the list's ids: reads that many index entries
+        at most, whatever the size of the list."""
+        assert self.exact_count_limit is not None
+        return self.queryset.values("pk").order_by()[: self.exact_count_limit + 1]
+
+    def _with_count(self, rows, key: slice) -> list:
+        """`rows[key]` (projected rows), with the bounded count in the same statement."""
+        if not self._bounds_count():
+            return list(rows[key])
+        sql, params = self._bounded_queryset().query.sql_with_params()
+        bounded = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS bounded", params, IntegerField())
+        page = list(rows.annotate(**{self.COUNT_KEY: bounded})[key])
+        for row in page:
+            self._bounded = row.pop(self.COUNT_KEY)
+        return page
+
     def after(self, updated_at: dt.datetime, pk: int, limit: int) -> list:
         """Up to `limit` rows after the row (updated_at, pk) in KEYSET_ORDERING: an index
-        range from that row on, whatever its depth in the list. One query."""
+        range from that row on, whatever its depth in the list. One query (the count
+        comes along)."""
         later = Q(updated_at__lte=updated_at) & (Q(updated_at__lt=updated_at) | Q(pk__lt=pk))
-        return list(self.project(self.queryset.filter(later))[:limit])
+        return self._with_count(self.project(self.queryset.filter(later)), slice(0, limit))
+
+    def read_page(self, start: int, stop: int) -> None:
+        """Read rows [start:stop] and the bounded count in one statement, before the
+        paginator asks for the count and then for (at most) that slice."""
+        self._read = (start, stop, self._rows(slice(start, stop), with_count=True))
 
     def count(self) -> int:
-        limit = self.exact_count_limit
-        if limit is None or connections[self.queryset.db].vendor != "postgresql":
+        if not self._bounds_count():
             return self.queryset.count()
-        # At most limit + 1 index entries read, whatever the size of the list.
-        bounded = self.queryset.values("pk").order_by()[: limit + 1].count()
+        limit = self.exact_count_limit
+        assert limit is not None
+        bounded = self._bounded
+        if bounded is None:
+            bounded = self._bounded_queryset().count()
         if bounded <= limit:
             return bounded
         self.count_estimated = True
         return max(estimated_rows(self.queryset), bounded)
 
     def __getitem__(self, key: slice) -> list:
+        start = key.start or 0
+        if self._read is not None and start == self._read[0] and key.stop <= self._read[1]:
+            return self._read[2][: key.stop - start]
+        return self._rows(key)
+
+    def _rows(self, key: slice, *, with_count: bool = False) -> list:
         query = self.queryset.query
         if not key.start or query.distinct:  # DISTINCT would select the ordering too
-            return list(self.project(self.queryset)[key])
-        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
-        page_ids = self.queryset.values("pk")[key]
-        manager = self.queryset.model._default_manager
-        return list(self.project(manager.filter(pk__in=page_ids).order_by(*ordering)))
+            rows = self.project(self.queryset)
+        else:
+            ordering = query.order_by or (
+                query.get_meta().ordering if query.default_ordering else ()
+            )
+            page_ids = self.queryset.values("pk")[key]
+            manager = self.queryset.model._default_manager
+            rows = self.project(manager.filter(pk__in=page_ids).order_by(*ordering))
+            key = slice(None)
+        return self._with_count(rows, key) if with_count else list(rows[key])
+
+
+# How long a list's planner estimate is reused. PostgreSQL's estimate itself only moves
+# when the table is analyzed again, so a minute changes nothing a reader would notice,
+# and a client paging through a long list does not pay an EXPLAIN on every page.
+ESTIMATE_SECONDS = 60
 
 
 def estimated_rows(queryset) -> int:
-    """The planner's row estimate for `queryset` (PostgreSQL; one EXPLAIN, no rows read)."""
-    import json
+    """The planner's row estimate for `queryset` (PostgreSQL; one EXPLAIN, no rows read),
+    kept ESTIMATE_SECONDS in the cache under the statement it estimates."""
+    from django.core.cache import cache
 
-    plan = json.loads(queryset.values("pk").order_by().explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
+    ids = queryset.values("pk").order_by()
+    sql, params = ids.query.sql_with_params()
+    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    key = f"list-estimate:{queryset.db}:{digest}"
+    rows = cache.get(key)
+    if rows is None:
+        plan = json.loads(ids.explain(format="json"))
+        rows = int(plan[0]["Plan"]["Plan Rows"])
+        cache.set(key, rows, ESTIMATE_SECONDS)
+    return rows
 
 
 def encode_cursor(row: dict) -> str:
@@ -121,6 +186,7 @@ class EstimatedCountPagination(StandardPagination):
         self.cursor_page = None
         raw = request.query_params.get(self.cursor_query_param)
         if raw is None or not getattr(queryset, "keyset", False):
+            self._read_ahead(queryset, request)
             page = super().paginate_queryset(queryset, request, view)
             self.has_more = bool(page is not None and self.page.has_next())
             self.last_row = page[-1] if page else None
@@ -131,6 +197,17 @@ class EstimatedCountPagination(StandardPagination):
         self.cursor_page = rows[:size]
         self.last_row = self.cursor_page[-1] if self.cursor_page else None
         return self.cursor_page
+
+    def _read_ahead(self, rows, request) -> None:
+        """Have ProjectedRows read the asked-for page and the list's count in one
+        statement, so the paginator's count and slice are answered from it."""
+        read_page = getattr(rows, "read_page", None)
+        size = self.get_page_size(request)
+        number = request.query_params.get(self.page_query_param) or "1"
+        if read_page is None or not size or not number.isdigit() or int(number) < 1:
+            return  # "last", or a page the paginator refuses anyway: read as asked
+        start = (int(number) - 1) * size
+        read_page(start, start + size)
 
     def _next_cursor(self) -> str | None:
         if not self.has_more or self.last_row is None or not getattr(self.rows, "keyset", False):
