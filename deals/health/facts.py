@@ -443,12 +443,17 @@ def load_active_flags(ids: list[int]) -> dict[int, dict[str, ActiveFlag]]:
 
 
 def load_batch(
-    ids: list[int], policies: dict[int | None, HealthPolicy], *, skip_locked: bool = False
+    ids: list[int],
+    policies: dict[int | None, HealthPolicy],
+    *,
+    skip_locked: bool = False,
+    lock: bool = True,
 ) -> LoadedBatch:
     """Lock the deals `ids` and load their facts and active flags; call in a transaction.
 
     With `skip_locked`, deals another transaction holds are left out (the sweep); without
-    it the call waits for them (a recompute). A few deals on PostgreSQL are read in one
+    it the call waits for them (a recompute). `lock=False` reads without locking (the
+    sweep's first look, which writes nothing). A few deals on PostgreSQL are read in one
     statement (facts_sql: round trips dominate there); a sweep batch, or any batch
     elsewhere, with one query per kind of child (set-based joins are cheaper for
     PostgreSQL than a thousand correlated subqueries; bench/RESULTS.md).
@@ -456,12 +461,11 @@ def load_batch(
     if connection.vendor == "postgresql" and len(ids) <= ONE_STATEMENT_MAX_DEALS:
         from .facts_sql import load_batch_sql
 
-        return load_batch_sql(ids, policies, skip_locked=skip_locked)
-    rows = load_deal_rows(
-        Deal.objects.select_for_update(skip_locked=skip_locked)
-        .filter(id__in=ids_param(ids))
-        .order_by("id")
-    )
+        return load_batch_sql(ids, policies, skip_locked=skip_locked, lock=lock)
+    deals = Deal.objects.filter(id__in=ids_param(ids)).order_by("id")
+    if lock:
+        deals = deals.select_for_update(skip_locked=skip_locked)
+    rows = load_deal_rows(deals)
     if not rows:
         return LoadedBatch()
     active = load_active_flags([row.id for row in rows])

@@ -19,7 +19,7 @@ from ..facts import load_batch
 from ..policy import policies_by_team, policies_for_deal
 from ..rules import evaluate
 from ..scoring import Scores
-from .writes import ACTIVE, sort_flags, store
+from .writes import ACTIVE, changed_deal_ids, sort_flags, store
 
 T = TypeVar("T")
 
@@ -172,13 +172,25 @@ def _sweep_batch(
     *,
     touch: bool = False,
 ) -> int:
+    seen = 0
+    if not touch:
+        # The hourly sweep looks first without locking: most deals' health is what is
+        # stored, and those are done without a row lock (which is a write: WAL, dirty
+        # pages, a commit waiting for the disk). Only the others are locked and stored.
+        batch = load_batch(ids, policies, lock=False)
+        results = {deal_id: evaluate(f, now) for deal_id, f in batch.facts.items()}
+        changed = changed_deal_ids(batch, results, now)
+        seen = len(batch.rows) - len(changed)
+        if not changed:
+            return seen
+        ids = changed
     with transaction.atomic():
         batch = load_batch(ids, policies, skip_locked=True)
         if not batch.rows:
-            return 0
+            return seen
         results = {deal_id: evaluate(f, now) for deal_id, f in batch.facts.items()}
         store(batch, results, now, touch=touch)
-        return len(batch.rows)
+        return seen + len(batch.rows)
 
 
 # Readers look at the newest sweep only; a few days of them are kept for the record.
