@@ -221,13 +221,20 @@ def changed_deal_ids(
     others without locking them."""
     stored = _load_stored_health([row.id for row in batch.rows], timezone.localdate(now))
     changed = []
+    # Scores depend only on the flags' (code, side, severity) and the policy: a batch has
+    # a few dozen distinct combinations, each scored once.
+    scored: dict[tuple, Scores] = {}
     for row in batch.rows:
         deal_results = results[row.id]
         if not _flags_unchanged(batch.flags.get(row.id, {}), deal_results):
             changed.append(row.id)
             continue
-        values = _stored_values(row, score(deal_results, batch.facts[row.id].policy), deal_results)
-        if stored.get(row.id) != values:
+        policy = batch.facts[row.id].policy
+        key = (id(policy), *((r.code, r.side, r.severity) for r in deal_results))
+        s = scored.get(key)
+        if s is None:
+            s = scored[key] = score(deal_results, policy)
+        if stored.get(row.id) != _stored_values(row, s, deal_results):
             changed.append(row.id)
     return changed
 
