@@ -16,7 +16,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from deals.models import (
@@ -112,6 +123,9 @@ class ActivityFact:
     kind: str
     initiated_by: str
     occurred_at: dt.datetime
+    # What the rep wrote; "" on the buyer's activities: no rule reads the buyer's own
+    # words (pressure language is the rep's), and half of the sweep's activity reading
+    # went into decoding them.
     notes: str
     close_attempt: bool
     senior_present: bool
@@ -327,13 +341,20 @@ def load_facts(
     for deal_id, *values in fetch_rows(
         Activity.objects.filter(deal_id__in=ids)
         .order_by("-occurred_at", "-id")
+        .annotate(
+            rep_notes=Case(
+                When(initiated_by=Activity.InitiatedBy.REP, then=F("notes")),
+                default=Value(""),
+                output_field=TextField(),
+            )
+        )
         .values_list(
             "deal_id",
             "id",
             "kind",
             "initiated_by",
             "occurred_at",
-            "notes",
+            "rep_notes",
             "close_attempt",
             "senior_present",
             "source",
