@@ -148,11 +148,15 @@ def health_sweep(
 ) -> int:
     """Recompute every deal the time-based rules may have changed; returns deals processed.
 
-    Safe to run twice at once: each batch locks its deals with SKIP LOCKED, so a second
-    sweep (or a recompute holding a deal) makes this one skip those deals instead of
-    waiting or double-writing. SQLite has no row locks; there its write lock serialises.
+    Safe to run twice at once: each batch locks the deals it writes with SKIP LOCKED, so
+    a second sweep (or a recompute holding a deal) makes this one skip those deals
+    instead of waiting or double-writing. SQLite has no row locks; there its write lock
+    serialises.
 
-    The hourly sweep (every team, the sweep's deals) writes only what changed; a whole
+    The hourly sweep (every team, the sweep's deals) first reads a batch without locks
+    and compares the rules' results with what is stored (writes.changed_deal_ids); only
+    the deals that differ are then locked, re-read and stored, so a sweep over
+    unchanged deals sends no write and takes no lock. A whole
     sweep records itself once (HealthSweep), a slice (`id_range`) leaves that to
     health_sweep_finished_task. A team's sweep (after a policy change) and an
     every-deal sweep stamp every deal and flag they visit, as a recompute does.
