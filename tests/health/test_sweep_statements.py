@@ -110,3 +110,22 @@ def test_a_never_computed_deal_is_written_by_the_sweep():
 
     deal.refresh_from_db()
     assert deal.health_computed_at is not None
+
+
+def test_a_first_sweep_reads_each_never_computed_deal_once():
+    """Deals never computed all change: the sweep locks and reads them once, without a
+    first look that would find every one of them changed."""
+    for _ in range(3):
+        flagged_deal()
+
+    with CaptureQueriesContext(connection) as queries:
+        processed = health_sweep()
+
+    assert processed == 3
+    activity_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r'FROM "?deals_activity"?', q["sql"])
+    ]
+    assert len(activity_reads) == 1
+    assert Deal.objects.filter(health_computed_at__isnull=True).count() == 0

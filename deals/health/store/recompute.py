@@ -190,14 +190,26 @@ def _sweep_batches(
     processed = visited = 0
     last_id = 0
     while True:
-        ids = list(
-            qs.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:batch_size]
+        found = list(
+            qs.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "health_computed_at")[:batch_size]
         )
-        if not ids:
+        if not found:
             break
+        ids = [deal_id for deal_id, _ in found]
         last_id = ids[-1]
+        # A batch mostly never computed (a first sweep, after a reset) would be read
+        # twice by the first look for nothing: it goes straight to the locked pass.
+        never = sum(computed_at is None for _, computed_at in found)
+        look_first = not touch and 2 * never < len(ids)
         processed += (
-            _retrying(functools.partial(_sweep_batch, ids, policies, now, touch=touch)) or 0
+            _retrying(
+                functools.partial(
+                    _sweep_batch, ids, policies, now, touch=touch, look_first=look_first
+                )
+            )
+            or 0
         )
         visited += len(ids)
         if progress:
@@ -211,9 +223,12 @@ def _sweep_batch(
     now: dt.datetime,
     *,
     touch: bool = False,
+    look_first: bool | None = None,
 ) -> int:
+    """Sweep one batch; `look_first` (default: unless `touch`) reads it without locks
+    first and locks and stores only the deals whose health changed."""
     seen = 0
-    if not touch:
+    if look_first if look_first is not None else not touch:
         # The hourly sweep looks first without locking: most deals' health is what is
         # stored, and those are done without a row lock (which is a write: WAL, dirty
         # pages, a commit waiting for the disk). Only the others are locked and stored.
