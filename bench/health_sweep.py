@@ -58,9 +58,8 @@ def time_sweep(*, batch_size: int | None = None) -> tuple[int, float, float]:
     """(deals processed, wall seconds, CPU seconds of this process)."""
     from deals.health import health_sweep
 
-    kwargs = {"batch_size": batch_size} if batch_size else {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    processed = health_sweep(**kwargs)
+    processed = health_sweep(batch_size=batch_size) if batch_size else health_sweep()
     return processed, time.perf_counter() - started, time.process_time() - cpu_started
 
 

@@ -24,7 +24,7 @@ WRITTEN = re.compile(
 )
 
 
-def flagged_deal() -> Deal:
+def flagged_deal():
     """An open deal whose 20 % discount raises SELLER_DISCOUNT_OVER_POLICY."""
     deal = f.DealFactory()
     Deal.objects.filter(pk=deal.pk).update(
