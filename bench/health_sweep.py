@@ -58,9 +58,8 @@ def time_sweep(*, batch_size: int | None = None) -> tuple[int, float, float]:
     """(deals processed, wall seconds, CPU seconds of this process)."""
     from deals.health import health_sweep
 
-    kwargs = {"batch_size": batch_size} if batch_size else {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    processed = health_sweep(**kwargs)
+    processed = health_sweep(batch_size=batch_size) if batch_size else health_sweep()
     return processed, time.perf_counter() - started, time.process_time() - cpu_started
 
 
@@ -86,8 +85,24 @@ def rows_written() -> dict[str, int]:
         return dict.fromkeys(WRITE_TABLES, 0) | dict(cursor.fetchall())
 
 
-def _sweep_ranges(ranges: list[tuple[int, int]], now_iso: str) -> None:
-    """One worker process: the plan's ranges it was given, as health_sweep_batch_task."""
+def backend_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend, when the
+    server runs on this host (its process is in /proc); None otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sweep_ranges(ranges: list[tuple[int, int]], now_iso: str, cpu_out=None) -> None:
+    """One worker process: the plan's ranges it was given, as health_sweep_batch_task.
+    Puts (Python CPU s, PostgreSQL backend CPU s or None) on `cpu_out`."""
     import datetime as dt
 
     from django.db import connections
@@ -96,14 +111,24 @@ def _sweep_ranges(ranges: list[tuple[int, int]], now_iso: str) -> None:
     from deals.health import health_sweep
 
     now = dt.datetime.fromisoformat(now_iso)
+    cpu_started, backend_started = time.process_time(), backend_cpu_seconds()
     for first_id, last_id in ranges:
         health_sweep(id_range=(first_id, last_id), now=now)
+    backend = backend_cpu_seconds()
+    if cpu_out is not None:
+        cpu_out.put(
+            (
+                time.process_time() - cpu_started,
+                None if backend is None or backend_started is None else backend - backend_started,
+            )
+        )
     connections.close_all()  # exit flushes this backend's statistics
 
 
-def time_sweep_workers(*, workers: int = 2) -> tuple[int, float, dict[str, int]]:
+def time_sweep_workers(*, workers: int = 2) -> tuple[int, float, dict[str, int], tuple]:
     """The hourly sweep as the Celery tasks run it: plan, `workers` processes sharing the
-    ranges, then the one HealthSweep record. (deals planned, wall s, rows written)."""
+    ranges, then the one HealthSweep record. (deals planned, wall s, rows written,
+    (Python CPU s, PostgreSQL CPU s or None) summed over the workers)."""
     import multiprocessing
 
     from django.db import connections
@@ -119,22 +144,39 @@ def time_sweep_workers(*, workers: int = 2) -> tuple[int, float, dict[str, int]]
     deals = sweep_queryset().filter(id__lte=plan[-1][1]).count() if plan else 0
     connections.close_all()
     context = multiprocessing.get_context("fork")
+    cpu_out = context.Queue()
     procs = [
-        context.Process(target=_sweep_ranges, args=(plan[k::workers], now.isoformat()))
+        context.Process(target=_sweep_ranges, args=(plan[k::workers], now.isoformat(), cpu_out))
         for k in range(workers)
     ]
     for proc in procs:
         proc.start()
+    cpus = [cpu_out.get() for _ in procs]
     for proc in procs:
         proc.join()
         if proc.exitcode:
             raise SystemExit(f"a sweep worker failed (exit {proc.exitcode})")
+    python_cpu = sum(c[0] for c in cpus)
+    backend_cpu = None if any(c[1] is None for c in cpus) else sum(c[1] for c in cpus)
     if plan:
         health_sweep_record(checked_from=now, last_deal_id=plan[-1][1], deals=deals)
     wall = time.perf_counter() - started
     connections.close_all()
     after = rows_written()
-    return deals, wall, {t: after[t] - before[t] for t in WRITE_TABLES}
+    written = {t: after[t] - before[t] for t in WRITE_TABLES}
+    return deals, wall, written, (python_cpu, backend_cpu)
+
+
+def cpu_text(deals: int, cpu: tuple) -> str:
+    """CPU per deal of a sweep's workers: Python, and their PostgreSQL backends."""
+    python_cpu, backend_cpu = cpu
+    per = 1000 / max(deals, 1)
+    if backend_cpu is None:
+        return f"CPU per deal {python_cpu * per:.3f} ms Python (backend not on this host)"
+    return (
+        f"CPU per deal {(python_cpu + backend_cpu) * per:.3f} ms "
+        f"(Python {python_cpu * per:.3f} + PostgreSQL {backend_cpu * per:.3f})"
+    )
 
 
 def health_reset() -> None:
@@ -248,17 +290,17 @@ def run(
     if reset:
         health_reset()
     # The hourly sweep as it runs in production: plan, `workers` processes, one record.
-    first_n, first_s, first_rows = time_sweep_workers(workers=workers)
+    first_n, first_s, first_rows, first_cpu = time_sweep_workers(workers=workers)
     print(
         f"sweep 1 ({'cold' if reset else 'as seeded'}, {workers} workers): {first_n:,} deals "
-        f"in {first_s:.1f} s = {first_n / first_s:,.0f} deals/s; rows written "
-        f"{sum(first_rows.values()):,} {first_rows} (load {load()})"
+        f"in {first_s:.1f} s = {first_n / first_s:,.0f} deals/s; {cpu_text(first_n, first_cpu)}; "
+        f"rows written {sum(first_rows.values()):,} {first_rows} (load {load()})"
     )
-    second_n, second_s, second_rows = time_sweep_workers(workers=workers)
+    second_n, second_s, second_rows, second_cpu = time_sweep_workers(workers=workers)
     print(
         f"sweep 2 (nothing changed, {workers} workers): {second_n:,} deals in {second_s:.1f} s "
-        f"= {second_n / second_s:,.0f} deals/s; rows written {sum(second_rows.values()):,} "
-        f"{second_rows} (load {load()})"
+        f"= {second_n / second_s:,.0f} deals/s; {cpu_text(second_n, second_cpu)}; "
+        f"rows written {sum(second_rows.values()):,} {second_rows} (load {load()})"
     )
     ratio = sum(second_rows.values()) / max(sum(first_rows.values()), 1)
     active = Flag.objects.filter(status__in=Flag.ACTIVE_STATUSES).count()
@@ -284,6 +326,7 @@ def run(
         "rows_first": sum(first_rows.values()),
         "rows_second": sum(second_rows.values()),
         "rows_ratio": ratio,
+        "cpu_per_deal_ms": sum(c or 0 for c in second_cpu) * 1000 / max(second_n, 1),
         "recompute_p50_ms": p50,
         "recompute_p95_ms": p95,
     }

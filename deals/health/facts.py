@@ -16,7 +16,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from deals.models import (
@@ -112,6 +123,9 @@ class ActivityFact:
     kind: str
     initiated_by: str
     occurred_at: dt.datetime
+    # What the rep wrote; "" on the buyer's activities: no rule reads the buyer's own
+    # words (pressure language is the rep's), and half of the sweep's activity reading
+    # went into decoding them.
     notes: str
     close_attempt: bool
     senior_present: bool
@@ -327,13 +341,20 @@ def load_facts(
     for deal_id, *values in fetch_rows(
         Activity.objects.filter(deal_id__in=ids)
         .order_by("-occurred_at", "-id")
+        .annotate(
+            rep_notes=Case(
+                When(initiated_by=Activity.InitiatedBy.REP, then=F("notes")),
+                default=Value(""),
+                output_field=TextField(),
+            )
+        )
         .values_list(
             "deal_id",
             "id",
             "kind",
             "initiated_by",
             "occurred_at",
-            "notes",
+            "rep_notes",
             "close_attempt",
             "senior_present",
             "source",
@@ -443,12 +464,17 @@ def load_active_flags(ids: list[int]) -> dict[int, dict[str, ActiveFlag]]:
 
 
 def load_batch(
-    ids: list[int], policies: dict[int | None, HealthPolicy], *, skip_locked: bool = False
+    ids: list[int],
+    policies: dict[int | None, HealthPolicy],
+    *,
+    skip_locked: bool = False,
+    lock: bool = True,
 ) -> LoadedBatch:
     """Lock the deals `ids` and load their facts and active flags; call in a transaction.
 
     With `skip_locked`, deals another transaction holds are left out (the sweep); without
-    it the call waits for them (a recompute). A few deals on PostgreSQL are read in one
+    it the call waits for them (a recompute). `lock=False` reads without locking (the
+    sweep's first look, which writes nothing). A few deals on PostgreSQL are read in one
     statement (facts_sql: round trips dominate there); a sweep batch, or any batch
     elsewhere, with one query per kind of child (set-based joins are cheaper for
     PostgreSQL than a thousand correlated subqueries; bench/RESULTS.md).
@@ -456,12 +482,11 @@ def load_batch(
     if connection.vendor == "postgresql" and len(ids) <= ONE_STATEMENT_MAX_DEALS:
         from .facts_sql import load_batch_sql
 
-        return load_batch_sql(ids, policies, skip_locked=skip_locked)
-    rows = load_deal_rows(
-        Deal.objects.select_for_update(skip_locked=skip_locked)
-        .filter(id__in=ids_param(ids))
-        .order_by("id")
-    )
+        return load_batch_sql(ids, policies, skip_locked=skip_locked, lock=lock)
+    deals = Deal.objects.filter(id__in=ids_param(ids)).order_by("id")
+    if lock:
+        deals = deals.select_for_update(skip_locked=skip_locked)
+    rows = load_deal_rows(deals)
     if not rows:
         return LoadedBatch()
     active = load_active_flags([row.id for row in rows])

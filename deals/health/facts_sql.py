@@ -67,10 +67,15 @@ class _Child:
     where: str = ""  # extra SQL condition over `c`
     fk: str = "deal"
     computed: tuple[str, ...] = ()  # SQL columns over `c` after `fields` (no conversion)
+    # SQL over `c` read in place of a field's column (same type, no conversion needed).
+    instead: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> str:
         field = self.model._meta.get_field(name)
         sql = f"c.{connection.ops.quote_name(_column(self.model, name))}"
+        for replaced, expression in self.instead:
+            if replaced == name:
+                return expression
         # Text keeps Decimal exact through JSON; dates and timestamps are ISO text anyway.
         return f"{sql}::text" if isinstance(field, models.DecimalField) else sql
 
@@ -141,6 +146,14 @@ def _children() -> list[_Child]:
                 "auto_reply",
             ),
             "c.occurred_at DESC, c.id DESC",
+            # The rep's words only, as facts.load_facts reads them (ActivityFact.notes).
+            instead=(
+                (
+                    "notes",
+                    f"CASE WHEN c.initiated_by = '{Activity.InitiatedBy.REP}' "
+                    "THEN c.notes ELSE '' END",
+                ),
+            ),
         ),
         _Child(
             "concessions",

@@ -12,14 +12,14 @@ import json
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from deals.models import Deal, Flag, HealthSnapshot
 from winwin_crm.notifications.wiring import flags_opened_on_commit
 
 from ..catalog import flag_sort_key
-from ..facts import DealRow, LoadedBatch, fetch_rows, ids_param
+from ..facts import ActiveFlag, DealRow, LoadedBatch, fetch_rows, ids_param
 from ..rules import PRESSURE_CODES, FlagResult
 from ..scoring import Scores, score
 
@@ -157,6 +157,25 @@ SNAPSHOT_FIELDS = (
 )
 
 
+def _stored_values(row: DealRow, s: Scores, results: list[FlagResult]) -> tuple[tuple, tuple]:
+    """What a deal's health is stored as: (the deal's columns, its snapshot's content)."""
+    flag_count = len(results)
+    pressure = sum(r.code in PRESSURE_CODES for r in results)
+    return (
+        (s.buyer_score, s.seller_score, s.balance, flag_count),
+        (
+            s.buyer_score,
+            s.seller_score,
+            s.balance,
+            flag_count,
+            pressure,
+            row.net_total,
+            row.team_id,
+            row.owner_id,
+        ),
+    )
+
+
 def _write_scores(
     rows: list[DealRow],
     results: dict[int, list[FlagResult]],
@@ -170,22 +189,97 @@ def _write_scores(
     values = []
     snapshots = {}
     for row in rows:
-        s = scores[row.id]
-        flag_count = len(results[row.id])
-        values.append((row.id, s.buyer_score, s.seller_score, s.balance, flag_count))
-        pressure = sum(r.code in PRESSURE_CODES for r in results[row.id])
-        snapshots[row.id] = (
-            s.buyer_score,
-            s.seller_score,
-            s.balance,
-            flag_count,
-            pressure,
-            row.net_total,
-            row.team_id,
-            row.owner_id,
-        )
+        deal, snapshots[row.id] = _stored_values(row, scores[row.id], results[row.id])
+        values.append((row.id, *deal))
     _update_deal_health(values, now, touch=touch)
     _upsert_snapshots(snapshots, timezone.localdate(now))
+
+
+def _flags_unchanged(current: dict[str, ActiveFlag], results: list[FlagResult]) -> bool:
+    """The rules raise exactly the active flags, with the same evidence and wording."""
+    if len(current) != len(results):
+        return False
+    for result in results:  # a rule raises at most one flag: same count, same codes
+        stored = current.get(result.code)
+        if stored is None or (stored.message, stored.severity, stored.side) != (
+            result.message,
+            result.severity,
+            result.side,
+        ):
+            return False
+    # The digest last: encoding the evidence is the dear part.
+    return all(current[r.code].evidence_digest == evidence_digest(r.evidence) for r in results)
+
+
+def changed_deal_ids(
+    batch: LoadedBatch, results: dict[int, list[FlagResult]], now: dt.datetime
+) -> list[int]:
+    """The deals of the batch for which `store(..., touch=False)` would write something:
+    a flag to open, reopen, reword or resolve, new scores or flag count on the deal, a
+    snapshot differing from the deal's latest one, or health never computed. Reads the
+    stored health in one query and writes nothing, so the hourly sweep can skip the
+    others without locking them."""
+    stored = _load_stored_health([row.id for row in batch.rows], timezone.localdate(now))
+    changed = []
+    # Scores depend only on the flags' (code, side, severity) and the policy: a batch has
+    # a few dozen distinct combinations, each scored once.
+    scored: dict[tuple, Scores] = {}
+    for row in batch.rows:
+        deal_results = results[row.id]
+        if not _flags_unchanged(batch.flags.get(row.id, {}), deal_results):
+            changed.append(row.id)
+            continue
+        policy = batch.facts[row.id].policy
+        key = (id(policy), *((r.code, r.side, r.severity) for r in deal_results))
+        s = scored.get(key)
+        if s is None:
+            s = scored[key] = score(deal_results, policy)
+        if stored.get(row.id) != _stored_values(row, s, deal_results):
+            changed.append(row.id)
+    return changed
+
+
+def _load_stored_health(ids: list[int], today: dt.date) -> dict[int, tuple[tuple, tuple]]:
+    """(deal columns, latest snapshot on or before `today`) per deal whose health was
+    computed, in the shape of `_stored_values`."""
+    if not ids:
+        return {}
+    deal_columns = ("buyer_score", "seller_score", "balance", "open_flag_count")
+    width = len(deal_columns)
+    if connection.vendor == "postgresql":
+        # One probe of the (deal, day) unique index per deal for its latest snapshot.
+        table = HealthSnapshot._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT d.id, {", ".join(f"d.{c}" for c in deal_columns)},
+                       {", ".join(f"p.{c}" for c in SNAPSHOT_FIELDS)}
+                  FROM {Deal._meta.db_table} d
+                  LEFT JOIN LATERAL (
+                       SELECT {", ".join(SNAPSHOT_FIELDS)} FROM {table} p
+                        WHERE p.deal_id = d.id AND p.day <= %s
+                        ORDER BY p.day DESC LIMIT 1
+                  ) p ON true
+                 WHERE d.id = ANY(%s) AND d.health_computed_at IS NOT NULL
+                """,
+                [today, list(ids)],
+            )
+            rows = cursor.fetchall()
+    else:
+        latest = {
+            name: Subquery(
+                HealthSnapshot.objects.filter(deal_id=OuterRef("id"), day__lte=today)
+                .order_by("-day")
+                .values(name)[:1]
+            )
+            for name in SNAPSHOT_FIELDS
+        }
+        rows = list(
+            Deal.objects.filter(id__in=ids, health_computed_at__isnull=False)
+            .annotate(**{f"snapshot_{name}": value for name, value in latest.items()})
+            .values_list("id", *deal_columns, *(f"snapshot_{name}" for name in SNAPSHOT_FIELDS))
+        )
+    return {row[0]: (tuple(row[1 : 1 + width]), tuple(row[1 + width :])) for row in rows}
 
 
 def _update_deal_health(values: list[tuple], now: dt.datetime, *, touch: bool) -> None:
