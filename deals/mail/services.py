@@ -77,7 +77,8 @@ def recompute_debounced(deal_id: int, seconds: int = MAIL_RECOMPUTE_DEBOUNCE_SEC
         health_recompute_task.apply_async((deal_id,), countdown=seconds)
 
 
-def _queue_recompute(deal_id: int) -> None:
+def queue_recompute(deal_id: int) -> None:
+    """The deal's health recompute after commit: debounced inside `debounced_recomputes`."""
     if _debounce.get():
         transaction.on_commit(lambda: recompute_debounced(deal_id))
     else:
@@ -167,7 +168,7 @@ def _log_activity(
         ).exclude(pk=activity.pk).update(thread=activity.thread_id or activity.pk)
     if initiator == Activity.InitiatedBy.BUYER and not auto_reply:
         _refresh_last_buyer_contact(deal_id)
-    _queue_recompute(deal_id)
+    queue_recompute(deal_id)
     return activity
 
 
@@ -331,7 +332,7 @@ def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) 
         else:
             mail.delete()
         if deal_id is not None:
-            _queue_recompute(deal_id)
+            queue_recompute(deal_id)
         return CaptureResult("cancelled", reason="the organizer cancelled it")
     if event.sequence <= mail.calendar_sequence:
         return CaptureResult("duplicate", mail, activity, "already captured")
@@ -347,7 +348,7 @@ def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) 
         activity.notes = _notes(event.summary, mail.text)
         activity.senior_present = side.senior_among(people)
         activity.save(update_fields=["occurred_at", "notes", "senior_present", "updated_at"])
-        _queue_recompute(activity.deal_id)
+        queue_recompute(activity.deal_id)
     return CaptureResult("updated", mail, activity, "a later version of the invite")
 
 
