@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Lower
 
 from deals.models import Activity, CapturedMail, Deal
@@ -108,7 +108,8 @@ def _thread_ids(parsed: ParsedMail) -> list[str]:
 
 
 class _Scope:
-    """Which deals each owner may change, asked once per owner and set of deal ids."""
+    """Which deals each owner may change: one query for every owner of the batch and the
+    deal ids not asked about yet (each owner's `deal_edit_scope_q` as a column)."""
 
     def __init__(self) -> None:
         self.asked: dict[int, set[int]] = {}
@@ -116,17 +117,39 @@ class _Scope:
         self.stages: dict[int, str] = {}
 
     def check(self, owners: Iterable[User], deal_ids: set[int]) -> None:
+        asks: dict[int, set[int]] = {}
+        columns: dict[str, Case] = {}
+        everything: list[int] = []  # owners who may change any deal (admins)
         for owner in {o.pk: o for o in owners}.values():
             missing = deal_ids - self.asked.setdefault(owner.pk, set())
             if not missing:
                 continue
             self.asked[owner.pk] |= missing
-            rows = Deal.objects.filter(deal_edit_scope_q(owner), pk__in=missing).values_list(
-                "id", "stage"
+            asks[owner.pk] = missing
+            scope = deal_edit_scope_q(owner)
+            if not scope:  # Q(): every deal
+                everything.append(owner.pk)
+                continue
+            columns[f"may_{owner.pk}"] = Case(
+                When(scope & Q(pk__in=missing), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
             )
-            for deal_id, stage in rows:
-                self.editable.setdefault(owner.pk, set()).add(deal_id)
-                self.stages[deal_id] = stage
+        if not asks:
+            return
+        rows = (
+            Deal.objects.filter(pk__in=set().union(*asks.values()))
+            .annotate(**columns)
+            .values_list("id", "stage", *columns)
+        )
+        for deal_id, stage, *mays in rows:
+            self.stages[deal_id] = stage
+            for name, may in zip(columns, mays, strict=True):
+                if may:
+                    self.editable.setdefault(int(name[4:]), set()).add(deal_id)
+            for owner_pk in everything:
+                if deal_id in asks[owner_pk]:
+                    self.editable.setdefault(owner_pk, set()).add(deal_id)
 
     def may(self, owner: User, deal_id: int) -> bool:
         return deal_id in self.editable.get(owner.pk, ())

@@ -344,6 +344,7 @@ class DropBatcher:
                 del self._pending[: self.size]
                 if not self._pending:
                     self._ready.clear()
+                started = loop.time()
                 try:
                     replies = await loop.run_in_executor(
                         self.executor, store_batch, [d for d, _f in batch]
@@ -351,6 +352,8 @@ class DropBatcher:
                 except Exception:
                     log.exception("mail drop: storing a batch failed")
                     replies = [TEMPFAIL] * len(batch)
+                elapsed_ms = (loop.time() - started) * 1e3
+                log.debug("stored %d messages in %.1f ms", len(batch), elapsed_ms)
                 for (_delivery, future), reply in zip(batch, replies, strict=True):
                     if not future.done():  # a session that hung up meanwhile
                         future.set_result(reply)
