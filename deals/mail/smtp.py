@@ -413,7 +413,7 @@ class DropHandler:
         auth_user_id = session.auth_data if session.authenticated else None
         if not isinstance(auth_user_id, int):
             auth_user_id = None
-        delivery = Delivery(raw, envelope.mail_from, list(envelope.rcpt_tos), auth_user_id)
+        delivery = Delivery(raw, envelope.mail_from or "", list(envelope.rcpt_tos), auth_user_id)
         return await self.batcher.submit(delivery)
 
     def authenticator(
