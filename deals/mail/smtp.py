@@ -35,7 +35,7 @@ from django.db import close_old_connections
 
 from .addresses import parse_drop_address
 from .matching import company_domains
-from .parsing import MAX_MESSAGE_BYTES
+from .parsing import MAX_MESSAGE_BYTES, ParsedMail, parse_message
 from .types import MailRefused, MailTooLarge, MailUnreadable
 
 log = logging.getLogger("deals.mail.smtp")
@@ -116,7 +116,6 @@ def deliver_message(
 
     from winwin_crm.accounts.models import User
 
-    from .parsing import parse_message
     from .services import debounced_recomputes, mail_capture_parsed
 
     outcomes: list[str] = []
@@ -174,12 +173,30 @@ deliver = _in_db_thread(deliver_message)
 
 @dataclass(slots=True)
 class Delivery:
-    """One message the session accepted: what `deliver_message` takes."""
+    """One message the session accepted: what `deliver_message` takes, and the message
+    already parsed (or why it cannot be) when the session's thread did it."""
 
     raw: bytes
     mail_from: str
     rcpt_tos: list[str]
     auth_user_id: int | None = None
+    parsed: ParsedMail | MailTooLarge | MailUnreadable | None = None
+
+    def parse(self) -> ParsedMail:
+        if self.parsed is None:
+            return parse_message(self.raw)
+        if isinstance(self.parsed, Exception):
+            raise self.parsed
+        return self.parsed
+
+
+def _parse_for(delivery: Delivery) -> None:
+    """Parse in a session thread, so the batch thread's turn holds only matching and
+    storing (the parse of the next messages runs while a batch waits on PostgreSQL)."""
+    try:
+        delivery.parsed = parse_message(delivery.raw)
+    except (MailTooLarge, MailUnreadable) as exc:
+        delivery.parsed = exc
 
 
 def deliver_batch(deliveries: list[Delivery]) -> list[str]:
@@ -209,7 +226,6 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
 
     from .addresses import DropTarget
     from .batch import Email, store_emails
-    from .parsing import ParsedMail, parse_message
     from .services import mail_capture_parsed
 
     replies: list[str | None] = [None] * len(deliveries)
@@ -221,7 +237,7 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
             replies[i] = "250 2.0.0 OK: nothing to log"
             continue
         try:
-            parsed[i] = parse_message(delivery.raw)
+            parsed[i] = delivery.parse()
         except MailTooLarge:
             replies[i] = "552 5.3.4 Message too big"
             continue
@@ -414,6 +430,7 @@ class DropHandler:
         if not isinstance(auth_user_id, int):
             auth_user_id = None
         delivery = Delivery(raw, envelope.mail_from or "", list(envelope.rcpt_tos), auth_user_id)
+        await self._run(_parse_for, delivery)
         return await self.batcher.submit(delivery)
 
     def authenticator(
