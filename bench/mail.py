@@ -441,6 +441,9 @@ def main() -> None:
     parser.add_argument(
         "--drop-batch-size", type=int, default=None, help="run_mail_drop --batch-size"
     )
+    parser.add_argument(
+        "--drop-batch-wait-ms", type=float, default=None, help="run_mail_drop --batch-wait-ms"
+    )
     parser.add_argument("--recompute-inline", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-smtp", action="store_true")
@@ -463,9 +466,11 @@ def main() -> None:
             f"{db}; load average {os.getloadavg()[0]:.2f}"
         )
     if not args.skip_smtp:
-        drop_args = ()
+        drop_args: tuple[str, ...] = ()
         if args.drop_batch_size is not None:
-            drop_args = ("--batch-size", str(args.drop_batch_size))
+            drop_args += ("--batch-size", str(args.drop_batch_size))
+        if args.drop_batch_wait_ms is not None:
+            drop_args += ("--batch-wait-ms", str(args.drop_batch_wait_ms))
         r = run_smtp(
             args.smtp_messages,
             clients=args.clients,

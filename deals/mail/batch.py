@@ -38,6 +38,7 @@ from django.db.models.functions import Lower
 from deals.models import Activity, CapturedMail, Deal
 from deals.visibility import deal_edit_scope_q
 from winwin_crm.accounts.models import User
+from winwin_crm.accounts.roles import load_memberships
 
 from .matching import (
     FREEMAIL_DOMAINS,
@@ -117,10 +118,12 @@ class _Scope:
         self.stages: dict[int, str] = {}
 
     def check(self, owners: Iterable[User], deal_ids: set[int]) -> None:
+        owners = list({o.pk: o for o in owners}.values())
+        load_memberships(owners)  # the owners' roles, for deal_edit_scope_q: one query
         asks: dict[int, set[int]] = {}
         columns: dict[str, Case] = {}
         everything: list[int] = []  # owners who may change any deal (admins)
-        for owner in {o.pk: o for o in owners}.values():
+        for owner in owners:
             missing = deal_ids - self.asked.setdefault(owner.pk, set())
             if not missing:
                 continue
