@@ -117,8 +117,8 @@ def test_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(monke
 
     monkeypatch.setattr(smtp, "store_batch", store)
 
-    async def main():
-        batcher = DropBatcher(ThreadPoolExecutor(max_workers=2), size=50)
+    async def main(pool):
+        batcher = DropBatcher(pool, size=50)
         first = asyncio.ensure_future(batcher.submit(Delivery(b"m0", "a@b", [])))
         await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 5)
         others = [
@@ -130,7 +130,8 @@ def test_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(monke
         release.set()
         return await asyncio.gather(first, *others)
 
-    replies = asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = asyncio.run(main(pool))
     assert replies == [f"250 OK m{i}" for i in range(8)]
     assert batches == [[b"m0"], [f"m{i}".encode() for i in range(1, 8)]]
 
@@ -141,15 +142,16 @@ def test_a_batch_that_raises_answers_every_session_451(monkeypatch):
 
     monkeypatch.setattr(smtp, "store_batch", store)
 
-    async def main():
-        batcher = DropBatcher(ThreadPoolExecutor(max_workers=2))
+    async def main(pool):
+        batcher = DropBatcher(pool)
         sessions = [batcher.submit(Delivery(b"m", "a@b", [])) for _ in range(3)]
         first = await asyncio.gather(*sessions)
         # The batcher keeps serving after a failure.
         monkeypatch.setattr(smtp, "store_batch", lambda ds: ["250 OK"] * len(ds))
         return first, await batcher.submit(Delivery(b"m", "a@b", []))
 
-    first, later = asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, later = asyncio.run(main(pool))
     assert first == [TEMPFAIL] * 3
     assert later == "250 OK"
 
