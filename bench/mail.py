@@ -16,8 +16,10 @@ each recompute in the storing process instead (the embedded default without Redi
 
 Besides messages per second, each path prints CPU time per message (the storing process
 and PostgreSQL), so the rate of an idle machine can be inferred on a shared one, and the
-queries per message: counted on the import's connection, and for the drop on `deliver()`
-(the function the drop's threads run per message) over a sample run in this process.
+queries per message: counted on the import's connection, and for the drop on `store_batch()`
+(what the drop's batch thread runs) over a sample run in this process, in batches as large as
+the number of clients (each client waits for its reply, so a batch holds at most one message
+per client).
 """
 
 from __future__ import annotations
@@ -106,7 +108,21 @@ def build_world(run: str) -> tuple[list, list[tuple[str, str]]]:
         for j, prospect in enumerate(prospects)
     )
     buyers = [(c.email, c.name) for c in contacts]
+    _analyze()
     return reps, buyers
+
+
+def _analyze() -> None:
+    """Fresh statistics for the tables the mail path reads, as autovacuum keeps them on a
+    live database: on a bench database that grew by thousands of rows a minute ago the
+    planner would otherwise pick a sequential scan for the Message-ID lookups."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE deals_activity, deals_capturedmail, deals_deal, deals_contact, "
+            "deals_prospect, accounts_user"
+        )
 
 
 def _qp(text: str) -> str:
@@ -304,21 +320,25 @@ def run_import(n: int, *, workers: int = 1, recompute_inline: bool = False) -> d
     }
 
 
-def deliver_queries(n: int = 300) -> tuple[float, float]:
-    """Queries and CPU ms per message of the drop's `deliver()` (parse, match, store,
-    without the SMTP session), on `n` messages in this process."""
+def deliver_queries(n: int = 600, batch: int = 16) -> tuple[float, float]:
+    """Queries and CPU ms per message of the drop's store (`store_batch`: parse, match,
+    store, commit, without the SMTP session), on `n` messages in batches of `batch` (what
+    the drop's batches hold with as many clients), in this process."""
     from deals.mail.addresses import user_drop_address
-    from deals.mail.smtp import deliver
+    from deals.mail.smtp import Delivery, store_batch
 
     run = f"{int(time.time())}{random.randrange(1000):03d}q"
     reps, buyers = build_world(run)
     rep_ids = {r.email: r.pk for r in reps}
-    messages = list(generate_messages(n, reps, buyers, run))
+    messages = [
+        Delivery(raw, sender, [user_drop_address(rep_ids[sender])])
+        for sender, raw in generate_messages(n, reps, buyers, run)
+    ]
     cpu0 = time.process_time()
     with _query_counter() as queries:
-        for sender, raw in messages:
-            reply = deliver(raw, sender, [user_drop_address(rep_ids[sender])], None)
-            assert reply.startswith("250"), reply
+        for k in range(0, n, batch):
+            replies = store_batch(messages[k : k + batch])
+            assert all(r.startswith("250") for r in replies), replies
     return queries[0] / n, (time.process_time() - cpu0) * 1000 / n
 
 
@@ -329,7 +349,12 @@ def _free_port() -> int:
 
 
 def run_smtp(
-    n: int, *, clients: int = 4, port: int | None = None, recompute_inline: bool = False
+    n: int,
+    *,
+    clients: int = 4,
+    port: int | None = None,
+    recompute_inline: bool = False,
+    drop_args: tuple[str, ...] = (),
 ) -> dict:
     """Start run_mail_drop and send `n` messages from `clients` smtplib connections."""
     from deals.mail.addresses import user_drop_address
@@ -349,7 +374,7 @@ def run_smtp(
     }
     log = open(ROOT / "var" / "bench-mail-drop.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "run_mail_drop", "--port", str(port)],
+        [sys.executable, "manage.py", "run_mail_drop", "--port", str(port), *drop_args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -413,6 +438,12 @@ def main() -> None:
         "--workers", type=int, default=1, help="import_mail --workers (1: the batched path)"
     )
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument(
+        "--drop-batch-size", type=int, default=None, help="run_mail_drop --batch-size"
+    )
+    parser.add_argument(
+        "--drop-batch-wait-ms", type=float, default=None, help="run_mail_drop --batch-wait-ms"
+    )
     parser.add_argument("--recompute-inline", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-smtp", action="store_true")
@@ -435,11 +466,17 @@ def main() -> None:
             f"{db}; load average {os.getloadavg()[0]:.2f}"
         )
     if not args.skip_smtp:
+        drop_args: tuple[str, ...] = ()
+        if args.drop_batch_size is not None:
+            drop_args += ("--batch-size", str(args.drop_batch_size))
+        if args.drop_batch_wait_ms is not None:
+            drop_args += ("--batch-wait-ms", str(args.drop_batch_wait_ms))
         r = run_smtp(
             args.smtp_messages,
             clients=args.clients,
             port=args.port,
             recompute_inline=args.recompute_inline,
+            drop_args=drop_args,
         )
         print(
             f"SMTP drop: {r['messages']:,} messages from {r['clients']} clients in "
@@ -448,10 +485,11 @@ def main() -> None:
             f"PostgreSQL {r['db_cpu_ms']:.1f} ms, clients {r['client_cpu_ms']:.1f} ms; "
             f"load average {os.getloadavg()[0]:.2f}"
         )
-        queries, cpu_ms = deliver_queries()
+        queries, cpu_ms = deliver_queries(batch=args.clients)
         print(
-            f"SMTP drop deliver() in process: {queries:.2f} queries and {cpu_ms:.1f} ms CPU "
-            f"per message; load average {os.getloadavg()[0]:.2f}"
+            f"SMTP drop store_batch() in process, batches of {args.clients}: {queries:.2f} "
+            f"queries and {cpu_ms:.1f} ms CPU per message; load average "
+            f"{os.getloadavg()[0]:.2f}"
         )
     print(f"load average after {os.getloadavg()[0]:.2f}")
 

@@ -32,13 +32,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Lower
 
-from deals.health.queue import health_recompute_on_commit
 from deals.models import Activity, CapturedMail, Deal
 from deals.visibility import deal_edit_scope_q
 from winwin_crm.accounts.models import User
+from winwin_crm.accounts.roles import load_memberships
 
 from .matching import (
     FREEMAIL_DOMAINS,
@@ -51,11 +51,14 @@ from .matching import (
     initiated_by,
 )
 from .parsing import ParsedMail, parse_message
-from .services import _notes, captured_mail_fields, mail_capture_parsed
+from .services import _notes, captured_mail_fields, mail_capture_parsed, queue_recompute
 from .types import MailRefused, MailTooLarge, MailUnreadable, Person
 
 Status = CapturedMail.Status
 NO_USER = "no CRM user among its sender and recipients"
+
+# (number, parsed mail, owner, the deal it was addressed to or None)
+Email = tuple[int, ParsedMail, User, int | None]
 
 
 @dataclass(eq=False)
@@ -106,7 +109,8 @@ def _thread_ids(parsed: ParsedMail) -> list[str]:
 
 
 class _Scope:
-    """Which deals each owner may change, asked once per owner and set of deal ids."""
+    """Which deals each owner may change: one query for every owner of the batch and the
+    deal ids not asked about yet (each owner's `deal_edit_scope_q` as a column)."""
 
     def __init__(self) -> None:
         self.asked: dict[int, set[int]] = {}
@@ -114,17 +118,41 @@ class _Scope:
         self.stages: dict[int, str] = {}
 
     def check(self, owners: Iterable[User], deal_ids: set[int]) -> None:
-        for owner in {o.pk: o for o in owners}.values():
+        owners = list({o.pk: o for o in owners}.values())
+        load_memberships(owners)  # the owners' roles, for deal_edit_scope_q: one query
+        asks: dict[int, set[int]] = {}
+        columns: dict[str, Case] = {}
+        everything: list[int] = []  # owners who may change any deal (admins)
+        for owner in owners:
             missing = deal_ids - self.asked.setdefault(owner.pk, set())
             if not missing:
                 continue
             self.asked[owner.pk] |= missing
-            rows = Deal.objects.filter(deal_edit_scope_q(owner), pk__in=missing).values_list(
-                "id", "stage"
+            asks[owner.pk] = missing
+            scope = deal_edit_scope_q(owner)
+            if not scope:  # Q(): every deal
+                everything.append(owner.pk)
+                continue
+            columns[f"may_{owner.pk}"] = Case(
+                When(scope & Q(pk__in=missing), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
             )
-            for deal_id, stage in rows:
-                self.editable.setdefault(owner.pk, set()).add(deal_id)
-                self.stages[deal_id] = stage
+        if not asks:
+            return
+        rows = (
+            Deal.objects.filter(pk__in=set().union(*asks.values()))
+            .annotate(**columns)
+            .values_list("id", "stage", *columns)
+        )
+        for deal_id, stage, *mays in rows:
+            self.stages[deal_id] = stage
+            for name, may in zip(columns, mays, strict=True):
+                if may:
+                    self.editable.setdefault(int(name[4:]), set()).add(deal_id)
+            for owner_pk in everything:
+                if deal_id in asks[owner_pk]:
+                    self.editable.setdefault(owner_pk, set()).add(deal_id)
 
     def may(self, owner: User, deal_id: int) -> bool:
         return deal_id in self.editable.get(owner.pk, ())
@@ -160,7 +188,7 @@ def import_batch(
 
     if user is None:
         load_users(users, (a for _n, p in parsed_items for a in p.header_addresses))
-    emails: list[tuple[int, ParsedMail, User]] = []
+    emails: list[Email] = []
     for number, parsed in parsed_items:
         owner = user or next(
             (u for a in parsed.header_addresses if (u := users.get(a)) is not None), None
@@ -176,12 +204,10 @@ def import_batch(
             except MailRefused as exc:
                 outcomes[number], notes[number] = "refused", str(exc)
         else:
-            emails.append((number, parsed, owner))
+            emails.append((number, parsed, owner, deal_id))
 
     if emails:
-        _store_emails(
-            emails, channel=channel, deal_id=deal_id, users=users, outcomes=outcomes, notes=notes
-        )
+        store_emails(emails, channel=channel, users=users, outcomes=outcomes, notes=notes)
 
     for number, _raw in batch:
         outcome = outcomes[number]
@@ -190,26 +216,28 @@ def import_batch(
             errors.append(f"message {number}: {notes[number]}")
 
 
-def _store_emails(
-    emails: list[tuple[int, ParsedMail, User]],
+def store_emails(
+    emails: list[Email],
     *,
     channel: str,
-    deal_id: int | None,
     users: dict,
     outcomes: dict[int, str],
     notes: dict[int, str],
 ) -> None:
-    load_users(users, (p.address for _n, parsed, _o in emails for p in parsed.participants))
+    """Match and store parsed emails, each (number, parsed, owner, the `deal+ID` it was
+    sent to or None), in the caller's transaction: `outcomes[number]` is logged, inbox,
+    duplicate or refused (the reason in `notes[number]`)."""
+    load_users(users, (p.address for _n, parsed, _o, _d in emails for p in parsed.participants))
     domains = company_domains()
     sides = {
         number: Side(
             domains=domains,
             users={p.address: u for p in parsed.participants if (u := users.get(p.address))},
         )
-        for number, parsed, _owner in emails
+        for number, parsed, _owner, _d in emails
     }
-    message_ids = {parsed.message_id for _n, parsed, _o in emails}
-    thread_ids = {t for _n, parsed, _o in emails for t in _thread_ids(parsed)}
+    message_ids = {parsed.message_id for _n, parsed, _o, _d in emails}
+    thread_ids = {t for _n, parsed, _o, _d in emails for t in _thread_ids(parsed)}
 
     stored_rows: dict[str, list[_Row]] = {}
     for row in Activity.objects.filter(message_id__in=message_ids | thread_ids).values_list(
@@ -224,25 +252,24 @@ def _store_emails(
     # Our side is known per mail; the others are looked up against the deal contacts.
     externals = {
         number: [p for p in parsed.participants if not sides[number].is_company(p)]
-        for number, parsed, _owner in emails
+        for number, parsed, _owner, _d in emails
     }
     contact_rows = _contact_deals(
-        {p.address for number, _p, _o in emails if deal_id is None for p in externals[number]}
+        {p.address for number, _p, _o, d in emails if d is None for p in externals[number]}
     )
     scope = _Scope()
-    owners = [owner for _n, _p, owner in emails]
+    owners = [owner for _n, _p, owner, _d in emails]
     candidates = {
         r.deal_id for rows in stored_rows.values() for r in rows if r.message_id in thread_ids
     }
     candidates |= {d for rows in contact_rows.values() for d, _s in rows}
-    if deal_id is not None:
-        candidates.add(deal_id)
+    candidates |= {d for _n, _p, _o, d in emails if d is not None}
     scope.check(owners, candidates)
 
     # The domain lookup is for the mails that neither the address nor a contact matches.
     need_domains = {
         number: sorted({p.domain for p in externals[number]} - FREEMAIL_DOMAINS)[:10]
-        for number, _parsed, owner in emails
+        for number, _parsed, owner, deal_id in emails
         if deal_id is None
         and not any(
             scope.may(owner, d)
@@ -263,7 +290,7 @@ def _store_emails(
     batch_mails: dict[str, list[_Mail]] = {}  # Message-ID → mails of this batch on a deal
     overrides: dict[int, int | _Mail] = {}  # stored activity id → thread set by this batch
     stored: list[_Mail] = []
-    for number, parsed, owner in emails:
+    for number, parsed, owner, deal_id in emails:
         side = sides[number]
         parents = _parents(parsed, owner, scope, stored_rows, batch_mails, overrides)
         try:
@@ -323,7 +350,7 @@ def _store_emails(
             _write(stored, overrides)
     except IntegrityError:
         # Somebody stored one of these meanwhile: one by one, each with its savepoint.
-        for number, parsed, owner in emails:
+        for number, parsed, owner, deal_id in emails:
             if outcomes.get(number) in ("logged", "inbox"):
                 results = mail_capture_parsed(
                     parsed=parsed, user=owner, channel=channel, deal_id=deal_id, cache=users
@@ -331,7 +358,8 @@ def _store_emails(
                 outcomes[number] = results[0].outcome
         return
     for deal in sorted({i.activity.deal_id for i in stored if i.activity is not None}):
-        health_recompute_on_commit(deal_id=deal)
+        # Once per deal on commit; debounced across batches in the drop (services).
+        queue_recompute(deal)
 
 
 def _contact_deals(addresses: set[str]) -> dict[str, list[tuple[int, str]]]:

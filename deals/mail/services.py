@@ -8,6 +8,8 @@ is parsed, matched and deduplicated the same way whichever door it came through.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -63,6 +65,12 @@ def debounced_recomputes() -> Iterator[None]:
         _debounce.reset(token)
 
 
+# Deals this process queued a debounced recompute for, and when (time.monotonic()): a
+# busy drop touches the same deals batch after batch, and asks Redis only once a window.
+_queued_at: dict[int, float] = {}
+_queued_lock = threading.Lock()
+
+
 def recompute_debounced(deal_id: int, seconds: int = MAIL_RECOMPUTE_DEBOUNCE_SECONDS) -> None:
     """Queue the deal's recompute `seconds` from now unless one is already waiting. The
     waiting one runs after the window closes, so it reads every mail committed in it.
@@ -73,11 +81,21 @@ def recompute_debounced(deal_id: int, seconds: int = MAIL_RECOMPUTE_DEBOUNCE_SEC
 
     if health_recompute_task.app.conf.task_always_eager or seconds <= 0:
         health_recompute_task.delay(deal_id)
-    elif cache.add(f"mail:recompute:{deal_id}", 1, timeout=seconds):
+        return
+    now = time.monotonic()
+    with _queued_lock:
+        if now - _queued_at.get(deal_id, -seconds) < seconds:
+            return  # this process queued one in the window: it has not run yet
+        _queued_at[deal_id] = now
+        if len(_queued_at) > 10_000:
+            for stale in [d for d, at in _queued_at.items() if now - at >= seconds]:
+                del _queued_at[stale]
+    if cache.add(f"mail:recompute:{deal_id}", 1, timeout=seconds):
         health_recompute_task.apply_async((deal_id,), countdown=seconds)
 
 
-def _queue_recompute(deal_id: int) -> None:
+def queue_recompute(deal_id: int) -> None:
+    """The deal's health recompute after commit: debounced inside `debounced_recomputes`."""
     if _debounce.get():
         transaction.on_commit(lambda: recompute_debounced(deal_id))
     else:
@@ -167,7 +185,7 @@ def _log_activity(
         ).exclude(pk=activity.pk).update(thread=activity.thread_id or activity.pk)
     if initiator == Activity.InitiatedBy.BUYER and not auto_reply:
         _refresh_last_buyer_contact(deal_id)
-    _queue_recompute(deal_id)
+    queue_recompute(deal_id)
     return activity
 
 
@@ -331,7 +349,7 @@ def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) 
         else:
             mail.delete()
         if deal_id is not None:
-            _queue_recompute(deal_id)
+            queue_recompute(deal_id)
         return CaptureResult("cancelled", reason="the organizer cancelled it")
     if event.sequence <= mail.calendar_sequence:
         return CaptureResult("duplicate", mail, activity, "already captured")
@@ -347,7 +365,7 @@ def _update_event(mail: CapturedMail, event: ParsedEvent, people: list[Person]) 
         activity.notes = _notes(event.summary, mail.text)
         activity.senior_present = side.senior_among(people)
         activity.save(update_fields=["occurred_at", "notes", "senior_present", "updated_at"])
-        _queue_recompute(activity.deal_id)
+        queue_recompute(activity.deal_id)
     return CaptureResult("updated", mail, activity, "a later version of the invite")
 
 

@@ -1,6 +1,6 @@
 """The SMTP drop (aiosmtpd): mail BCC'd or forwarded to the CRM becomes activities.
 
-Who may write here:
+Who may write here, decided while the session talks (before any storing):
 - MAIL FROM must be in the company's domains (MAIL_DROP_ALLOWED_DOMAINS, else the
   domains of active users), so a stranger is refused before sending a byte of DATA;
 - each RCPT is one of our addresses: a user's signed `u.ID.SIG@`, a deal's signed
@@ -8,9 +8,16 @@ Who may write here:
 - the size cap is announced (ESMTP SIZE) and enforced while reading DATA, and what goes
   past it is discarded as it arrives, so a 20 MB message never sits in memory.
 
-DATA is parsed and stored in a thread pool (Django's ORM is synchronous); each delivery
-is its own transaction, and a deal's health recompute is debounced: the first mail in a
-few seconds queues one delayed recompute that reads every mail of the window
+Storing is batched: each DATA joins the next batch (`DropBatcher`), and one thread stores
+the batches one after another through the import's batch path (batch.py), so one round of
+its queries serves every message that arrived while the previous batch was being stored.
+A session is answered only once the batch holding its message has committed: 250 then, the
+message's own 5xx when it is refused (a deal its owner may not change, a sender who is no
+CRM user, an unreadable message), or 451 when storing failed, so the sender's server keeps
+the message and retries; no message answered 250 is lost. A batch that fails is stored
+again one message at a time (`deliver_message`, each in its own transaction), so one bad
+message costs only its own 451. A deal's health recompute is debounced: the first mail in
+a few seconds queues one delayed recompute that reads every mail of the window
 (services.recompute_debounced; at once when Celery runs eagerly).
 """
 
@@ -19,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -27,13 +35,20 @@ from django.db import close_old_connections
 
 from .addresses import parse_drop_address
 from .matching import company_domains
-from .parsing import MAX_MESSAGE_BYTES
+from .parsing import MAX_MESSAGE_BYTES, ParsedMail, parse_message
 from .types import MailRefused, MailTooLarge, MailUnreadable
 
 log = logging.getLogger("deals.mail.smtp")
 
-# Parsing and storing run here; a few threads keep PostgreSQL busy while one parses.
+# AUTH checks, the sender-domain check (without an allow-list) and the batches run here;
+# batches run one at a time (parallel batches would lock the same deals), so the other
+# threads are for the sessions' lookups.
 DEFAULT_WORKERS = 4
+# At most this many messages a batch; a batch starts as soon as the previous one is done
+# (after `batch_wait` seconds, if given, to gather more when mail trickles in).
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_BATCH_WAIT = 0.0
+TEMPFAIL = "451 4.3.0 Temporary failure, try again later"
 
 
 def _in_db_thread(fn):
@@ -50,8 +65,15 @@ def _in_db_thread(fn):
 
 
 @_in_db_thread
-def _sender_allowed(domain: str) -> bool:
+def _sender_allowed_by_users(domain: str) -> bool:
     return domain in company_domains()
+
+
+def _sender_allowed_by_settings(domain: str) -> bool | None:
+    """The allow-list's answer without a thread hop, or None when the users' domains
+    (a query) decide."""
+    allowed = settings.MAIL_DROP_ALLOWED_DOMAINS
+    return domain in frozenset(allowed) if allowed else None
 
 
 @_in_db_thread
@@ -94,7 +116,6 @@ def deliver_message(
 
     from winwin_crm.accounts.models import User
 
-    from .parsing import parse_message
     from .services import debounced_recomputes, mail_capture_parsed
 
     outcomes: list[str] = []
@@ -150,11 +171,231 @@ def deliver_message(
 deliver = _in_db_thread(deliver_message)
 
 
-class DropHandler:
-    """aiosmtpd handler hooks: refuse early, store in the thread pool."""
+@dataclass(slots=True)
+class Delivery:
+    """One message the session accepted: what `deliver_message` takes, and the message
+    already parsed (or why it cannot be) when the session's thread did it."""
 
-    def __init__(self, executor: ThreadPoolExecutor):
+    raw: bytes
+    mail_from: str
+    rcpt_tos: list[str]
+    auth_user_id: int | None = None
+    parsed: ParsedMail | MailTooLarge | MailUnreadable | None = None
+
+    def parse(self) -> ParsedMail:
+        if self.parsed is None:
+            return parse_message(self.raw)
+        if isinstance(self.parsed, Exception):
+            raise self.parsed
+        return self.parsed
+
+
+def _parse_for(delivery: Delivery) -> None:
+    """Parse in a session thread, so the batch thread's turn holds only matching and
+    storing (the parse of the next messages runs while a batch waits on PostgreSQL)."""
+    try:
+        delivery.parsed = parse_message(delivery.raw)
+    except (MailTooLarge, MailUnreadable) as exc:
+        delivery.parsed = exc
+
+
+def deliver_batch(deliveries: list[Delivery]) -> list[str]:
+    """Store a batch of accepted messages in one transaction; one SMTP reply each, given
+    once the batch has committed. A batch that fails is stored again one message at a
+    time, so only the message that cannot be stored is answered 451."""
+    from django.db import transaction
+
+    from .services import debounced_recomputes
+
+    try:
+        with transaction.atomic(), debounced_recomputes():
+            return _deliver_batch(deliveries)
+    except Exception:
+        log.exception("mail drop: a batch of %d failed; storing one by one", len(deliveries))
+    return [deliver_message(d.raw, d.mail_from, d.rcpt_tos, d.auth_user_id) for d in deliveries]
+
+
+def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
+    """`deliver_message`'s decisions for many messages, on batch.py's queries: the users
+    of every recipient, sender and participant in one query, invites one by one, emails
+    matched and stored together (`store_emails`)."""
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    from winwin_crm.accounts.models import User
+
+    from .addresses import DropTarget
+    from .batch import Email, store_emails
+    from .services import mail_capture_parsed
+
+    replies: list[str | None] = [None] * len(deliveries)
+    parsed: dict[int, ParsedMail] = {}
+    targets: dict[int, list[DropTarget]] = {}
+    for i, delivery in enumerate(deliveries):
+        found = [t for rcpt in delivery.rcpt_tos if (t := parse_drop_address(rcpt)) is not None]
+        if not found:  # checked at RCPT already
+            replies[i] = "250 2.0.0 OK: nothing to log"
+            continue
+        try:
+            parsed[i] = delivery.parse()
+        except MailTooLarge:
+            replies[i] = "552 5.3.4 Message too big"
+            continue
+        except MailUnreadable as exc:
+            replies[i] = f"554 5.6.0 {exc}"
+            continue
+        targets[i] = found
+
+    senders = {i: deliveries[i].mail_from.strip().strip("<>").lower() for i in parsed}
+    addresses = set(senders.values()) | {
+        p.address for mail in parsed.values() for p in mail.participants
+    }
+    ids = {t.id for found in targets.values() for t in found if t.kind == "user"}
+    ids |= {a for i in parsed if (a := deliveries[i].auth_user_id) is not None}
+    users: dict[str, User | None] = dict.fromkeys(addresses)
+    by_id: dict[int, User] = {}
+    if parsed:
+        for user in (
+            User.objects.filter(is_active=True)
+            .annotate(_address=Lower("email"))
+            .filter(Q(pk__in=ids) | Q(_address__in=addresses))
+            .order_by("pk")
+        ):
+            by_id[user.pk] = user
+            if user._address in users and users[user._address] is None:
+                users[user._address] = user
+
+    emails: list[Email] = []
+    numbers: dict[int, list[int]] = {}  # delivery → its emails' numbers
+    outcomes: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    event_outcomes: dict[int, list[str]] = {}
+    for i, mail in parsed.items():
+        auth_user_id = deliveries[i].auth_user_id
+        owners: list[tuple[User | None, int | None]] = []
+        for target in targets[i]:
+            if target.kind == "user":
+                owners.append((by_id.get(target.id), None))
+            elif auth_user_id is not None:
+                owners.append((by_id.get(auth_user_id), target.id))
+            else:
+                owners.append((users.get(senders[i]), target.id))
+        if any(owner is None for owner, _deal in owners):
+            replies[i] = "550 5.7.1 The sender is not a CRM user"
+            continue
+        for owner, deal_id in owners:
+            assert owner is not None
+            if mail.events:  # invites (rare) one by one, as the import does
+                try:
+                    results = mail_capture_parsed(
+                        parsed=mail, user=owner, channel="smtp", deal_id=deal_id, cache=users
+                    )
+                except MailRefused as exc:
+                    replies[i] = f"{exc.smtp_code} 5.7.1 {exc}"
+                    break
+                event_outcomes.setdefault(i, []).extend(r.outcome for r in results)
+            else:
+                number = len(emails) + 1
+                emails.append((number, mail, owner, deal_id))
+                numbers.setdefault(i, []).append(number)
+    if emails:
+        store_emails(emails, channel="smtp", users=users, outcomes=outcomes, notes=notes)
+
+    for i in parsed:
+        if replies[i] is not None:
+            continue
+        mine = [outcomes[n] for n in numbers.get(i, [])]
+        refused = [n for n in numbers.get(i, []) if outcomes[n] == "refused"]
+        if refused:
+            replies[i] = f"550 5.7.1 {notes[refused[0]]}"
+            continue
+        told = ", ".join(sorted({*mine, *event_outcomes.get(i, [])})) or "nothing to log"
+        replies[i] = f"250 2.0.0 OK: {told}"
+    return [reply or TEMPFAIL for reply in replies]
+
+
+class DropBatcher:
+    """Accepted messages wait here for the next batch; each session awaits its reply.
+
+    One task stores the batches one after another in the executor: a batch takes every
+    message that arrived while the previous one was being stored (up to `size`), so the
+    busier the drop, the larger its batches and the fewer queries per message.
+    """
+
+    def __init__(
+        self,
+        executor: ThreadPoolExecutor,
+        *,
+        size: int = DEFAULT_BATCH_SIZE,
+        wait: float = DEFAULT_BATCH_WAIT,
+    ):
         self.executor = executor
+        self.size = max(1, size)
+        self.wait = wait
+        self._pending: list[tuple[Delivery, asyncio.Future[str]]] = []
+        self._ready: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+
+    async def submit(self, delivery: Delivery) -> str:
+        """The SMTP reply for `delivery`, once its batch has been stored (or failed)."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done():
+            self._ready = asyncio.Event()
+            self._task = loop.create_task(self._flush_forever())
+        assert self._ready is not None
+        future: asyncio.Future[str] = loop.create_future()
+        self._pending.append((delivery, future))
+        self._ready.set()
+        return await future
+
+    async def _flush_forever(self) -> None:
+        assert self._ready is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await self._ready.wait()
+                if self.wait > 0 and len(self._pending) < self.size:
+                    await asyncio.sleep(self.wait)
+                batch = self._pending[: self.size]
+                del self._pending[: self.size]
+                if not self._pending:
+                    self._ready.clear()
+                started = loop.time()
+                try:
+                    replies = await loop.run_in_executor(
+                        self.executor, store_batch, [d for d, _f in batch]
+                    )
+                except Exception:
+                    log.exception("mail drop: storing a batch failed")
+                    replies = [TEMPFAIL] * len(batch)
+                elapsed_ms = (loop.time() - started) * 1e3
+                log.debug("stored %d messages in %.1f ms", len(batch), elapsed_ms)
+                for (_delivery, future), reply in zip(batch, replies, strict=True):
+                    if not future.done():  # a session that hung up meanwhile
+                        future.set_result(reply)
+        finally:
+            # Shutting down: whoever still waits gets no 250 (their server retries).
+            for _delivery, future in self._pending:
+                future.cancel()
+            self._pending.clear()
+
+
+# What the batch thread runs: with fresh connections, like a request.
+store_batch = _in_db_thread(deliver_batch)
+
+
+class DropHandler:
+    """aiosmtpd handler hooks: refuse early, store in batches."""
+
+    def __init__(
+        self,
+        executor: ThreadPoolExecutor,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_wait: float = DEFAULT_BATCH_WAIT,
+    ):
+        self.executor = executor
+        self.batcher = DropBatcher(executor, size=batch_size, wait=batch_wait)
 
     async def _run(self, fn, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -163,7 +404,10 @@ class DropHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
     ) -> str:
         domain = address.rpartition("@")[2].lower().rstrip(">")
-        if not domain or not await self._run(_sender_allowed, domain):
+        allowed = _sender_allowed_by_settings(domain) if domain else False
+        if allowed is None:
+            allowed = await self._run(_sender_allowed_by_users, domain)
+        if not allowed:
             return "550 5.7.1 Sender domain not accepted here"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
@@ -185,7 +429,9 @@ class DropHandler:
         auth_user_id = session.auth_data if session.authenticated else None
         if not isinstance(auth_user_id, int):
             auth_user_id = None
-        return await self._run(deliver, raw, envelope.mail_from, envelope.rcpt_tos, auth_user_id)
+        delivery = Delivery(raw, envelope.mail_from or "", list(envelope.rcpt_tos), auth_user_id)
+        await self._run(_parse_for, delivery)
+        return await self.batcher.submit(delivery)
 
     def authenticator(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
@@ -220,11 +466,13 @@ async def serve(
     *,
     workers: int = DEFAULT_WORKERS,
     max_size: int = MAX_MESSAGE_BYTES,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_wait: float = DEFAULT_BATCH_WAIT,
     on_ready=None,
 ) -> None:
     """Serve until cancelled (the management command's loop); `on_ready()` once bound."""
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mail-drop")
-    handler = DropHandler(executor)
+    executor = ThreadPoolExecutor(max_workers=max(2, workers), thread_name_prefix="mail-drop")
+    handler = DropHandler(executor, batch_size=batch_size, batch_wait=batch_wait)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: build_smtp(handler, max_size=max_size), host=host, port=port

@@ -55,3 +55,23 @@ def test_a_user_without_roles_or_teams_gets_nothing():
     user = fresh(f.UserFactory())
     assert roles_of(user) == frozenset()
     assert (managed_team_ids(user), delivery_team_ids(user), sales_team_ids(user)) == ([], [], [])
+
+
+def test_many_users_memberships_load_in_one_query_as_one_by_one(django_assert_num_queries):
+    from winwin_crm.accounts.roles import load_memberships, team_memberships
+
+    team = f.TeamFactory(name="Sales")
+    other = f.TeamFactory(name="Other sales")
+    rep = f.rep(team)
+    manager = f.manager(other)
+    other.manager = manager
+    other.save()
+    nobody = f.UserFactory()
+    users = [fresh(u) for u in (rep, manager, nobody)]
+    expected = [(roles_of(u), team_memberships(u)) for u in users]
+    users = [fresh(u) for u in (rep, manager, nobody)]
+
+    with django_assert_num_queries(1):
+        load_memberships(users)
+        assert [(roles_of(u), team_memberships(u)) for u in users] == expected
+    assert expected[0][0] == {REP} and expected[2] == (frozenset(), ())

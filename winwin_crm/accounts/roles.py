@@ -52,19 +52,45 @@ def _memberships_sql() -> str:
     )
 
 
-def _load_memberships(user) -> None:
-    """Load the user's roles and teams in one query and cache both on the user object."""
+def _cache_memberships(user, rows) -> None:
     roles, teams = set(), []
-    with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(), {"user": user.pk})
-        for row_kind, name, team_id, team_kind, manages, member in cursor.fetchall():
-            if row_kind == "role":
-                if name in ROLES:
-                    roles.add(name)
-            else:
-                teams.append(TeamMembership(team_id, team_kind, bool(manages), bool(member)))
+    for row_kind, name, team_id, team_kind, manages, member in rows:
+        if row_kind == "role":
+            if name in ROLES:
+                roles.add(name)
+        else:
+            teams.append(TeamMembership(team_id, team_kind, bool(manages), bool(member)))
     user._crm_roles = frozenset(roles)
     user._crm_teams = tuple(teams)
+
+
+def _load_memberships(user) -> None:
+    """Load the user's roles and teams in one query and cache both on the user object."""
+    with connection.cursor() as cursor:
+        cursor.execute(_memberships_sql(), {"user": user.pk})
+        _cache_memberships(user, cursor.fetchall())
+
+
+def load_memberships(users) -> None:
+    """`_load_memberships` for many users in one statement (a batch of mail from many
+    reps): each user's query, tagged with its id, joined by UNION ALL."""
+    pending = [u for u in users if u.is_authenticated and getattr(u, "_crm_roles", None) is None]
+    if len(pending) == 1:
+        _load_memberships(pending[0])
+    if len(pending) <= 1:
+        return
+    sql = _memberships_sql()
+    parts, params = [], {}
+    for i, user in enumerate(pending):
+        parts.append(f"SELECT %(u{i})s, q.* FROM ({sql.replace('%(user)s', f'%(u{i})s')}) q")
+        params[f"u{i}"] = user.pk
+    rows: dict[int, list[tuple]] = {u.pk: [] for u in pending}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for user_id, *row in cursor.fetchall():
+            rows[user_id].append(tuple(row))
+    for user in pending:
+        _cache_memberships(user, rows[user.pk])
 
 
 def roles_of(user) -> frozenset[str]:

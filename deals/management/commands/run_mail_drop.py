@@ -8,7 +8,7 @@ import signal
 from django.core.management.base import BaseCommand, CommandParser
 
 from deals.mail.parsing import MAX_MESSAGE_BYTES
-from deals.mail.smtp import DEFAULT_WORKERS, serve
+from deals.mail.smtp import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_WAIT, DEFAULT_WORKERS, serve
 
 
 class Command(BaseCommand):
@@ -24,8 +24,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-size", type=int, default=MAX_MESSAGE_BYTES, help="bytes per message"
         )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help="most messages stored in one transaction (each answered after it commits)",
+        )
+        parser.add_argument(
+            "--batch-wait-ms",
+            type=float,
+            default=DEFAULT_BATCH_WAIT * 1000,
+            help="wait this long for more messages before storing a batch (0: at once)",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, max_size: int, **options):
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        workers: int,
+        max_size: int,
+        batch_size: int,
+        batch_wait_ms: float,
+        **options,
+    ):
         if options["verbosity"] < 2:
             # aiosmtpd logs every SMTP command at INFO: noise, and a cost per message.
             logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -36,7 +58,15 @@ class Command(BaseCommand):
 
         async def main() -> None:
             task = asyncio.create_task(
-                serve(host, port, workers=workers, max_size=max_size, on_ready=ready)
+                serve(
+                    host,
+                    port,
+                    workers=workers,
+                    max_size=max_size,
+                    batch_size=batch_size,
+                    batch_wait=batch_wait_ms / 1000,
+                    on_ready=ready,
+                )
             )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
