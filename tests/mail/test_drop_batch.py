@@ -104,7 +104,9 @@ def test_a_failed_batch_is_stored_one_by_one_so_only_the_bad_message_is_refused(
     ]
 
 
-def test_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(monkeypatch):
+def test_with_one_lane_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(
+    monkeypatch,
+):
     first_started, release = threading.Event(), threading.Event()
     batches: list[list[bytes]] = []
 
@@ -118,7 +120,7 @@ def test_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(monke
     monkeypatch.setattr(smtp, "store_batch", store)
 
     async def main(pool):
-        batcher = DropBatcher(pool, size=50)
+        batcher = DropBatcher(pool, size=50, lanes=1)
         first = asyncio.ensure_future(batcher.submit(Delivery(b"m0", "a@b", [])))
         await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 5)
         others = [
@@ -134,6 +136,40 @@ def test_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(monke
         replies = asyncio.run(main(pool))
     assert replies == [f"250 OK m{i}" for i in range(8)]
     assert batches == [[b"m0"], [f"m{i}".encode() for i in range(1, 8)]]
+
+
+def test_a_second_lane_stores_what_arrives_while_the_first_batch_is_stored(monkeypatch):
+    """With two lanes a session does not wait for the batch ahead of it; a third batch
+    waits for a free lane."""
+    first_started, release = threading.Event(), threading.Event()
+    batches: list[list[bytes]] = []
+
+    def store(deliveries):
+        batches.append([d.raw for d in deliveries])
+        if len(batches) == 1:
+            first_started.set()
+            release.wait(5)
+        return [f"250 OK {d.raw.decode()}" for d in deliveries]
+
+    monkeypatch.setattr(smtp, "store_batch", store)
+
+    async def main(pool):
+        batcher = DropBatcher(pool, size=50, lanes=2)
+        first = asyncio.ensure_future(batcher.submit(Delivery(b"m0", "a@b", [])))
+        await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 5)
+        others = [
+            asyncio.ensure_future(batcher.submit(Delivery(f"m{i}".encode(), "a@b", [])))
+            for i in range(1, 4)
+        ]
+        answered = await asyncio.gather(*others)  # while m0's batch is still held
+        assert not first.done()
+        release.set()
+        return [await first, *answered]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        replies = asyncio.run(main(pool))
+    assert replies == [f"250 OK m{i}" for i in range(4)]
+    assert batches == [[b"m0"], [b"m1", b"m2", b"m3"]]
 
 
 def test_a_batch_that_raises_answers_every_session_451(monkeypatch):
