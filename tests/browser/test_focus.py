@@ -34,12 +34,9 @@ def test_opening_an_add_form_focuses_its_first_field(page, login, rep, deal):
     for section in ("#section-commitments", "#section-disclosures", "#section-plan"):
         summary = page.locator(f"{section} details.add-form > summary")
         summary.click()
-        focused = page.evaluate(
-            "(s) => document.querySelector(s).querySelector('form').contains("
-            "document.activeElement) && document.activeElement.matches('input, select, textarea')",
-            section,
-        )
-        assert focused, section
+        # The focus moves once the <details> has opened (a zero-delay timer): wait for it.
+        expect(page.locator(f"{section} form").first.locator(":focus")).to_have_count(1)
+        assert page.evaluate("document.activeElement.matches('input, select, textarea')"), section
     # By keyboard too: Enter on a summary opens it with the focus in the form.
     summary = page.locator("#section-concessions details.add-form > summary")
     summary.focus()

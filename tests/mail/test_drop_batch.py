@@ -22,6 +22,13 @@ from .test_batch import _messages, _more_deals, _plain_batch, _state
 from .test_services import raw_mail
 
 
+def _run(coro):
+    """asyncio.run() in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the main thread, and asyncio.run() refuses to nest in it."""
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, coro).result()
+
+
 def _deliveries(world, messages: list[bytes]) -> list[Delivery]:
     # BCC'd to Rita's own address: every message is hers, as the drop takes it.
     rcpt = [user_drop_address(world.rita.pk)]
@@ -133,7 +140,7 @@ def test_with_one_lane_sessions_that_arrive_while_a_batch_is_stored_share_the_ne
         return await asyncio.gather(first, *others)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        replies = asyncio.run(main(pool))
+        replies = _run(main(pool))
     assert replies == [f"250 OK m{i}" for i in range(8)]
     assert batches == [[b"m0"], [f"m{i}".encode() for i in range(1, 8)]]
 
@@ -167,7 +174,7 @@ def test_a_second_lane_stores_what_arrives_while_the_first_batch_is_stored(monke
         return [await first, *answered]
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        replies = asyncio.run(main(pool))
+        replies = _run(main(pool))
     assert replies == [f"250 OK m{i}" for i in range(4)]
     assert batches == [[b"m0"], [b"m1", b"m2", b"m3"]]
 
@@ -187,7 +194,7 @@ def test_a_batch_that_raises_answers_every_session_451(monkeypatch):
         return first, await batcher.submit(Delivery(b"m", "a@b", []))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first, later = asyncio.run(main(pool))
+        first, later = _run(main(pool))
     assert first == [TEMPFAIL] * 3
     assert later == "250 OK"
 
