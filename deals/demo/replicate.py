@@ -9,7 +9,7 @@ n mod TEMPLATE_DEALS, with its own id for every row (deal, prospect, contacts, n
 activities, flags, snapshots, handoff, check-ins, …), its own external id
 (`demo:SEED:dNNNNNNN`) and the template's owner, team, dates and texts. Its health is the
 template's, which is what the engine computes for it (the rules read nothing that differs;
-tests/demo/test_replicate.py recomputes copies and compares), so no sweep is needed.
+tests/deals/test_demo_replicate.py recomputes copies and compares), so no sweep is needed.
 
 One INSERT … SELECT per table writes all copies of that table (the template rows are read
 once); ids are shifted by a fixed offset per table and copy, foreign keys by their target's
@@ -32,6 +32,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Model
 
+from deals.health.store import evidence_canonical
 from deals.models import (
     Activity,
     BuyerMilestone,
@@ -225,18 +226,26 @@ def _shifts(tpl: Template, cursor) -> dict[type[Model], _Shift]:
         if lo is None:
             lo = hi = 0
         shifts[model] = _Shift(lo=lo, span=hi - lo + 1, base=top + 1)
-    # Historical rows carry their deal's id in `id`.
     return shifts
+
+
+def _shift_for(model: type[Model], f, shifts: dict) -> _Shift | None:
+    """How a copy moves column `f` of `model`: its own id, a copied row's id (historical
+    rows carry their deal's id in `id`), or not at all (None)."""
+    if f.primary_key:
+        return shifts[model]
+    if model is _HistoricalDeal and f.column == "id":
+        return shifts[Deal]
+    if f.is_relation and f.related_model in shifts:
+        return shifts[f.related_model]
+    return None
 
 
 def _column_sql(model: type[Model], f, shifts: dict, tpl: Template) -> str:
     column = f"t.{f.column}"
-    if f.primary_key:
-        return shifts[model].sql(column)
-    if model is _HistoricalDeal and f.column == "id":
-        return shifts[Deal].sql(column)
-    if f.is_relation and f.related_model in shifts:
-        return shifts[f.related_model].sql(column)
+    shift = _shift_for(model, f, shifts)
+    if shift is not None:
+        return shift.sql(column)
     if f.column == "external_id" and model in (Deal, _HistoricalDeal, Prospect):
         kind, step = ("p", tpl.deals // 2) if model is Prospect else ("d", tpl.deals)
         prefix = f"{DEMO_PREFIX}{tpl.seed}:{kind}"
@@ -325,24 +334,18 @@ def _row_copy(model, fields, row, shifts: dict) -> _RowCopy:
     json_column = _JSON_COLUMNS[model]
     canonical = None
     for f, value in zip(fields, row, strict=True):
-        target = (
-            model
-            if f.primary_key
-            else (f.related_model if f.is_relation and f.related_model in shifts else None)
-        )
+        shift = _shift_for(model, f, shifts)
         if f.column == json_column:
             data = json.loads(value) if isinstance(value, str) else value
             marked = _mark_json(data, shifts, ids)
             text = _format_of(json.dumps(marked, cls=DjangoJSONEncoder))
             cells.append(text.translate(_COPY_ESCAPES))
-            if model is Flag:  # as deals.health.store.evidence_digest serialises it
-                canonical = _format_of(
-                    json.dumps(marked, sort_keys=True, separators=(",", ":"), default=str)
-                )
+            if model is Flag:
+                canonical = _format_of(evidence_canonical(marked))
         elif f.column == "evidence_digest":
             cells.append("{DIGEST}")
-        elif target is not None and value is not None:
-            ids.append((shifts[target], value))
+        elif shift is not None and value is not None:
+            ids.append((shift, value))
             cells.append(f"{{{len(ids) - 1}}}")
         else:
             cells.append(_copy_text(None, value).replace("{", "{{").replace("}", "}}"))

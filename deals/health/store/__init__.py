@@ -20,7 +20,7 @@ from .recompute import (
     health_sweep_record,
     sweep_queryset,
 )
-from .writes import SNAPSHOT_FIELDS, evidence_digest, sort_flags
+from .writes import SNAPSHOT_FIELDS, evidence_canonical, evidence_digest, sort_flags
 
 __all__ = [
     "ATTEMPTS",
@@ -29,6 +29,7 @@ __all__ = [
     "FlagAcknowledgedMeanwhile",
     "FlagNotActive",
     "HealthResult",
+    "evidence_canonical",
     "evidence_digest",
     "flag_acknowledge",
     "health_recompute",

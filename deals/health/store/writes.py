@@ -26,9 +26,13 @@ from ..scoring import Scores, score
 ACTIVE = Flag.ACTIVE_STATUSES
 
 
+def evidence_canonical(evidence: dict) -> str:
+    """The text a flag's evidence digest is taken over."""
+    return json.dumps(evidence, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def evidence_digest(evidence: dict) -> str:
-    canonical = json.dumps(evidence, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(evidence_canonical(evidence).encode()).hexdigest()
 
 
 def store(
