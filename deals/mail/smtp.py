@@ -8,9 +8,9 @@ Who may write here, decided while the session talks (before any storing):
 - the size cap is announced (ESMTP SIZE) and enforced while reading DATA, and what goes
   past it is discarded as it arrives, so a 20 MB message never sits in memory.
 
-Storing is batched: each DATA joins the next batch (`DropBatcher`), and one thread stores
-the batches one after another through the import's batch path (batch.py), so one round of
-its queries serves every message that arrived while the previous batch was being stored.
+Storing is batched: each DATA joins the next batch (`DropBatcher`), and two lanes store
+batches through the import's batch path (batch.py), so one round of its queries serves
+every message that arrived while the lanes were busy.
 A session is answered only once the batch holding its message has committed: 250 then, the
 message's own 5xx when it is refused (a deal its owner may not change, a sender who is no
 CRM user, an unreadable message), or 451 when storing failed, so the sender's server keeps
@@ -25,18 +25,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from django.conf import settings
 from django.db import close_old_connections
 
-from .addresses import parse_drop_address
+from .addresses import DropTarget, parse_drop_address
 from .matching import company_domains
 from .parsing import MAX_MESSAGE_BYTES, ParsedMail, parse_message
 from .types import MailRefused, MailTooLarge, MailUnreadable
+
+if TYPE_CHECKING:
+    from winwin_crm.accounts.models import User
 
 log = logging.getLogger("deals.mail.smtp")
 
@@ -55,6 +59,16 @@ DEFAULT_BATCH_LANES = 2
 DEFAULT_BATCH_SIZE = 200
 DEFAULT_BATCH_WAIT = 0.0
 TEMPFAIL = "451 4.3.0 Temporary failure, try again later"
+NOT_A_USER = "550 5.7.1 The sender is not a CRM user"
+TOO_BIG = "552 5.3.4 Message too big"
+
+
+def _unreadable(exc: MailUnreadable) -> str:
+    return f"554 5.6.0 {exc}"
+
+
+def _stored(outcomes: Iterable[str]) -> str:
+    return f"250 2.0.0 OK: {', '.join(sorted(set(outcomes))) or 'nothing to log'}"
 
 
 def _in_db_thread(fn):
@@ -106,6 +120,47 @@ def _check_login(login: str, password: str) -> int | None:
     return user.pk if token_user.pk == user.pk else None
 
 
+def _users_for(
+    addresses: set[str], ids: set[int]
+) -> tuple[dict[str, User | None], dict[int, User]]:
+    """The active users an address (lower-cased) or an id names, in one query: by address
+    (None where no user has it) and by id."""
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    from winwin_crm.accounts.models import User
+
+    users: dict[str, User | None] = dict.fromkeys(addresses)
+    by_id: dict[int, User] = {}
+    for user in (
+        User.objects.filter(is_active=True)
+        .annotate(_address=Lower("email"))
+        .filter(Q(pk__in=ids) | Q(_address__in=addresses))
+        .order_by("pk")
+    ):
+        by_id[user.pk] = user
+        if user._address in users and users[user._address] is None:
+            users[user._address] = user
+    return users, by_id
+
+
+def _owner_for(
+    target: DropTarget,
+    *,
+    auth_user_id: int | None,
+    sender: str,
+    users: dict[str, User | None],
+    by_id: dict[int, User],
+) -> User | None:
+    """Whose mail it is for one of our recipients: the user of a user's address; for a
+    deal's address the signed-in sender, else the envelope sender's user."""
+    if target.kind == "user":
+        return by_id.get(target.id)
+    if auth_user_id is not None:
+        return by_id.get(auth_user_id)
+    return users.get(sender)
+
+
 def deliver_message(
     raw: bytes, mail_from: str, rcpt_tos: list[str], auth_user_id: int | None
 ) -> str:
@@ -117,45 +172,26 @@ def deliver_message(
     match, two inserts and the thread-link update; its recompute is debounced per deal
     (services.recompute_debounced) while a burst of mail arrives.
     """
-    from django.db.models import Q
-    from django.db.models.functions import Lower
-
-    from winwin_crm.accounts.models import User
-
     from .services import debounced_recomputes, mail_capture_parsed
 
     outcomes: list[str] = []
     try:
         targets = [t for rcpt in rcpt_tos if (t := parse_drop_address(rcpt)) is not None]
         if not targets:  # checked at RCPT already
-            return "250 2.0.0 OK: nothing to log"
+            return _stored([])
         parsed = parse_message(raw)
         sender = mail_from.strip().strip("<>").lower()
-        addresses = {sender, *(p.address for p in parsed.participants)}
         ids = {t.id for t in targets if t.kind == "user"}
         if auth_user_id is not None:
             ids.add(auth_user_id)
-        users: dict[str, User | None] = dict.fromkeys(addresses)
-        by_id: dict[int, User] = {}
-        for user in (
-            User.objects.filter(is_active=True)
-            .annotate(_address=Lower("email"))
-            .filter(Q(pk__in=ids) | Q(_address__in=addresses))
-            .order_by("pk")
-        ):
-            by_id[user.pk] = user
-            if user._address in users and users[user._address] is None:
-                users[user._address] = user
+        users, by_id = _users_for({sender, *(p.address for p in parsed.participants)}, ids)
         for target in targets:
             deal_id = target.id if target.kind == "deal" else None
-            if target.kind == "user":
-                owner = by_id.get(target.id)
-            elif auth_user_id is not None:
-                owner = by_id.get(auth_user_id)
-            else:
-                owner = users.get(sender)
+            owner = _owner_for(
+                target, auth_user_id=auth_user_id, sender=sender, users=users, by_id=by_id
+            )
             if owner is None:
-                return "550 5.7.1 The sender is not a CRM user"
+                return NOT_A_USER
             with debounced_recomputes():
                 results = mail_capture_parsed(
                     parsed=parsed, user=owner, channel="smtp", deal_id=deal_id, cache=users
@@ -164,17 +200,13 @@ def deliver_message(
     except MailRefused as exc:
         return f"{exc.smtp_code} 5.7.1 {exc}"
     except MailTooLarge:
-        return "552 5.3.4 Message too big"
+        return TOO_BIG
     except MailUnreadable as exc:
-        return f"554 5.6.0 {exc}"
+        return _unreadable(exc)
     except Exception:  # the sender's server retries a 4xx later
         log.exception("mail drop: delivery failed")
-        return "451 4.3.0 Temporary failure, try again later"
-    return f"250 2.0.0 OK: {', '.join(sorted(set(outcomes))) or 'nothing to log'}"
-
-
-# What the drop's threads run: the same, with fresh connections like a request.
-deliver = _in_db_thread(deliver_message)
+        return TEMPFAIL
+    return _stored(outcomes)
 
 
 @dataclass(slots=True)
@@ -225,12 +257,6 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
     """`deliver_message`'s decisions for many messages, on batch.py's queries: the users
     of every recipient, sender and participant in one query, invites one by one, emails
     matched and stored together (`store_emails`)."""
-    from django.db.models import Q
-    from django.db.models.functions import Lower
-
-    from winwin_crm.accounts.models import User
-
-    from .addresses import DropTarget
     from .batch import Email, store_emails
     from .services import mail_capture_parsed
 
@@ -240,15 +266,15 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
     for i, delivery in enumerate(deliveries):
         found = [t for rcpt in delivery.rcpt_tos if (t := parse_drop_address(rcpt)) is not None]
         if not found:  # checked at RCPT already
-            replies[i] = "250 2.0.0 OK: nothing to log"
+            replies[i] = _stored([])
             continue
         try:
             parsed[i] = delivery.parse()
         except MailTooLarge:
-            replies[i] = "552 5.3.4 Message too big"
+            replies[i] = TOO_BIG
             continue
         except MailUnreadable as exc:
-            replies[i] = f"554 5.6.0 {exc}"
+            replies[i] = _unreadable(exc)
             continue
         targets[i] = found
 
@@ -258,18 +284,7 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
     }
     ids = {t.id for found in targets.values() for t in found if t.kind == "user"}
     ids |= {a for i in parsed if (a := deliveries[i].auth_user_id) is not None}
-    users: dict[str, User | None] = dict.fromkeys(addresses)
-    by_id: dict[int, User] = {}
-    if parsed:
-        for user in (
-            User.objects.filter(is_active=True)
-            .annotate(_address=Lower("email"))
-            .filter(Q(pk__in=ids) | Q(_address__in=addresses))
-            .order_by("pk")
-        ):
-            by_id[user.pk] = user
-            if user._address in users and users[user._address] is None:
-                users[user._address] = user
+    users, by_id = _users_for(addresses, ids) if parsed else ({}, {})
 
     emails: list[Email] = []
     numbers: dict[int, list[int]] = {}  # delivery → its emails' numbers
@@ -280,14 +295,12 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
         auth_user_id = deliveries[i].auth_user_id
         owners: list[tuple[User | None, int | None]] = []
         for target in targets[i]:
-            if target.kind == "user":
-                owners.append((by_id.get(target.id), None))
-            elif auth_user_id is not None:
-                owners.append((by_id.get(auth_user_id), target.id))
-            else:
-                owners.append((users.get(senders[i]), target.id))
+            owner = _owner_for(
+                target, auth_user_id=auth_user_id, sender=senders[i], users=users, by_id=by_id
+            )
+            owners.append((owner, target.id if target.kind == "deal" else None))
         if any(owner is None for owner, _deal in owners):
-            replies[i] = "550 5.7.1 The sender is not a CRM user"
+            replies[i] = NOT_A_USER
             continue
         for owner, deal_id in owners:
             assert owner is not None
@@ -315,8 +328,7 @@ def _deliver_batch(deliveries: list[Delivery]) -> list[str]:
         if refused:
             replies[i] = f"550 5.7.1 {notes[refused[0]]}"
             continue
-        told = ", ".join(sorted({*mine, *event_outcomes.get(i, [])})) or "nothing to log"
-        replies[i] = f"250 2.0.0 OK: {told}"
+        replies[i] = _stored([*mine, *event_outcomes.get(i, [])])
     return [reply or TEMPFAIL for reply in replies]
 
 
