@@ -111,72 +111,68 @@ def test_a_failed_batch_is_stored_one_by_one_so_only_the_bad_message_is_refused(
     ]
 
 
+class _FirstBatchHeld:
+    """A store_batch that records its batches and holds the first until released."""
+
+    def __init__(self):
+        self.started, self.release = threading.Event(), threading.Event()
+        self.batches: list[list[bytes]] = []
+
+    def store(self, deliveries):
+        self.batches.append([d.raw for d in deliveries])
+        if len(self.batches) == 1:
+            self.started.set()
+            self.release.wait(5)
+        return [f"250 OK {d.raw.decode()}" for d in deliveries]
+
+
 def test_with_one_lane_sessions_that_arrive_while_a_batch_is_stored_share_the_next_batch(
     monkeypatch,
 ):
-    first_started, release = threading.Event(), threading.Event()
-    batches: list[list[bytes]] = []
-
-    def store(deliveries):
-        batches.append([d.raw for d in deliveries])
-        if len(batches) == 1:
-            first_started.set()
-            release.wait(5)
-        return [f"250 OK {d.raw.decode()}" for d in deliveries]
-
-    monkeypatch.setattr(smtp, "store_batch", store)
+    held = _FirstBatchHeld()
+    monkeypatch.setattr(smtp, "store_batch", held.store)
 
     async def main(pool):
         batcher = DropBatcher(pool, size=50, lanes=1)
         first = asyncio.ensure_future(batcher.submit(Delivery(b"m0", "a@b", [])))
-        await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 5)
+        await asyncio.get_running_loop().run_in_executor(None, held.started.wait, 5)
         others = [
             asyncio.ensure_future(batcher.submit(Delivery(f"m{i}".encode(), "a@b", [])))
             for i in range(1, 8)
         ]
         await asyncio.sleep(0.05)
         assert not any(o.done() for o in others)  # nobody is answered before their batch
-        release.set()
+        held.release.set()
         return await asyncio.gather(first, *others)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         replies = _run(main(pool))
     assert replies == [f"250 OK m{i}" for i in range(8)]
-    assert batches == [[b"m0"], [f"m{i}".encode() for i in range(1, 8)]]
+    assert held.batches == [[b"m0"], [f"m{i}".encode() for i in range(1, 8)]]
 
 
 def test_a_second_lane_stores_what_arrives_while_the_first_batch_is_stored(monkeypatch):
-    """With two lanes a session does not wait for the batch ahead of it; a third batch
-    waits for a free lane."""
-    first_started, release = threading.Event(), threading.Event()
-    batches: list[list[bytes]] = []
-
-    def store(deliveries):
-        batches.append([d.raw for d in deliveries])
-        if len(batches) == 1:
-            first_started.set()
-            release.wait(5)
-        return [f"250 OK {d.raw.decode()}" for d in deliveries]
-
-    monkeypatch.setattr(smtp, "store_batch", store)
+    """With two lanes a session does not wait for the batch ahead of it."""
+    held = _FirstBatchHeld()
+    monkeypatch.setattr(smtp, "store_batch", held.store)
 
     async def main(pool):
         batcher = DropBatcher(pool, size=50, lanes=2)
         first = asyncio.ensure_future(batcher.submit(Delivery(b"m0", "a@b", [])))
-        await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 5)
+        await asyncio.get_running_loop().run_in_executor(None, held.started.wait, 5)
         others = [
             asyncio.ensure_future(batcher.submit(Delivery(f"m{i}".encode(), "a@b", [])))
             for i in range(1, 4)
         ]
         answered = await asyncio.gather(*others)  # while m0's batch is still held
         assert not first.done()
-        release.set()
+        held.release.set()
         return [await first, *answered]
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         replies = _run(main(pool))
     assert replies == [f"250 OK m{i}" for i in range(4)]
-    assert batches == [[b"m0"], [b"m1", b"m2", b"m3"]]
+    assert held.batches == [[b"m0"], [b"m1", b"m2", b"m3"]]
 
 
 def test_a_batch_that_raises_answers_every_session_451(monkeypatch):
