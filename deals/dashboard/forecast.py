@@ -18,15 +18,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Max, Min, Q, Sum
-from django.db.models.functions import Greatest, TruncMonth
+from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
-from deals.models import DashboardForecastDay, Deal, HealthPolicy
+from deals.models import DashboardDealMonths, DashboardForecastDay, Deal, HealthPolicy
 
-from .selectors import _team_scope_q, dashboard_scope_q
+from .selectors import (
+    STAGE_ALL,
+    DashboardFilters,
+    _apply_deal_filters,
+    _team_scope_q,
+    dashboard_scope_q,
+)
+from .selectors.live import live_groups
 
 FORECAST_MONTHS = 6
 PAST_MONTHS = 6
@@ -43,11 +50,6 @@ DEFAULT_PROBABILITIES: dict[str, int] = {
     for stage, name in STAGE_PROBABILITY_FIELDS.items()
 }
 CENT = Decimal("0.01")
-# Today's forecast rows (DashboardForecastDay, written by the hourly sweep) hold the
-# upcoming months exactly as the live grouping adds them up (the same per-group rounding);
-# read while this fresh, so the page does not group every open deal of the scope on each
-# request (the one cost of the forecast that grows with the data; bench/RESULTS.md).
-SNAPSHOT_MAX_AGE = dt.timedelta(hours=2)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -76,16 +78,75 @@ def _weighted(net_total: Decimal, percent: int) -> Decimal:
     return (net_total * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _open_groups(deals, this_month: dt.date, horizon: dt.date):
-    """Open deals expected to close before `horizon`, grouped by team, owner, stage,
-    month of expected close (an overdue one: this month) and balance."""
-    return (
-        deals.filter(stage__in=Deal.OPEN_STAGES, expected_close_date__lt=horizon)
-        .annotate(month=Greatest(TruncMonth("expected_close_date"), this_month))
-        .order_by()
-        .values("team_id", "owner_id", "stage", "month", "balance")
-        .annotate(n=Count("id"), net=Sum("net_total"))
+def deal_months(
+    *, user, this_month: dt.date, team_id: int | None = None, rep_id: int | None = None
+) -> list:
+    """The scope's open deals, and its deals closed won in the past months, per team, rep,
+    stage, month (deals.dashboard.live_rollup.month_sql) and balance; `user` None: every
+    deal. One query, exact (selectors.live_groups)."""
+    from deals.dashboard.live_rollup import month_expression
+
+    deals = Deal.objects.all() if user is None else Deal.objects.filter(dashboard_scope_q(user))
+    filters = DashboardFilters(team_id=team_id, rep_id=rep_id, stage=STAGE_ALL)
+    return live_groups(
+        user=user,
+        filters=filters,
+        deals=_apply_deal_filters(deals, filters).annotate(month=month_expression()),
+        table=DashboardDealMonths,
+        keys=("team_id", "owner_id", "stage", "month", "balance"),
+        where=Q(stage__in=Deal.OPEN_STAGES)
+        | Q(
+            stage=Deal.Stage.CLOSED_WON,
+            month__gte=add_months(this_month, -PAST_MONTHS),
+            month__lt=this_month,
+        ),
     )
+
+
+@dataclass
+class FoldedMonths:
+    """deal_months' groups as the forecast counts them."""
+
+    # {team_id, owner_id, stage, month, balance, n, net, weighted} per group expected to
+    # close before the horizon, an overdue deal in this month.
+    upcoming: list[dict] = field(default_factory=list)
+    overdue: int = 0
+    undated: int = 0
+    closed_won: dict[dt.date, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+def fold_months(groups, *, this_month: dt.date, probabilities: dict) -> FoldedMonths:
+    """Weight the open groups per team, rep, stage, month and balance — rounded per group,
+    as the forecast always was; an overdue deal counts in this month, so its group merges
+    with this month's before the weighting — and count the overdue and undated deals."""
+    horizon = add_months(this_month, FORECAST_MONTHS)
+    folded = FoldedMonths()
+    upcoming: dict[tuple, dict] = {}
+    for g in groups:
+        if g["stage"] == Deal.Stage.CLOSED_WON:
+            folded.closed_won[g["month"]] += g["money"]
+            continue
+        if g["month"] is None:
+            folded.undated += g["n"]
+            continue
+        if g["month"] < this_month:
+            folded.overdue += g["n"]
+        counted_in = max(g["month"], this_month)
+        if counted_in >= horizon:
+            continue
+        key = (g["team_id"], g["owner_id"], g["stage"], counted_in, g["balance"])
+        group = upcoming.setdefault(
+            key,
+            dict(zip(("team_id", "owner_id", "stage", "month", "balance"), key, strict=True))
+            | {"n": 0, "net": Decimal("0")},
+        )
+        group["n"] += g["n"]
+        group["net"] += g["money"]
+    for group in upcoming.values():
+        percent = _probability(probabilities, group["team_id"], group["stage"])
+        group["weighted"] = _weighted(group["net"], percent)
+        folded.upcoming.append(group)
+    return folded
 
 
 def _empty_month(month: dt.date) -> dict:
@@ -103,97 +164,51 @@ def forecast(
     *, user, team_id: int | None = None, rep_id: int | None = None, today: dt.date | None = None
 ) -> dict:
     """The next months' weighted forecast split by balance, and the past months' forecast
-    against what closed won. Seven queries: the policies, today's forecast rows' age, the
-    open deals grouped (from today's rows when fresh, else live), the overdue and undated
-    deals, the snapshot days, the past forecasts, the closed-won sums."""
+    against what closed won. Four queries: the policies, the scope's deals per month
+    (open ones and the past months' closed-won, exact: _deal_months), the snapshot days,
+    the past forecasts."""
     today = today or timezone.localdate()
     this_month = month_start(today)
-    horizon = add_months(this_month, FORECAST_MONTHS)
-    deals = Deal.objects.filter(dashboard_scope_q(user))
-    if team_id:
-        deals = deals.filter(team_id=team_id)
-    if rep_id:
-        deals = deals.filter(owner_id=rep_id)
     probabilities = stage_probabilities()
 
     months = {
         add_months(this_month, i): _empty_month(add_months(this_month, i))
         for i in range(FORECAST_MONTHS)
     }
-    months_as_of = _snapshot_built_at(today)
-    if months_as_of is not None:
-        groups = _snapshot_groups(user, team_id, rep_id, today)
-    else:
-        groups = (
-            {
-                "month": g["month"],
-                "balance": g["balance"],
-                "n": g["n"],
-                "net": g["net"] or Decimal("0"),
-                "weighted": _weighted(
-                    g["net"] or Decimal("0"), _probability(probabilities, g["team_id"], g["stage"])
-                ),
-            }
-            for g in _open_groups(deals, this_month, horizon)
-        )
-    for g in groups:
-        month = months[_as_date(g["month"])]
-        weighted = g["weighted"]
+    folded = fold_months(
+        deal_months(user=user, this_month=this_month, team_id=team_id, rep_id=rep_id),
+        this_month=this_month,
+        probabilities=probabilities,
+    )
+    for g in folded.upcoming:
+        month = months[g["month"]]
         month["deals"] += g["n"]
         month["net_total"] += g["net"]
-        month["weighted_total"] += weighted
-        month["by_balance"][g["balance"] or "unscored"] += weighted
+        month["weighted_total"] += g["weighted"]
+        month["by_balance"][g["balance"] or "unscored"] += g["weighted"]
         if g["balance"] in AT_RISK_BALANCES:
-            month["commit_at_risk"] += weighted
-    overdue = deals.filter(stage__in=Deal.OPEN_STAGES, expected_close_date__lt=this_month).count()
-    undated = deals.filter(stage__in=Deal.OPEN_STAGES, expected_close_date__isnull=True).count()
-    upcoming = list(months.values())
+            month["commit_at_risk"] += g["weighted"]
+    months_ahead = list(months.values())
     return {
         "as_of": today,
         "probabilities": probabilities.get(team_id)
         or probabilities.get(None)
         or DEFAULT_PROBABILITIES,
-        "months": upcoming,
-        # When the sweep wrote the rows the months were read from; None: computed live.
-        "months_as_of": months_as_of,
-        "total_weighted": sum((m["weighted_total"] for m in upcoming), Decimal("0.00")),
-        "total_commit_at_risk": sum((m["commit_at_risk"] for m in upcoming), Decimal("0.00")),
-        "overdue_deals": overdue,
-        "undated_deals": undated,
-        "past": _past_months(user, team_id, rep_id, deals, this_month),
+        "months": months_ahead,
+        # Kept for API clients: the months are exact as of this request (live_groups), no
+        # longer read from rows the sweep wrote earlier.
+        "months_as_of": None,
+        "total_weighted": sum((m["weighted_total"] for m in months_ahead), Decimal("0.00")),
+        "total_commit_at_risk": sum((m["commit_at_risk"] for m in months_ahead), Decimal("0.00")),
+        "overdue_deals": folded.overdue,
+        "undated_deals": folded.undated,
+        "past": _past_months(user, team_id, rep_id, folded.closed_won, this_month),
     }
 
 
-def _snapshot_built_at(today: dt.date) -> dt.datetime | None:
-    """When today's forecast rows were written, if recently enough to answer. One query
-    over today's rows (a few per team, rep, month and balance)."""
-    built = DashboardForecastDay.objects.filter(day=today).aggregate(built_at=Min("built_at"))[
-        "built_at"
-    ]
-    if built is None or built < timezone.now() - SNAPSHOT_MAX_AGE:
-        return None
-    return built
-
-
-def _snapshot_groups(user, team_id: int | None, rep_id: int | None, today: dt.date):
-    """Today's forecast rows in scope, per month and balance, shaped like the live groups."""
-    rows = DashboardForecastDay.objects.filter(_team_scope_q(user), day=today)
-    if team_id:
-        rows = rows.filter(team_id=team_id)
-    if rep_id:
-        rows = rows.filter(owner_id=rep_id)
-    return (
-        rows.order_by()
-        .values("month", "balance")
-        .annotate(n=Sum("deals"), net=Sum("net_total"), weighted=Sum("weighted_total"))
-    )
-
-
-def _as_date(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _past_months(user, team_id, rep_id, deals, this_month: dt.date) -> list[dict]:
+def _past_months(
+    user, team_id, rep_id, closed_won: dict[dt.date, Decimal], this_month: dt.date
+) -> list[dict]:
     first = add_months(this_month, -PAST_MONTHS)
     rows = DashboardForecastDay.objects.filter(
         _team_scope_q(user), month__gte=first, month__lt=this_month
@@ -230,18 +245,6 @@ def _past_months(user, team_id, rep_id, deals, this_month: dt.date) -> list[dict
             entry["weighted"] += g["w"]
             if g["balance"] in AT_RISK_BALANCES:
                 entry["at_risk"] += g["w"]
-    actual = {
-        _as_date(g["month"]): g["won"]
-        for g in deals.filter(
-            stage=Deal.Stage.CLOSED_WON,
-            closed_at__date__gte=first,
-            closed_at__date__lt=this_month,
-        )
-        .annotate(month=TruncMonth("closed_at"))
-        .order_by()
-        .values("month")
-        .annotate(won=Sum("net_total"), n=Count("id"))
-    }
     out = []
     for i in range(PAST_MONTHS):
         month = add_months(first, i)
@@ -252,7 +255,7 @@ def _past_months(user, team_id, rep_id, deals, this_month: dt.date) -> list[dict
                 "forecast_as_of": days.get(month),
                 "forecast_weighted": made["weighted"] if made else None,
                 "forecast_commit_at_risk": made["at_risk"] if made else None,
-                "actual_closed_won": actual.get(month) or Decimal("0.00"),
+                "actual_closed_won": closed_won.get(month) or Decimal("0.00"),
             }
         )
     return out

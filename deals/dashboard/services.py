@@ -5,6 +5,9 @@
   the 12-week trends. Snapshots are written when a deal's health changes; a day sums each
   deal's latest snapshot on or before it (deals.health.history), one GROUP BY in SQL. An
   hourly run rolls up one to three days, the first run of a day the whole window.
+- `live_rollup_rebuild()` (deals.dashboard.live_rollup): today's deals summed per group,
+  kept exact between builds by a trigger's deltas: the balance counts, the quadrant grid
+  and the forecast.
 - `dashboard_rep_rollup()`: the rep table's numbers per team, rep, stage and balance
   (DashboardRepDeals, DashboardRepFlags, DashboardRepHandoffs).
 
@@ -36,6 +39,7 @@ from django.utils import timezone
 
 from deals.dashboard import forecast, outcomes
 from deals.dashboard.expressions import MoneyRatio, sla_missed_q
+from deals.dashboard.live_rollup import live_rollup_rebuild
 from deals.dashboard.rollup_sql import rollup_rows_many
 from deals.health.history import first_snapshot_day, open_on_q, snapshots_as_of
 from deals.models import (
@@ -296,31 +300,31 @@ def forecast_snapshot_take(*, day: dt.date | None = None) -> int:
     Returns the number of rows written."""
     day = day or timezone.localdate()
     this_month = forecast.month_start(day)
-    horizon = forecast.add_months(this_month, forecast.FORECAST_MONTHS)
-    probabilities = forecast.stage_probabilities()
     built_at = timezone.now()
+    folded = forecast.fold_months(
+        forecast.deal_months(user=None, this_month=this_month),
+        this_month=this_month,
+        probabilities=forecast.stage_probabilities(),
+    )
     rows: dict[tuple, DashboardForecastDay] = {}
-    for g in forecast._open_groups(Deal.objects.all(), this_month, horizon):
-        key = (g["team_id"], g["owner_id"], forecast._as_date(g["month"]), g["balance"])
+    for g in folded.upcoming:
+        key = (g["team_id"], g["owner_id"], g["month"], g["balance"])
         row = rows.get(key)
         if row is None:
             row = rows[key] = DashboardForecastDay(
                 day=day,
                 team_id=g["team_id"],
                 owner_id=g["owner_id"],
-                month=key[2],
+                month=g["month"],
                 balance=g["balance"],
                 deals=0,
                 net_total=Decimal("0"),
                 weighted_total=Decimal("0"),
                 built_at=built_at,
             )
-        net = g["net"] or Decimal("0")
         row.deals += g["n"]
-        row.net_total += net
-        row.weighted_total += forecast._weighted(
-            net, forecast._probability(probabilities, g["team_id"], g["stage"])
-        )
+        row.net_total += g["net"]
+        row.weighted_total += g["weighted"]
     DashboardForecastDay.objects.filter(day=day).delete()
     DashboardForecastDay.objects.bulk_create(rows.values(), batch_size=1000)
     return len(rows)
@@ -528,6 +532,7 @@ def outcomes_rollup_refresh_deal(*, deal_id: int) -> bool:
 
 def dashboard_rollups_refresh() -> None:
     """Everything the hourly health sweep keeps up to date for the dashboard."""
+    live_rollup_rebuild()
     dashboard_history_rollup()
     dashboard_rep_rollup()
     forecast_snapshot_take()
@@ -539,6 +544,7 @@ __all__ = [
     "dashboard_rep_rollup",
     "dashboard_rollups_refresh",
     "forecast_snapshot_take",
+    "live_rollup_rebuild",
     "outcomes_rollup_rebuild",
     "outcomes_rollup_refresh_deal",
     "rollup_window",

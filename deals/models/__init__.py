@@ -2,6 +2,11 @@
 
 from .dashboard import (
     DashboardDayRollup,
+    DashboardDealCells,
+    DashboardDealDelta,
+    DashboardDealMonths,
+    DashboardDealsBuilt,
+    DashboardDealTotals,
     DashboardForecastDay,
     DashboardOutcomeRollup,
     DashboardRepDeals,
@@ -45,6 +50,11 @@ __all__ = [
     "Concession",
     "Contact",
     "DashboardDayRollup",
+    "DashboardDealCells",
+    "DashboardDealDelta",
+    "DashboardDealMonths",
+    "DashboardDealsBuilt",
+    "DashboardDealTotals",
     "DashboardForecastDay",
     "DashboardOutcomeRollup",
     "DashboardRepDeals",

@@ -199,3 +199,88 @@ class DashboardOutcomeRollup(models.Model):
 
     def __str__(self):
         return f"{self.span} {self.day} team {self.team_id} rep {self.owner_id} {self.code}"
+
+
+# --- Today's deals, exact on every read (deals.dashboard.live_rollup) ----------------------
+#
+# The hourly sweep sums the deals per group into the three tables below; from then on a
+# PostgreSQL trigger on deals_deal writes every change of a grouped column as a pair of
+# rows in DashboardDealDelta (−1 for the old group, +1 for the new one). A read adds the
+# deltas to the sums in one statement, so the dashboard's numbers are exact at each request
+# while costing a few thousand rows whatever the number of deals. Ids are plain integers:
+# the rows are sums, not references, and a delta insert must not wait on a foreign key.
+
+
+class DashboardDealTotals(models.Model):
+    """Deals and money (net totals) per team, rep, stage and balance."""
+
+    team_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage = models.CharField(max_length=20)
+    balance = models.CharField(max_length=12, blank=True)
+    deals = models.IntegerField()
+    net_total = models.DecimalField(max_digits=18, decimal_places=2)
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id} {self.stage} {self.balance}: {self.deals}"
+
+
+class DashboardDealCells(models.Model):
+    """Scored deals and money per team, rep, stage and quadrant cell (score // 5)."""
+
+    team_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage = models.CharField(max_length=20)
+    buyer_cell = models.SmallIntegerField()
+    seller_cell = models.SmallIntegerField()
+    deals = models.IntegerField()
+    net_total = models.DecimalField(max_digits=18, decimal_places=2)
+
+    def __str__(self):
+        cell = f"{self.buyer_cell}/{self.seller_cell}"
+        return f"team {self.team_id} rep {self.owner_id} cell {cell}: {self.deals}"
+
+
+class DashboardDealMonths(models.Model):
+    """Deals and money per team, rep, stage, balance and month: the month of expected close
+    for an open deal (null: no date), the month it closed in for a closed one."""
+
+    team_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage = models.CharField(max_length=20)
+    balance = models.CharField(max_length=12, blank=True)
+    month = models.DateField(null=True)
+    deals = models.IntegerField()
+    net_total = models.DecimalField(max_digits=18, decimal_places=2)
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id} {self.stage} {self.month}: {self.deals}"
+
+
+class DashboardDealDelta(models.Model):
+    """One deal leaving (deals = −1) or joining (+1) a group since the last build; written
+    by the trigger only, folded into the sums (and deleted) by the next build."""
+
+    team_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage = models.CharField(max_length=20)
+    balance = models.CharField(max_length=12, blank=True)
+    buyer_cell = models.SmallIntegerField(null=True)
+    seller_cell = models.SmallIntegerField(null=True)
+    month = models.DateField(null=True)
+    deals = models.IntegerField()
+    net_total = models.DecimalField(max_digits=18, decimal_places=2)
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id} {self.stage}: {self.deals:+d}"
+
+
+class DashboardDealsBuilt(models.Model):
+    """One row while the sums above hold every deal (with the deltas): written by a build,
+    deleted when the trigger may have missed changes (a truncate, a bulk load that turned
+    the trigger off). No row: the dashboard aggregates the deals table itself."""
+
+    built_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"built {self.built_at:%Y-%m-%d %H:%M}"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from deals.dashboard import forecast
 from deals.dashboard.services import forecast_snapshot_take
-from deals.models import DashboardForecastDay, HealthPolicy
+from deals.models import DashboardForecastDay, Deal, HealthPolicy
 from tests import factories as f
 
 from .conftest import make_deal
@@ -192,19 +192,29 @@ def test_forecast_api_and_page(
     assert "1,350" in page
 
 
-def test_the_forecast_reads_todays_rows_once_the_sweep_wrote_them(
-    forecast_board, manager_user, oscar, django_assert_max_num_queries
+def test_todays_forecast_rows_hold_what_the_forecast_shows_in_four_queries(
+    forecast_board, manager_user, django_assert_num_queries
 ):
-    live = forecast.forecast(user=manager_user)
-    live_oscar = forecast.forecast(user=manager_user, rep_id=oscar.id)
-    assert live["months_as_of"] is None
+    with django_assert_num_queries(4):  # policies, deals per month, snapshot days, past rows
+        shown = forecast.forecast(user=manager_user)
+    assert shown["months_as_of"] is None  # exact as of the request, not the sweep's rows
+    assert shown["total_commit_at_risk"] == D("850.00")
     forecast_snapshot_take()
-    with django_assert_max_num_queries(8):
-        stored = forecast.forecast(user=manager_user)
-    assert stored["months_as_of"] is not None
-    assert stored["months"] == live["months"]
-    assert stored["total_commit_at_risk"] == live["total_commit_at_risk"] == D("850.00")
-    assert forecast.forecast(user=manager_user, rep_id=oscar.id)["months"] == live_oscar["months"]
-    # Rows written too long ago (the sweep has stopped) are not trusted.
-    DashboardForecastDay.objects.update(built_at=timezone.now() - dt.timedelta(hours=3))
-    assert forecast.forecast(user=manager_user)["months_as_of"] is None
+    rows = DashboardForecastDay.objects.filter(
+        day=timezone.localdate(), team=forecast_board["f1"].team
+    )
+    for month in shown["months"]:
+        in_month = [r for r in rows if r.month == month["month"]]
+        assert sum((r.weighted_total for r in in_month), D("0")) == month["weighted_total"]
+        assert sum(r.deals for r in in_month) == month["deals"]
+
+
+def test_a_deal_changed_after_the_sweep_shows_in_the_forecast_at_once(forecast_board, manager_user):
+    forecast_snapshot_take()
+    f2 = forecast_board["f2"]  # proposal, 2,000 next month, buyer-loses: 800 at risk
+    Deal.objects.filter(pk=f2.pk).update(stage=Deal.Stage.NEGOTIATION, net_total=D("3000"))
+    result = forecast.forecast(user=manager_user)
+    assert _month(result, forecast_board["next_month"])["commit_at_risk"] == D("1500.00")
+    Deal.objects.filter(pk=f2.pk).delete()
+    result = forecast.forecast(user=manager_user)
+    assert result["total_commit_at_risk"] == D("50.00")

@@ -12,19 +12,20 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    F,
     Q,
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from deals.models import Deal, HealthPolicy
+from deals.dashboard.live_rollup import CELL, cell_expression
+from deals.models import DashboardDealCells, DashboardDealTotals, Deal, HealthPolicy
 from deals.visibility import dashboard_team_scope_q as _team_scope_q
 
 from .cache import _live_cached
 from .history import _history
+from .live import live_groups
 from .reps import rep_rollup_as_of
 from .scope import (
     BALANCES,
@@ -41,8 +42,8 @@ from .scope import (
 # Above this many open deals the quadrant ships a density grid instead of every point:
 # 2,000 bubbles is about what a canvas draws smoothly and a person can still read.
 QUADRANT_MAX_POINTS = 2000
-# Grid cell width in score points (100 / 5 = 20 x 20 cells at most).
-QUADRANT_CELL = 5
+# Grid cell width in score points (100 / 5 = 20 x 20 cells at most), as the sums hold it.
+QUADRANT_CELL = CELL
 TREND_WEEKS = 12
 DEFAULT_WIN_WIN_THRESHOLD = 70
 
@@ -58,11 +59,12 @@ def balance_summary(*, user, filters: DashboardFilters) -> dict:
     counts = _empty_by_balance(0)
     money = _empty_by_balance(ZERO)
     unscored: dict[str, Any] = {"count": 0, "money": ZERO}
-    rows = (
-        dashboard_deals(user=user, filters=filters)
-        .order_by()
-        .values("balance")
-        .annotate(n=Count("*"), money=Coalesce(Sum("net_total"), Value(ZERO)))
+    rows = live_groups(
+        user=user,
+        filters=filters,
+        deals=dashboard_deals(user=user, filters=filters),
+        table=DashboardDealTotals,
+        keys=("balance",),
     )
     for row in rows:
         if row["balance"] in counts:
@@ -131,15 +133,27 @@ def quadrant(*, user, filters: DashboardFilters) -> dict:
         buyer_score__isnull=False, seller_score__isnull=False
     )
     threshold = win_win_threshold(team_id=filters.team_id)
-    cells = list(
-        deals.order_by()
-        .annotate(
-            buyer_cell=Least(F("buyer_score") / QUADRANT_CELL, Value(100 // QUADRANT_CELL - 1)),
-            seller_cell=Least(F("seller_score") / QUADRANT_CELL, Value(100 // QUADRANT_CELL - 1)),
-        )
-        .values("buyer_cell", "seller_cell")
-        .annotate(count=Count("*"), net_total=Coalesce(Sum("net_total"), Value(ZERO)))
-        .order_by("buyer_cell", "seller_cell")
+    cells = sorted(
+        (
+            {
+                "buyer_cell": g["buyer_cell"],
+                "seller_cell": g["seller_cell"],
+                "count": g["n"],
+                "net_total": g["money"],
+            }
+            for g in live_groups(
+                user=user,
+                filters=filters,
+                deals=deals.annotate(
+                    buyer_cell=cell_expression("buyer_score"),
+                    seller_cell=cell_expression("seller_score"),
+                ),
+                table=DashboardDealCells,
+                keys=("buyer_cell", "seller_cell"),
+                where=Q(buyer_cell__isnull=False, seller_cell__isnull=False),
+            )
+        ),
+        key=lambda c: (c["buyer_cell"], c["seller_cell"]),
     )
     if sum(c["count"] for c in cells) <= QUADRANT_MAX_POINTS:
         points = list(

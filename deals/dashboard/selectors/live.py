@@ -1,0 +1,92 @@
+"""Today's deals per group from the sums and deltas of deals.dashboard.live_rollup.
+
+`live_groups` answers "deals and money per <keys> in this scope" in one statement whose
+branches are gated on whether the sums are built: sums + deltas (a few thousand rows
+whatever the number of deals) when they are, the deals table itself when they are not (a
+fresh database before its first build, after a truncate or during a bulk load). Either way
+the figures are exact as of the statement. On SQLite, the deals table.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Model, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from deals.visibility import dashboard_team_scope_q
+
+from .scope import PERIOD_DAYS, ZERO, DashboardFilters, _apply_deal_filters
+
+Group = dict[str, Any]
+
+
+def _sums(qs: QuerySet, keys: tuple[str, ...], *, count: bool) -> QuerySet:
+    tally = Count("*") if count else Coalesce(Sum("deals"), Value(0))
+    return (
+        qs.order_by()
+        .values(*keys)
+        .annotate(n=tally, money=Coalesce(Sum("net_total"), Value(ZERO)))
+        .order_by()
+    )
+
+
+def live_groups(
+    *,
+    user,
+    filters: DashboardFilters,
+    deals: QuerySet,
+    table: type[Model],
+    keys: tuple[str, ...],
+    where: Q | None = None,
+) -> list[Group]:
+    """[{key: value…, "n": deals, "money": net total}] per group of `keys`, over `deals`
+    (the scope's filtered deals, for the branch that reads them) — or, once built, over
+    `table`'s sums plus the deltas, narrowed by the same scope, filters and `where` (which
+    must name columns both the deals and the sums have). `user` None: every deal (the
+    sweep's own summaries). Groups that sum to no deal are left out. One query."""
+    where = where or Q()
+    live = _sums(deals.filter(where), keys, count=True)
+    if connection.vendor != "postgresql" or filters.period in PERIOD_DAYS:
+        return _merged(live, keys)  # no trigger, or a creation date the sums lack
+
+    from deals.models import DashboardDealDelta, DashboardDealsBuilt
+
+    def narrowed(model: type[Model]) -> QuerySet:
+        qs = model.objects.filter(where)  # type: ignore[attr-defined]
+        if user is not None:
+            qs = qs.filter(dashboard_team_scope_q(user))
+        return _sums(_apply_deal_filters(qs, filters), keys, count=False)
+
+    built_sql, built_params = DashboardDealsBuilt.objects.values("id").query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(k) for k in (*keys, "n", "money"))
+    parts, params = [], []
+    for qs, gate in ((narrowed(table), ""), (narrowed(DashboardDealDelta), ""), (live, "NOT ")):
+        try:
+            sql, qs_params = qs.query.sql_with_params()
+        except EmptyResultSet:  # a scope of nothing (a rep, delivery): no rows
+            continue
+        parts.append(f"SELECT {columns} FROM ({sql}) AS g WHERE {gate}EXISTS ({built_sql})")
+        params += [*qs_params, *built_params]
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    named = (
+        {**dict(zip(keys, row[:-2], strict=True)), "n": row[-2], "money": row[-1]} for row in rows
+    )
+    return _merged(named, keys)
+
+
+def _merged(rows, keys: tuple[str, ...]) -> list[Group]:
+    groups: dict[tuple, Group] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        group = groups.setdefault(key, {**{k: row[k] for k in keys}, "n": 0, "money": ZERO})
+        group["n"] += row["n"]
+        group["money"] += row["money"] if row["money"] is not None else Decimal("0")
+    return [g for g in groups.values() if g["n"]]
