@@ -124,6 +124,26 @@ def demo_seed(
     Idempotent: what is there is kept and only missing deals are added, so a re-run adds
     nothing and a larger `deals` tops up. `reset` deletes the demo data first.
     """
+    from deals.dashboard.live_rollup import (
+        live_rollup_pause,
+        live_rollup_rebuild,
+        live_rollup_resume,
+    )
+
+    # A load writes no per-deal deltas for the dashboard's sums; they are rebuilt at its
+    # end, and the dashboard reads the deals table meanwhile (deals.dashboard.live_rollup).
+    live_rollup_pause()
+    try:
+        report = _demo_seed(
+            deals=deals, seed=seed, reset=reset, progress=progress, with_health=with_health, out=out
+        )
+    finally:
+        live_rollup_resume()
+    live_rollup_rebuild()
+    return report
+
+
+def _demo_seed(*, deals: int, seed: int, reset: bool, progress: bool, with_health: bool, out):
     started = time.monotonic()
     notes = []
     if reset:
