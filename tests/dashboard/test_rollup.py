@@ -18,7 +18,7 @@ D = Decimal
 OPEN = DashboardFilters()
 
 # Past the minute-long live cache: every call computes.
-balance_summary = s.balance_summary.__wrapped__
+balance_summary = s.balance_summary
 trends = s.trends.__wrapped__
 
 

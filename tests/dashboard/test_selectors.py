@@ -290,7 +290,7 @@ def test_history_read_from_snapshots_is_cached_until_new_history_arrives(
     board, django_assert_num_queries
 ):
     # No rollup yet (the sweep has not run): the history comes from the snapshots.
-    uncached_live = s.balance_summary.__wrapped__  # past the minute-long live cache
+    uncached_live = s.balance_summary  # not cached: exact at each request
     uncached_live(user=board.manager, filters=OPEN)  # warms the history cache
     # live deals + days missing from the rollup + history version; history from cache
     with django_assert_num_queries(3):

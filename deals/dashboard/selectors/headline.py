@@ -1,8 +1,9 @@
 """The dashboard's headline numbers: balance summary, quadrant and trends.
 
 Each runs a fixed number of queries whatever the number of deals; the dashboard tests pin
-the counts. Today's numbers come from the live `Deal` and `Flag` tables (counts written so
-PostgreSQL answers them from the covering indexes alone); history from .history.
+the counts. Today's balance counts and quadrant grid come from the sums and deltas of
+deals.dashboard.live_rollup (.live), the quadrant's points and the trends' current week
+from the `Deal` and `Flag` tables or the rep rollup; history from .history.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ DEFAULT_WIN_WIN_THRESHOLD = 70
 # --- Headline ----------------------------------------------------------------------------
 
 
-@_live_cached("balance")
 def balance_summary(*, user, filters: DashboardFilters) -> dict:
-    """Counts and money (sum of net totals) per balance, now and the change since a week
-    and a month ago. Three queries (four or five when the history comes from snapshots)."""
+    """Counts and money (sum of net totals) per balance, now (exact, from the sums and
+    deltas: selectors.live; not cached) and the change since a week and a month ago.
+    Three queries (four or five when the history comes from snapshots)."""
     today = timezone.localdate()
     counts = _empty_by_balance(0)
     money = _empty_by_balance(ZERO)
@@ -123,12 +124,11 @@ def win_win_threshold(*, team_id: int | None) -> int:
     return thresholds.get(team_id) or thresholds.get(None) or DEFAULT_WIN_WIN_THRESHOLD
 
 
-@_live_cached("quadrant")
 def quadrant(*, user, filters: DashboardFilters) -> dict:
     """Scored deals as (buyer score, seller score, net total) points; above
-    QUADRANT_MAX_POINTS, a server-side density grid instead. Three queries; two above the
-    point limit, where the grid (from the covering index) tells there are too many points
-    before any deal row is read."""
+    QUADRANT_MAX_POINTS, a server-side density grid instead (exact at the request, from
+    the sums and deltas; not cached). Three queries; two above the point limit, where the
+    grid tells there are too many points before any deal row is read."""
     deals = dashboard_deals(user=user, filters=filters).filter(
         buyer_score__isnull=False, seller_score__isnull=False
     )
