@@ -6,8 +6,9 @@
 
 Every row times one page or endpoint in-process with Django's test client (server time:
 routing, middleware, queries, rendering; no network), after warm-up requests, with the
-cache emptied before each request where the row says "cold". Users as everywhere in the
-bench: the manager `mona` (sees half of all deals) and the rep `rita`.
+cache emptied before each request where the row says "cold". Users: the manager `mona`
+(sees half of all deals) and the rep nearest 100 deals, the demo's new joiner `nora`, who
+owns the same 100 deals at every size (deals/demo/world.NEW_JOINER).
 
 The floor row serves the deal list API's first page as the bare SQL our view runs (the
 same statements, captured once) executed on a raw cursor plus `json.dumps` of the rows, in
@@ -77,8 +78,10 @@ def _floor(client, url: str, *, runs: int) -> Figure:
 
 
 def _rep_near(deals: int, *, fallback):
-    """The rep whose deal count is nearest `deals` (the same shape of user at every size;
-    the demo's rita owns a large share of all deals)."""
+    """The rep whose deal count is nearest `deals` (the same shape of user at every size):
+    at 100, the demo's new joiner `nora` at every size from 20,000 to 1,000,000 deals; the
+    drawn reps (rita and the others) each own a share of all deals that grows with the size.
+    `fallback` when no rep owns a deal."""
     from django.db.models import Count
 
     from deals.models import Deal
@@ -128,17 +131,17 @@ def measure(*, runs: int, only: str | None = None) -> dict:
     from deals.models import Deal
 
     people = users()
-    people["rita"] = _rep_near(100, fallback=people["rita"])
+    rep_user = _rep_near(100, fallback=people["rita"])  # nora in the demo
     rep, manager = Client(), Client()
-    rep.force_login(people["rita"])
+    rep.force_login(rep_user)
     manager.force_login(people["mona"])
     total = Deal.objects.count()
     # Exact, not the API's count (an estimate above 10,000 deals).
     from deals.visibility import deal_scope_q
 
     mona_deals = Deal.objects.filter(deal_scope_q(people["mona"])).count()
-    rita_deals = list(
-        Deal.objects.filter(owner=people["rita"]).order_by("-id").values_list("id", flat=True)[:50]
+    rep_deals = list(
+        Deal.objects.filter(owner=rep_user).order_by("-id").values_list("id", flat=True)[:50]
     )
     last_page = max(1, math.ceil(mona_deals / 50))
     figures: list[Figure] = []
@@ -182,12 +185,12 @@ def measure(*, runs: int, only: str | None = None) -> dict:
         "the page after the deal 60 from the end",
     )
     add("rep's deal list page", lambda: _time(rep, ["/deals/", "/deals/?page=2"], runs=runs))
-    add("deal page (rep)", lambda: _time(rep, [f"/deals/{pk}/" for pk in rita_deals], runs=runs))
+    add("deal page (rep)", lambda: _time(rep, [f"/deals/{pk}/" for pk in rep_deals], runs=runs))
     add(
         "health endpoint (rep)",
-        lambda: _time(rep, [f"/api/v1/deals/{pk}/health/" for pk in rita_deals], runs=runs),
+        lambda: _time(rep, [f"/api/v1/deals/{pk}/health/" for pk in rep_deals], runs=runs),
     )
-    add("single-deal recompute", lambda: _recompute(rita_deals, runs=runs))
+    add("single-deal recompute", lambda: _recompute(rep_deals, runs=runs))
     cache.clear()
 
     def cold(path: str):
@@ -203,8 +206,8 @@ def measure(*, runs: int, only: str | None = None) -> dict:
     return {
         "deals": total,
         "manager_deals": mona_deals,
-        "rep": people["rita"].username,
-        "rep_deals": Deal.objects.filter(owner=people["rita"]).count(),
+        "rep": rep_user.username,
+        "rep_deals": Deal.objects.filter(owner=rep_user).count(),
         "runs": runs,
         "load": f"{load_before} before, {load_average()} after",
         "figures": [asdict(f) for f in figures],

@@ -8,6 +8,7 @@ cutting that sequence across modules would hide the order the determinism depend
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from .vocabulary import (
     SEATS,
     SELLER_MILESTONES,
     SIZE_WEIGHTS,
+    SMALL_DEMO_DEALS,
     STAGE_WEIGHTS,
     SUPPORT_NOTES,
     TOPICS,
@@ -60,7 +62,7 @@ from .vocabulary import (
     VALUE_ADDS,
     _weighted,
 )
-from .world import HARBOR, NORTHWIND, World
+from .world import HARBOR, NEW_JOINER, NEW_JOINER_TEAM, NORTHWIND, World
 
 
 def _deal_external_id(seed: int, i: int) -> str:
@@ -78,11 +80,8 @@ def _draw_prospect(
     draws the past customers' prospects (deals/demo/cohort.py), one per deal."""
     rng = random.Random(f"{seed}:{kind}{j}")
     world = w.world
-    industry = rng.choice(list(INDUSTRIES))
-    middle = rng.choice(COMPANY_MIDDLE)
-    words = [rng.choice(COMPANY_FIRST), middle, rng.choice(INDUSTRIES[industry])]
-    name = " ".join(word for word in words if word)
-    team = world.teams[team_name or (NORTHWIND if rng.random() < 0.5 else HARBOR)]
+    industry, name, team_name = _prospect_identity(rng, team_name)
+    team = world.teams[team_name]
     created_at = world.ago(rng.uniform(130, 420), hour=9)
     prospect = w.prospect(
         name=name,
@@ -106,8 +105,43 @@ def _draw_prospect(
     return prospect, contacts
 
 
+def _prospect_identity(rng: random.Random, team_name: str | None) -> tuple[str, str, str]:
+    """A prospect's first draws: (industry, name, team name); `team_name` pins the team."""
+    industry = rng.choice(list(INDUSTRIES))
+    middle = rng.choice(COMPANY_MIDDLE)
+    words = [rng.choice(COMPANY_FIRST), middle, rng.choice(INDUSTRIES[industry])]
+    name = " ".join(word for word in words if word)
+    return industry, name, team_name or (NORTHWIND if rng.random() < 0.5 else HARBOR)
+
+
+# The new joiner's book (world.NEW_JOINER): both deals of the first NEW_JOINER_PROSPECTS
+# prospects of her team from prospect NEW_JOINER_FIRST_PROSPECT on: exactly 100 deals once
+# the first ~250 deals are drawn (253 for the default seed, under 320 for any seed up to
+# 2,000). The default demo's deals (SMALL_DEMO_DEALS) come before them and keep their
+# owners; every benchmark size draws them all (a copied demo draws its first
+# TEMPLATE_DEALS, deals/demo/replicate.py).
+NEW_JOINER_PROSPECTS = 50
+NEW_JOINER_FIRST_PROSPECT = SMALL_DEMO_DEALS // 2
+
+
+@functools.cache
+def new_joiner_prospects(seed: int) -> frozenset[int]:
+    """The prospect numbers j of `seed` whose deals (2j, 2j + 1) are the new joiner's."""
+    picked: list[int] = []
+    j = NEW_JOINER_FIRST_PROSPECT
+    while len(picked) < NEW_JOINER_PROSPECTS:
+        if _prospect_identity(random.Random(f"{seed}:p{j}"), None)[2] == NEW_JOINER_TEAM:
+            picked.append(j)
+        j += 1
+    return frozenset(picked)
+
+
 def _owner_for(world: World, prospect: Prospect, seed: int, j: int) -> User:
+    """The rep of prospect j's deals: drawn from the team's reps, except for the new
+    joiner's prospects (j < 0, the past customers of cohort.py, are always drawn)."""
     team_name = prospect.team.name
+    if team_name == NEW_JOINER_TEAM and j in new_joiner_prospects(seed):
+        return world.users[NEW_JOINER]
     return random.Random(f"{seed}:o{j}").choice(world.reps_by_team[team_name])
 
 

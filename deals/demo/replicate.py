@@ -16,6 +16,10 @@ once); ids are shifted by a fixed offset per table and copy, foreign keys by the
 offset. Two kinds of JSON hold ids (a flag's evidence, a handoff's package): those rows are
 copied in Python, their ids remapped by the key that holds them (`_JSON_ID_KEYS`,
 `_JSON_ID_PARENTS`), and a key that looks like an id but is not mapped stops the copy.
+
+The one owner a copy does not keep is the new joiner (deals/demo/world.NEW_JOINER): copies
+of her deals belong to her teammate, in every user column and in the package (`_Reassign`),
+so she owns her ~100 drawn deals at any size.
 """
 
 from __future__ import annotations
@@ -58,9 +62,11 @@ from handoff.models import (
     HandoffEvent,
     HandoffMessage,
 )
+from winwin_crm.accounts.models import User
 
 from .bulk import _COPY_ESCAPES, _copy_text
 from .vocabulary import DEMO_PREFIX
+from .world import NEW_JOINER, NEW_JOINER_TEAMMATE
 
 # Deals drawn for real before copies are made; even, so deal n's prospect (n // 2) of a
 # copy is the copy of the template deal's prospect.
@@ -212,6 +218,51 @@ class _Shift:
         return None if value is None else value + self.base - self.lo + (r - 1) * self.span
 
 
+@dataclass(frozen=True)
+class _Reassign:
+    """Who a copy names instead of the new joiner: her teammate, in every user column and
+    in the package's user objects (`_JSON_ID_PARENTS` None: {"id", "name"}), so a copy of one
+    of her deals belongs wholly to him. The same for every copy: one teammate, no draw."""
+
+    user_from: int
+    user_to: int
+    name_to: str
+
+    @classmethod
+    def find(cls) -> _Reassign | None:
+        """None when the demo has no new joiner (or no teammate): nothing to reassign."""
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in=[NEW_JOINER, NEW_JOINER_TEAMMATE])
+        }
+        if len(users) < 2:
+            return None
+        teammate = users[NEW_JOINER_TEAMMATE]
+        return cls(user_from=users[NEW_JOINER].pk, user_to=teammate.pk, name_to=str(teammate))
+
+    def sql(self, column: str) -> str:
+        return f"(CASE WHEN {column} = {self.user_from} THEN {self.user_to} ELSE {column} END)"
+
+    def user(self, value: int | None) -> int | None:
+        return self.user_to if value == self.user_from else value
+
+    def json(self, value, key: str = ""):
+        if isinstance(value, dict):
+            if key and _JSON_ID_PARENTS.get(key, ...) is None and value.get("id") == self.user_from:
+                moved = {**value, "id": self.user_to}
+                if "name" in value:
+                    moved["name"] = self.name_to
+                return moved
+            return {k: self.json(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.json(v, key) for v in value]
+        return value
+
+
+def _is_user(f) -> bool:
+    return f.is_relation and f.related_model is User
+
+
 def _shifts(tpl: Template, cursor) -> dict[type[Model], _Shift]:
     shifts = {}
     for model in COPIED:
@@ -241,11 +292,15 @@ def _shift_for(model: type[Model], f, shifts: dict) -> _Shift | None:
     return None
 
 
-def _column_sql(model: type[Model], f, shifts: dict, tpl: Template) -> str:
+def _column_sql(
+    model: type[Model], f, shifts: dict, tpl: Template, reassign: _Reassign | None
+) -> str:
     column = f"t.{f.column}"
     shift = _shift_for(model, f, shifts)
     if shift is not None:
         return shift.sql(column)
+    if reassign is not None and _is_user(f):
+        return reassign.sql(column)
     if f.column == "external_id" and model in (Deal, _HistoricalDeal, Prospect):
         kind, step = ("p", tpl.deals // 2) if model is Prospect else ("d", tpl.deals)
         prefix = f"{DEMO_PREFIX}{tpl.seed}:{kind}"
@@ -257,10 +312,12 @@ def _column_sql(model: type[Model], f, shifts: dict, tpl: Template) -> str:
     return column
 
 
-def _copy_in_sql(model, shifts, tpl: Template, copies: range, deals: int, cursor) -> int:
+def _copy_in_sql(
+    model, shifts, tpl: Template, copies: range, deals: int, cursor, reassign: _Reassign | None
+) -> int:
     fields = [f for f in model._meta.concrete_fields if not f.generated]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = ", ".join(_column_sql(model, f, shifts, tpl) for f in fields)
+    values = ", ".join(_column_sql(model, f, shifts, tpl, reassign) for f in fields)
     cursor.execute(
         f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {values}"
         f" FROM {model._meta.db_table} t"
@@ -328,15 +385,19 @@ class _RowCopy:
         return self.line.format(*values, digest)
 
 
-def _row_copy(model, fields, row, shifts: dict) -> _RowCopy:
+def _row_copy(model, fields, row, shifts: dict, reassign: _Reassign | None) -> _RowCopy:
     ids: list[tuple[_Shift, int]] = []
     cells = []
     json_column = _JSON_COLUMNS[model]
     canonical = None
     for f, value in zip(fields, row, strict=True):
         shift = _shift_for(model, f, shifts)
+        if reassign is not None and _is_user(f):
+            value = reassign.user(value)
         if f.column == json_column:
             data = json.loads(value) if isinstance(value, str) else value
+            if reassign is not None:
+                data = reassign.json(data)
             marked = _mark_json(data, shifts, ids)
             text = _format_of(json.dumps(marked, cls=DjangoJSONEncoder))
             cells.append(text.translate(_COPY_ESCAPES))
@@ -354,7 +415,9 @@ def _row_copy(model, fields, row, shifts: dict) -> _RowCopy:
     return _RowCopy(ids=ids, line=line, canonical=canonical)
 
 
-def _copy_in_python(model, shifts, tpl: Template, copies: range, deals: int, cursor) -> int:
+def _copy_in_python(
+    model, shifts, tpl: Template, copies: range, deals: int, cursor, reassign: _Reassign | None
+) -> int:
     """Copies of rows with ids inside JSON: each template row is read once and turned into
     a line template; each copy's line fills in its shifted ids (and a flag's digest of its
     evidence, as the health store computes it)."""
@@ -364,7 +427,7 @@ def _copy_in_python(model, shifts, tpl: Template, copies: range, deals: int, cur
         f"SELECT {', '.join('t.' + n for n in names)} FROM {model._meta.db_table} t"
         f" WHERE {_template_filter(model, deals, tpl)}"
     )
-    template = [_row_copy(model, fields, row, shifts) for row in cursor.fetchall()]
+    template = [_row_copy(model, fields, row, shifts, reassign) for row in cursor.fetchall()]
     quoted = ", ".join(connection.ops.quote_name(n) for n in names)
     for r in copies:
         buffer = io.StringIO("".join([row.write(r) for row in template]))
@@ -378,6 +441,7 @@ def copies_write(*, seed: int, template_deals: int, deals: int, out=None) -> dic
     Returns the rows written per table."""
     out = out or sys.stderr
     tpl = Template.find(seed, template_deals)
+    reassign = _Reassign.find()
     full, rest = divmod(deals, template_deals)
     written: dict[str, int] = {}
     with connection.cursor() as cursor:
@@ -387,9 +451,9 @@ def copies_write(*, seed: int, template_deals: int, deals: int, out=None) -> dic
             copy = _copy_in_python if model in _JSON_COLUMNS else _copy_in_sql
             n = 0
             if full > 1:
-                n += copy(model, shifts, tpl, range(1, full), template_deals, cursor)
+                n += copy(model, shifts, tpl, range(1, full), template_deals, cursor, reassign)
             if rest:
-                n += copy(model, shifts, tpl, range(full, full + 1), rest, cursor)
+                n += copy(model, shifts, tpl, range(full, full + 1), rest, cursor, reassign)
             written[model._meta.db_table] = n
             out.write(
                 f"  copied {n:>12,} rows of {model._meta.db_table}"

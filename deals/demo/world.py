@@ -22,6 +22,12 @@ DEMO_USERS = [
     ("dana", "delivery", "Customer Success"),
 ]
 NORTHWIND, HARBOR, CUSTOMER_SUCCESS = "Northwind Sales", "Harbor Sales", "Customer Success"
+# A new joiner with a small book: the same ~100 generated deals at every demo size (the
+# benchmark's "rep with about 100 deals"), given to her by deals/demo/generator._owner_for
+# rather than drawn. She is left out of `reps_by_team`: a longer list to draw from would move
+# the owner of every deal, and with them the demo's pinned figures. Copies of her deals in a
+# large demo (deals/demo/replicate.py) belong to NEW_JOINER_TEAMMATE, so her book stays ~100.
+NEW_JOINER, NEW_JOINER_TEAM, NEW_JOINER_TEAMMATE = "nora", NORTHWIND, "omar"
 # Everyone else the generated deals need: (username, first name, last name, role, team).
 # A fixed roster, so deal i always lands with the same rep whatever the number of deals.
 ROSTER = [
@@ -42,6 +48,7 @@ ROSTER = [
     ("dana", "Dana", "Kowalski", DELIVERY, CUSTOMER_SUCCESS),
     ("ravi", "Ravi", "Shah", DELIVERY, CUSTOMER_SUCCESS),
     ("elin", "Elin", "Berg", DELIVERY, CUSTOMER_SUCCESS),
+    (NEW_JOINER, "Nora", "Quinlan", REP, NEW_JOINER_TEAM),
 ]
 
 # Every deal and prospect the generator writes carries an external_id with this prefix,
@@ -118,7 +125,7 @@ def world_ensure() -> World:
         users[username] = user
     reps_by_team = defaultdict(list)
     for username, _f, _l, role, team_name in ROSTER:
-        if role == REP:
+        if role == REP and username != NEW_JOINER:
             reps_by_team[team_name].append(users[username])
     from handoff.models import ChecklistTemplateItem
     from handoff.services import DEFAULT_CHECKLIST

@@ -6,9 +6,24 @@ from django.db import connection
 
 import deals.health as health
 from deals import demo
+from deals.demo import replicate
 from deals.demo import seed as seed_module
-from deals.models import Activity, Deal, Flag, HealthSnapshot, Need
+from deals.demo.generator import NEW_JOINER_PROSPECTS, new_joiner_prospects
+from deals.demo.world import NEW_JOINER, NEW_JOINER_TEAM, NEW_JOINER_TEAMMATE
+from deals.models import (
+    Activity,
+    Commitment,
+    Concession,
+    Deal,
+    Disclosure,
+    DiscoveryCall,
+    Flag,
+    HealthSnapshot,
+    Need,
+    StageHistory,
+)
 from handoff.models import CheckIn, Handoff
+from winwin_crm.accounts.models import User
 
 pytestmark = [
     pytest.mark.django_db,
@@ -152,3 +167,112 @@ def test_the_one_pass_rollup_of_a_copied_year_equals_the_day_by_day_rollup(copie
     by_day = [row for day in days for row in _rollup_rows(day, now)]
     assert sum(r.deals for r in by_day if r.day == last) > TOTAL / 2
     assert rows(rollup_rows_many(days, begin, now)) == rows(by_day)
+
+
+# The new joiner (deals/demo/world.NEW_JOINER) keeps her ~100 drawn deals however many copies
+# are made: a template that holds her whole book, copied once in full and once in part.
+BOOK_TEMPLATE = 2 * max(new_joiner_prospects(SEED)) + 2
+BOOK_TOTAL = 2 * BOOK_TEMPLATE + 60
+
+
+@pytest.fixture
+def book_copied_demo(monkeypatch):
+    monkeypatch.setattr(seed_module, "TEMPLATE_DEALS", BOOK_TEMPLATE)
+    monkeypatch.setattr(seed_module, "REPLICATE_FROM", BOOK_TOTAL)
+    report = demo.demo_seed(deals=BOOK_TOTAL, seed=SEED)
+    assert any(f"copied {BOOK_TOTAL - BOOK_TEMPLATE} deals" in note for note in report.notes)
+    return report
+
+
+def _number(deal: Deal) -> int:
+    return int(deal.external_id.rsplit(":d", 1)[1])
+
+
+def test_the_new_joiner_keeps_about_100_deals_in_a_replicated_demo(book_copied_demo):
+    mine = list(Deal.objects.filter(owner__username=NEW_JOINER))
+    assert len(mine) == 2 * NEW_JOINER_PROSPECTS  # about 100: within 80-120
+    assert 80 <= len(mine) <= 120
+    # None of her deals is a copy; every copy of one of hers is her teammate's.
+    assert all(_number(d) < BOOK_TEMPLATE for d in mine)
+    copies = [
+        _generated(n)
+        for d in mine
+        for n in (_number(d) + BOOK_TEMPLATE, _number(d) + 2 * BOOK_TEMPLATE)
+        if n < BOOK_TOTAL
+    ]
+    assert len(copies) > len(mine)  # the full copy and some of the partial one
+    assert {c.owner.username for c in copies} == {NEW_JOINER_TEAMMATE}
+    assert {c.team.name for c in copies} == {NEW_JOINER_TEAM}
+
+
+# The user columns of a deal's own rows (a handoff's are read from the handoff).
+DEAL_USER_COLUMNS = [
+    (StageHistory, "changed_by_id"),
+    (DiscoveryCall, "created_by_id"),
+    (Activity, "created_by_id"),
+    (Concession, "created_by_id"),
+    (Commitment, "owner_id"),
+    (Disclosure, "created_by_id"),
+    (HealthSnapshot, "owner_id"),
+]
+
+
+def _users_of(deal: Deal) -> list:
+    """Every user a deal's rows name (each table's in a fixed order), and its package's owner."""
+    rows = [
+        [(deal.owner_id, deal.created_by_id)],
+        sorted(deal.history.values_list("owner_id", "created_by_id", "history_user_id"), key=str),
+    ]
+    for model, column in DEAL_USER_COLUMNS:
+        rows.append(sorted(model.objects.filter(deal=deal).values_list(column, flat=True), key=str))
+    handoff = Handoff.objects.filter(deal=deal).first()
+    if handoff is not None:
+        rows.append(
+            [(handoff.rep_id, handoff.assignee_id, handoff.package.get("deal", {}).get("owner"))]
+        )
+        for related, column in (
+            ("checklist", "checked_by_id"),
+            ("events", "actor_id"),
+            ("messages", "author_id"),
+        ):
+            rows.append(sorted(getattr(handoff, related).values_list(column, flat=True), key=str))
+    return rows
+
+
+def test_a_copy_of_a_new_joiner_deal_is_wholly_her_teammate_s(book_copied_demo):
+    nora = User.objects.get(username=NEW_JOINER)
+    teammate = User.objects.get(username=NEW_JOINER_TEAMMATE)
+    # Her won deals with a package (the JSON copied in Python) and those without.
+    packaged = Deal.objects.filter(owner=nora, handoff__package__has_key="deal")
+    assert packaged.exists()
+    template = [packaged.first(), Deal.objects.filter(owner=nora).exclude(stage="closed_won")[0]]
+
+    def as_teammate(value):
+        """`value` (user ids, a package's owner) with her turned into her teammate."""
+        if isinstance(value, list | tuple):
+            return type(value)(as_teammate(v) for v in value)
+        if isinstance(value, dict) and value.get("id") == nora.pk:
+            return {**value, "id": teammate.pk, "name": str(teammate)}
+        return teammate.pk if value == nora.pk else value
+
+    for deal in template:
+        copy = _generated(_number(deal) + BOOK_TEMPLATE)
+        assert _users_of(copy) == as_teammate(_users_of(deal)), deal.external_id
+    # No copied row of any table names her: every row that does is a template row.
+    tpl = replicate.Template.find(SEED, BOOK_TEMPLATE)
+    named = 0
+    with connection.cursor() as cursor:
+        for model in replicate.COPIED:
+            for f in model._meta.concrete_fields:
+                if not replicate._is_user(f):
+                    continue
+                table, column = model._meta.db_table, f.column
+                cursor.execute(f"SELECT count(*) FROM {table} t WHERE t.{column} = %s", [nora.pk])
+                (everywhere,) = cursor.fetchone()
+                inside = replicate._template_filter(model, BOOK_TEMPLATE, tpl)
+                cursor.execute(
+                    f"SELECT count(*) FROM {table} t WHERE t.{column} = %s AND {inside}", [nora.pk]
+                )
+                assert cursor.fetchone() == (everywhere,), f"{table}.{column}"
+                named += everywhere
+    assert named > 10 * len(template)
