@@ -211,68 +211,51 @@ class DashboardOutcomeRollup(models.Model):
 # the rows are sums, not references, and a delta insert must not wait on a foreign key.
 
 
-class DashboardDealTotals(models.Model):
+class _DealGroup(models.Model):
+    """What every group of deals is keyed and summed by."""
+
+    team_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage = models.CharField(max_length=20)
+    deals = models.IntegerField()
+    net_total = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"team {self.team_id} rep {self.owner_id} {self.stage}: {self.deals:+d}"
+
+
+class DashboardDealTotals(_DealGroup):
     """Deals and money (net totals) per team, rep, stage and balance."""
 
-    team_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    stage = models.CharField(max_length=20)
     balance = models.CharField(max_length=12, blank=True)
-    deals = models.IntegerField()
-    net_total = models.DecimalField(max_digits=18, decimal_places=2)
-
-    def __str__(self):
-        return f"team {self.team_id} rep {self.owner_id} {self.stage} {self.balance}: {self.deals}"
 
 
-class DashboardDealCells(models.Model):
+class DashboardDealCells(_DealGroup):
     """Scored deals and money per team, rep, stage and quadrant cell (score // 5)."""
 
-    team_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    stage = models.CharField(max_length=20)
     buyer_cell = models.SmallIntegerField()
     seller_cell = models.SmallIntegerField()
-    deals = models.IntegerField()
-    net_total = models.DecimalField(max_digits=18, decimal_places=2)
-
-    def __str__(self):
-        cell = f"{self.buyer_cell}/{self.seller_cell}"
-        return f"team {self.team_id} rep {self.owner_id} cell {cell}: {self.deals}"
 
 
-class DashboardDealMonths(models.Model):
+class DashboardDealMonths(_DealGroup):
     """Deals and money per team, rep, stage, balance and month: the month of expected close
     for an open deal (null: no date), the month it closed in for a closed one."""
 
-    team_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    stage = models.CharField(max_length=20)
     balance = models.CharField(max_length=12, blank=True)
     month = models.DateField(null=True)
-    deals = models.IntegerField()
-    net_total = models.DecimalField(max_digits=18, decimal_places=2)
-
-    def __str__(self):
-        return f"team {self.team_id} rep {self.owner_id} {self.stage} {self.month}: {self.deals}"
 
 
-class DashboardDealDelta(models.Model):
+class DashboardDealDelta(_DealGroup):
     """One deal leaving (deals = −1) or joining (+1) a group since the last build; written
     by the trigger only, folded into the sums (and deleted) by the next build."""
 
-    team_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    stage = models.CharField(max_length=20)
     balance = models.CharField(max_length=12, blank=True)
     buyer_cell = models.SmallIntegerField(null=True)
     seller_cell = models.SmallIntegerField(null=True)
     month = models.DateField(null=True)
-    deals = models.IntegerField()
-    net_total = models.DecimalField(max_digits=18, decimal_places=2)
-
-    def __str__(self):
-        return f"team {self.team_id} rep {self.owner_id} {self.stage}: {self.deals:+d}"
 
 
 class DashboardDealsBuilt(models.Model):
