@@ -109,6 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a background command writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # Tests on a file, not in memory: the browser tests' live server answers a page's
+    # parallel requests in threads, and an in-memory database is one connection shared by
+    # all of them, which Django's docs warn can fail at random (here it hung).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_winwin.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
