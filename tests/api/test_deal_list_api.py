@@ -15,6 +15,9 @@ from tests import factories as f
 from tests.api.domain_helpers import _fresh_request_user
 
 URL = "/api/v1/deals/"
+# The page and its bounded count: one statement on PostgreSQL (ProjectedRows), a page and a
+# COUNT(*) elsewhere.
+PAGE_QUERIES = 1 if connection.vendor == "postgresql" else 2
 
 
 @pytest.fixture
@@ -142,6 +145,7 @@ def test_pages_link_to_each_other_and_count_every_visible_deal(
     assert first["count_estimated"] is False
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the estimate is PostgreSQL's")
 def test_a_long_lists_count_is_an_estimate_and_says_so(
     api_as, manager_user, rep_user, team, monkeypatch, django_assert_num_queries
 ):
@@ -207,7 +211,7 @@ def test_deal_list_query_count_does_not_grow_with_the_page_size(
     assert (small[1], large[1], filtered[1], deeper[1]) == (5, 60, 50, 20)
     # roles and teams (one query), the page with its count in the same statement
     # (force_authenticate: no token/session query)
-    assert small[0] == large[0] == filtered[0] == deeper[0] == 2
+    assert small[0] == large[0] == filtered[0] == deeper[0] == 1 + PAGE_QUERIES
 
 
 def test_a_cursor_walks_the_list_like_the_page_numbers_at_any_depth(
@@ -226,7 +230,7 @@ def test_a_cursor_walks_the_list_like_the_page_numbers_at_any_depth(
         with CaptureQueriesContext(connection) as queries:
             body = client.get(URL, {"page_size": 10, "cursor": body["next_cursor"]}).json()
         # roles and teams, the page after the cursor's row with the count (one statement)
-        assert len(queries.captured_queries) == 2
+        assert len(queries.captured_queries) == 1 + PAGE_QUERIES
         assert body["count"] == 25 and body["previous"] is None
         assert (body["next"] is None) == (body["next_cursor"] is None)
         walked += body["results"]
