@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deals import services
-from deals.models import Concession, Deal
+from deals.models import Concession, Deal, HealthSweep
 from tests import factories as f
 from tests.api.domain_helpers import _fresh_request_user
 
@@ -88,6 +88,25 @@ def test_list_and_detail_agree_for_a_manager_in_another_time_zone(
         assert list(item.items()) == list(detail.items())
     priced = pairs[1][1]
     assert priced["health_computed_at"] == "2026-03-01T04:30:15.123456-05:00"
+
+
+def test_after_a_sweep_list_and_detail_show_the_same_checked_at(api_as, rep_user, varied_deals):
+    """The list's "checked at" is compiled once (DealListSerializer.rows); the detail builds
+    the expression per request. A sweep moves it for the open deals it covered only."""
+    bare, priced, loss, closed = varied_deals
+    swept_at = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    computed = dt.datetime(2026, 3, 1, 7, 0, tzinfo=dt.UTC)
+    Deal.objects.filter(pk__in=[bare.pk, loss.pk, closed.pk]).update(health_computed_at=computed)
+    HealthSweep.objects.create(
+        checked_from=swept_at, finished_at=swept_at, last_deal_id=closed.pk - 1
+    )
+    pairs = _detail_and_list(api_as(rep_user), varied_deals)
+    for detail, item in pairs:
+        assert list(item.items()) == list(detail.items())
+    checked = [item["health_computed_at"] for _detail, item in pairs]
+    # open and covered: the sweep's time; closed lost (never swept) and after the sweep's
+    # last deal: their own
+    assert checked == ["2026-03-02T08:00:00Z"] * 3 + ["2026-03-01T07:00:00Z"]
 
 
 def test_list_shows_money_percentages_and_health_as_documented(api_as, rep_user, varied_deals):
