@@ -13,6 +13,7 @@ from deals import services
 from deals.models import Concession, Deal, HealthSweep
 from tests import factories as f
 from tests.api.domain_helpers import _fresh_request_user
+from winwin_crm.api.pagination import encode_cursor
 
 URL = "/api/v1/deals/"
 # The page and its bounded count: one statement on PostgreSQL (ProjectedRows), a page and a
@@ -147,6 +148,21 @@ def test_search_ordering_and_filters_still_apply_to_the_lean_list(api_as, rep_us
     assert [d["net_total"] for d in by_net] == ["850.25", "40.00", "0.00", "0.00"]
     closed = client.get(URL, {"is_open": "false"}).json()
     assert closed["count"] == 1 and closed["results"][0]["stage"] == "closed_lost"
+
+
+def test_a_user_who_may_see_no_deal_gets_an_empty_list_not_an_error(
+    api_as, rep_user, team, delivery_user
+):
+    """A delivery user with no handoff yet and a user without a role see nothing: their
+    scope matches no row, which the page and its count must answer with an empty list."""
+    f.DealFactory.create_batch(3, owner=rep_user, team=team)
+    for user in (delivery_user, f.UserFactory(username="no_role_yet")):
+        client = api_as(user)
+        body = client.get(URL).json()
+        assert (body["count"], body["results"], body["next_cursor"]) == (0, [], None)
+        assert client.get(URL, {"page": 2}).status_code == 404
+        cursor = client.get(URL, {"cursor": encode_cursor({"updated_at": timezone.now(), "id": 1})})
+        assert (cursor.status_code, cursor.json()["results"]) == (200, [])
 
 
 def test_pages_link_to_each_other_and_count_every_visible_deal(

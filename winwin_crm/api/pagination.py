@@ -5,6 +5,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import IntegerField, Q
 from django.db.models.expressions import RawSQL
@@ -74,7 +75,11 @@ class ProjectedRows:
         """`rows[key]` (projected rows), with the bounded count in the same statement."""
         if not self._bounds_count():
             return list(rows[key])
-        sql, params = self._bounded_queryset().query.sql_with_params()
+        try:
+            sql, params = self._bounded_queryset().query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (a user who may see no row)
+            self._bounded = 0
+            return []
         bounded = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS bounded", params, IntegerField())
         page = list(rows.annotate(**{self.COUNT_KEY: bounded})[key])
         for row in page:
