@@ -92,8 +92,8 @@ def test_list_and_detail_agree_for_a_manager_in_another_time_zone(
 
 
 def test_after_a_sweep_list_and_detail_show_the_same_checked_at(api_as, rep_user, varied_deals):
-    """The list's "checked at" is compiled once (DealListSerializer.rows); the detail builds
-    the expression per request. A sweep moves it for the open deals it covered only."""
+    """The list's statement is compiled once (winwin_crm.api.pagination.PageStatement); the
+    detail builds the expression per request. A sweep moves it for the deals it covered."""
     bare, priced, loss, closed = varied_deals
     swept_at = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
     computed = dt.datetime(2026, 3, 1, 7, 0, tzinfo=dt.UTC)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -180,8 +177,10 @@ class DealListSerializer(serializers.BaseSerializer):
     @classmethod
     def rows(cls, queryset):
         """The deals of `queryset` (already filtered and ordered) as the dicts this reads."""
+        from deals.health.checked import deal_checked_at
+
         if "health_checked_at" not in queryset.query.annotations:
-            queryset = queryset.annotate(health_checked_at=_checked_at_sql(queryset.db))
+            queryset = queryset.annotate(health_checked_at=deal_checked_at())
         return queryset.values(
             *cls.columns, "health_checked_at", "prospect__name", "owner__username"
         )
@@ -241,23 +240,6 @@ class DealListSerializer(serializers.BaseSerializer):
             "updated_at": when(row["updated_at"]),
             "stage_changed_at": when(row["stage_changed_at"]),
         }
-
-
-@functools.cache
-def _checked_at_sql(using: str) -> RawSQL:
-    """deals.health.checked.deal_checked_at() as SQL over the deals table, compiled once per
-    database: the expression is the same on every page, and building and compiling its two
-    sweep subqueries and the handoff EXISTS was the largest part of a list page's Python
-    time (bench/README.md, the floor row). A page's statement reads the deals table
-    under its own name (the page is the outermost query), which is what this refers to;
-    tests/api/test_deal_list_api.py checks it against the detail after a sweep."""
-    from deals.health.checked import deal_checked_at
-
-    query = Deal.objects.annotate(checked_at=deal_checked_at()).values("checked_at").query
-    compiler = query.get_compiler(using)
-    compiler.setup_query()
-    _expression, (sql, params), _alias = compiler.select[0]
-    return RawSQL(sql, tuple(params), output_field=DateTimeField())
 
 
 def _money(value):
