@@ -5,15 +5,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deals import services
+from deals.api.serializers import DealListSerializer
 from deals.models import Concession, Deal, HealthSweep
 from tests import factories as f
 from tests.api.domain_helpers import _fresh_request_user
-from winwin_crm.api.pagination import encode_cursor
+from winwin_crm.api.pagination import PageStatement, ProjectedRows, encode_cursor
 
 URL = "/api/v1/deals/"
 # The page and its bounded count: one statement on PostgreSQL (ProjectedRows), a page and a
@@ -205,6 +206,22 @@ def test_a_long_lists_count_is_an_estimate_and_says_so(
         again = client.get(URL, {"page_size": 2, "page": 2}).json()
     assert (again["count"], again["count_estimated"]) == (body["count"], True)
     assert {d["id"] for d in again["results"]}.isdisjoint(d["id"] for d in body["results"])
+
+
+@pytest.mark.parametrize(
+    "ordering", [("-updated_at", "-id"), ("title", "-pk"), ("-net_total", "id")]
+)
+def test_a_page_read_by_its_compiled_statement_is_what_the_orm_reads(
+    rep_user, team, varied_deals, ordering
+):
+    deals = Deal.objects.filter(owner=rep_user).order_by(*ordering)
+    rows = ProjectedRows(deals, DealListSerializer.rows)
+    for page in (slice(0, 2), slice(2, 4), slice(1, 3)):
+        # the same dicts (names, values, types) as .values() gives, on SQLite and PostgreSQL
+        assert rows[page] == list(DealListSerializer.rows(deals)[page])
+    # compiled once for this connection and ordering, reused by the other pages
+    compiled = PageStatement._compiled[connections[deals.db]]
+    assert sum(key[2] == ordering for key in compiled) == 1
 
 
 @pytest.mark.parametrize("ordering", [None, "-net_total", "title", "expected_close_date"])
