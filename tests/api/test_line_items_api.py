@@ -67,6 +67,12 @@ def test_a_need_of_another_prospect_is_a_400(rep, rep_user, team, deal):
     assert not LineItem.objects.exists()
 
 
+def test_a_need_id_past_the_databases_integers_is_a_400_not_a_500(rep, deal):
+    response = rep.post(URL, payload(deal, needs=[2**63]))
+    assert response.status_code == 400
+    assert "needs" in response.json() and not LineItem.objects.exists()
+
+
 @pytest.mark.parametrize(
     "field,value",
     [

@@ -22,10 +22,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from winwin_crm.accounts.models import User
+from winwin_crm.api.throttling import AnonRateThrottle
 
 
 class TokenThrottle(AnonRateThrottle):

@@ -2,9 +2,12 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import IntegerField, Q
 from django.db.models.expressions import RawSQL
@@ -28,11 +31,11 @@ class ProjectedRows:
     `queryset` is the list, filtered and ordered; `project(queryset)` reads rows of it for
     the page as `.values()` dicts (with the joins the page shows). The exact count runs on
     `queryset` without those joins: PostgreSQL keeps inner joins in a COUNT(*), which
-    makes it much slower. Past the first page, the page's ids are found on the list's own
-    table first and only those rows are projected, so a deep OFFSET walks a narrow index
-    instead of sorting the joined rows (figures: bench/RESULTS.md).
-    Either way the page is one query; with `read_page` (or a cursor page) on PostgreSQL the
-    bounded count rides in that same statement, so a page and its count are one query.
+    makes it much slower. A page's ids are selected from the list's own table and only
+    those rows are projected, so a deep OFFSET walks a narrow index instead of sorting the
+    joined rows (figures: bench/RESULTS.md), by a statement compiled once (PageStatement).
+    The page is one query; with `read_page` (or a cursor page) on PostgreSQL the bounded
+    count rides in that same statement, so a page and its count are one query.
     """
 
     # The key under which a page's statement brings the bounded count along.
@@ -74,7 +77,11 @@ class ProjectedRows:
         """`rows[key]` (projected rows), with the bounded count in the same statement."""
         if not self._bounds_count():
             return list(rows[key])
-        sql, params = self._bounded_queryset().query.sql_with_params()
+        try:
+            sql, params = self._bounded_queryset().query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (a user who may see no row)
+            self._bounded = 0
+            return []
         bounded = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS bounded", params, IntegerField())
         page = list(rows.annotate(**{self.COUNT_KEY: bounded})[key])
         for row in page:
@@ -86,7 +93,7 @@ class ProjectedRows:
         range from that row on, whatever its depth in the list. One query (the count
         comes along)."""
         later = Q(updated_at__lte=updated_at) & (Q(updated_at__lt=updated_at) | Q(pk__lt=pk))
-        return self._with_count(self.project(self.queryset.filter(later)), slice(0, limit))
+        return self._page(self.queryset.filter(later), slice(0, limit), with_count=True)
 
     def read_page(self, start: int, stop: int) -> None:
         """Read rows [start:stop] and the bounded count in one statement, before the
@@ -113,18 +120,116 @@ class ProjectedRows:
         return self._rows(key)
 
     def _rows(self, key: slice, *, with_count: bool = False) -> list:
-        query = self.queryset.query
-        if not key.start or query.distinct:  # DISTINCT would select the ordering too
-            rows = self.project(self.queryset)
-        else:
-            ordering = query.order_by or (
-                query.get_meta().ordering if query.default_ordering else ()
-            )
-            page_ids = self.queryset.values("pk")[key]
-            manager = self.queryset.model._default_manager
-            rows = self.project(manager.filter(pk__in=page_ids).order_by(*ordering))
-            key = slice(None)
-        return self._with_count(rows, key) if with_count else list(rows[key])
+        return self._page(self.queryset, key, with_count=with_count)
+
+    def _page(self, queryset, key: slice, *, with_count: bool) -> list:
+        """Rows `key` of `queryset`, projected, in one statement (with the bounded count
+        when asked): the rows whose ids the list's own query selects, read by the page's
+        statement (PageStatement), which is compiled once, not on every page."""
+        query = queryset.query
+        if query.distinct:  # DISTINCT would select the ordering too: no id subquery
+            rows = self.project(queryset)
+            return self._with_count(rows, key) if with_count else list(rows[key])
+        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        with_count = with_count and self._bounds_count()
+        statement = PageStatement.of(
+            self.project, queryset.model, queryset.db, tuple(ordering), with_count=with_count
+        )
+        try:
+            ids = queryset.values("pk")[key].query.sql_with_params()
+            count = self._bounded_queryset().query.sql_with_params() if with_count else None
+        except EmptyResultSet:  # as in _with_count
+            if with_count:
+                self._bounded = 0
+            return []
+        rows = statement.read(ids, count)
+        if with_count:
+            for row in rows:
+                self._bounded = row.pop(self.COUNT_KEY)
+        return rows
+
+
+class PageStatement:
+    """The statement that reads a page of a ProjectedRows list: `project` over the rows
+    whose ids the list's own query selects (filtered, ordered and sliced), in the list's
+    ordering, with the bounded count when asked.
+
+    The projection is the same on every page of a list (the deal list's: 29 columns, two
+    joins and the checked-at expression with its subqueries), yet building and compiling
+    it through the ORM was the largest part of a page's Python time (bench/README.md, the
+    floor row). So it is compiled once per connection, projection, ordering and count,
+    with markers where the ids' statement and the count's go; a page compiles only those
+    two narrow statements, puts them in, and reads the rows as `.values()` would (the same
+    names, the database's values converted by the same converters).
+    """
+
+    IDS = "__page_ids__"
+    COUNT = "__bounded_count__"
+    _compiled: WeakKeyDictionary[Any, dict[tuple, "PageStatement"]] = WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, project, model, using: str, ordering: tuple, *, with_count: bool):
+        connection = connections[using]
+        compiled = cls._compiled.setdefault(connection, {})
+        key = (project, model, ordering, with_count)
+        if key not in compiled:
+            compiled[key] = cls(project, model, using, ordering, with_count=with_count)
+        return compiled[key]
+
+    def __init__(self, project, model, using: str, ordering: tuple, *, with_count: bool):
+        self.using = using
+        rows = model._default_manager.using(using).filter(pk__in=RawSQL(self.IDS, ()))
+        rows = project(rows.order_by(*ordering))
+        if with_count:
+            count = RawSQL(self.COUNT, (), IntegerField())
+            rows = rows.annotate(**{ProjectedRows.COUNT_KEY: count})
+        query = rows.query
+        compiler = query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        # The names and converters ValuesIterable and results_iter would use.
+        self.names = list(query.selected or (
+            *query.extra_select, *query.values_select, *query.annotation_select
+        ))  # fmt: skip
+        columns = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+        self.converters = list(compiler.get_converters(columns).items())
+        # The SQL split at the markers, each piece with its own parameters.
+        self.pieces: list[tuple[str, tuple] | str] = []
+        params = list(params)
+        for piece in re.split(f"({self.IDS}|{self.COUNT})", sql):
+            if piece in (self.IDS, self.COUNT):
+                self.pieces.append(piece)
+                continue
+            taken = re.findall("%[%s]", piece).count("%s")
+            self.pieces.append((piece, tuple(params[:taken])))
+            del params[:taken]
+        assert not params and self.pieces.count(self.IDS) == 1, sql
+
+    def read(self, ids: tuple[str, tuple], count: tuple[str, tuple] | None) -> list[dict]:
+        """The page's rows, given the ids' statement and (with a count) the statement of
+        the ids to count, as `.sql_with_params()` gives them."""
+        inserts = {self.IDS: ids}
+        if count is not None:
+            inserts[self.COUNT] = (f"SELECT COUNT(*) FROM ({count[0]}) AS bounded", count[1])
+        sql: list[str] = []
+        params: list[Any] = []
+        for piece in self.pieces:
+            text, args = inserts[piece] if isinstance(piece, str) else piece
+            sql.append(text)
+            params.extend(args)
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            cursor.execute("".join(sql), params)
+            fetched = cursor.fetchall()
+        names, converters = self.names, self.converters
+        rows = []
+        for values in map(list, fetched):
+            for position, (functions, expression) in converters:
+                value = values[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                values[position] = value
+            rows.append(dict(zip(names, values, strict=True)))
+        return rows
 
 
 # How long a list's planner estimate is reused. PostgreSQL's estimate itself only moves

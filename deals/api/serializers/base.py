@@ -84,6 +84,10 @@ class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSeri
         return self.instance is not None and not isinstance(self.instance, list | tuple)
 
 
+# The largest id a BigAutoField holds.
+MAX_ID = 2**63 - 1
+
+
 class BulkManyRelatedField(serializers.ManyRelatedField):
     """A list of ids resolved in one query (DRF's ManyRelatedField runs one per id), at
     most `max_items` of them; an unknown or invisible id is named in the 400."""
@@ -111,6 +115,10 @@ class BulkManyRelatedField(serializers.ManyRelatedField):
             except ValueError:
                 child.fail("incorrect_type", data_type=type(value).__name__)
         pks = list(dict.fromkeys(pks))
+        # An id past the database's 64-bit integers names no row (SQLite cannot even bind it).
+        too_large = [pk for pk in pks if abs(pk) > MAX_ID]
+        if too_large:
+            child.fail("does_not_exist", pk_value=too_large[0])
         queryset = child.get_queryset()
         assert queryset is not None  # scoped in get_fields, or the model's manager
         found = {obj.pk: obj for obj in queryset.filter(pk__in=pks)}
