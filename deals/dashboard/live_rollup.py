@@ -10,7 +10,8 @@ request (bench/RESULTS.md). Instead:
   those sums now include, in one REPEATABLE READ transaction: the sums and the deletion
   see the same snapshot, so a change committed meanwhile stays a delta and is counted
   exactly once.
-- A trigger on deals_deal (installed by migration 0018 and re-installed by each build)
+- A trigger on deals_deal (installed by each build, the first one in migration 0018, so
+  it follows a TIME_ZONE change)
   writes a changed deal's old group as a −1 row and its new group as a +1 row into
   DashboardDealDelta. Insert-only, so concurrent writers never wait on each other.
 - A read (deals.dashboard.selectors.live) adds sums and deltas in one statement.
@@ -180,14 +181,6 @@ def _build_sql(time_zone: str) -> list[str]:
            FROM deals_deal d GROUP BY 1, 2, 3, 4, 5""",
         "DELETE FROM deals_dashboarddealsbuilt",
     ]
-
-
-def live_rollup_install() -> None:
-    """Install (or refresh, after a TIME_ZONE change) the trigger. PostgreSQL only."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(trigger_sql(_time_zone()))
 
 
 def live_rollup_rebuild() -> dt.datetime | None:
