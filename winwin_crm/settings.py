@@ -5,6 +5,7 @@ clone runs with nothing else installed. Production sets DATABASE_URL, REDIS_URL,
 SECRET_KEY and DEBUG=false.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -111,8 +112,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # Tests on a file, not in memory: the browser tests' live server answers a page's
     # parallel requests in threads, and an in-memory database is one connection shared by
-    # all of them, which Django's docs warn can fail at random (here it hung).
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_winwin.sqlite3")}
+    # all of them, which Django's docs warn can fail at random (here it hung). One file per
+    # test process: a second run (one test in another terminal) must not delete this one's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_winwin_{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     # No JIT: the app's statements are short, and a plan estimated dear (one with a
@@ -130,7 +132,9 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend, loading the user's roles and teams with their row (one
+    # query). Sessions signed in under the plain ModelBackend end once, at the upgrade.
+    "winwin_crm.accounts.backends.MembershipsBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -350,9 +350,9 @@ class OutcomeRowSerializer(serializers.Serializer):
 
 
 OUTCOMES_ROLLED_UP_AT_HELP = (
-    "When the hourly sweep summed up the deals closed before that day (deals closed since, "
-    "and check-ins recorded since, are counted as of now); null when every deal was read "
-    "live (no rollup yet, or the sweep has stopped)."
+    "The rollup's cut: the hourly sweep summed up the deals closed before this time (deals "
+    "closed since, and check-ins recorded since, are counted as of now); null when every "
+    "deal was read live (no rollup yet, or the sweep has stopped)."
 )
 
 

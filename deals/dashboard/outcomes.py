@@ -31,7 +31,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from deals.models import DashboardOutcomeRollup, Deal, Flag, HealthSnapshot
+from deals.models import DashboardOutcomeCut, DashboardOutcomeRollup, Deal, Flag, HealthSnapshot
 from deals.visibility import Viewer, dashboard_team_scope_q
 from handoff.models import CheckIn, CheckInPromise, Handoff
 from handoff.outcomes import OUTCOME_DAY, PROFITABLE, WIN_WIN_MIN_VALUE
@@ -133,10 +133,10 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def outcome_rollup_built_at() -> dt.datetime | None:
-    """When the rollup was built (every row of a build carries it); None without one.
-    One query."""
-    return DashboardOutcomeRollup.objects.values_list("built_at", flat=True).first()
+def outcome_rollup_cut() -> DashboardOutcomeCut | None:
+    """Where the rollup ends (its day's build time and the close time it holds up to);
+    None without one. One query."""
+    return DashboardOutcomeCut.objects.first()
 
 
 @dataclass(frozen=True)
@@ -149,26 +149,27 @@ class _Plan:
     rolled_up_at: dt.datetime | None = None
 
 
-def _plan(filters: OutcomeFilters, built_at: dt.datetime | None) -> _Plan:
-    """Split the period into what the rollup holds — complete close days before its build
-    day, as month rows where a whole month lies inside — and what is read live: deals
-    closed from the build day on, and those of the period's first day closed after its
+def _plan(filters: OutcomeFilters, cut: DashboardOutcomeCut | None) -> _Plan:
+    """Split the period into what the rollup holds — the deals closed before the cut, per
+    close day (the cut's own day holds those closed before the cut's hour), and as month
+    rows where a whole month lies inside — and what is read live: deals closed from the
+    cut on (the last hourly run's), and those of the period's first day closed after its
     cut-off (a period is "the last N days" to the second)."""
     now = timezone.now()
     days = OUTCOME_PERIOD_DAYS.get(filters.period)
     cutoff = now - dt.timedelta(days=days) if days else None
     everything = Q(closed_at__gte=cutoff) if cutoff is not None else Q()
-    if built_at is None or built_at < now - OUTCOME_ROLLUP_MAX_AGE:
+    if cut is None or cut.built_at < now - OUTCOME_ROLLUP_MAX_AGE:
         return _Plan(live=everything)
-    build_day = timezone.localdate(built_at)
+    build_day = timezone.localdate(cut.built_at)
     if cutoff is not None and timezone.localdate(cutoff) >= build_day:
         return _Plan(live=everything)
-    live = Q(closed_at__gte=_day_start(build_day))
+    live = Q(closed_at__gte=cut.closed_before)
     first: dt.date | None = None
     if cutoff is not None:
         first = timezone.localdate(cutoff) + dt.timedelta(days=1)
         live |= Q(closed_at__gte=cutoff, closed_at__lt=_day_start(first))
-    last = build_day - dt.timedelta(days=1)
+    last = timezone.localdate(cut.closed_before)  # its rows: the closes before the cut
     this_month = build_day.replace(day=1)  # months before it are complete in the rollup
     day_spans: list[tuple[dt.date | None, dt.date]] = []
     months: tuple[dt.date | None, dt.date] | None = None
@@ -192,7 +193,7 @@ def _plan(filters: OutcomeFilters, built_at: dt.datetime | None) -> _Plan:
     rollup = None
     for part in parts:
         rollup = part if rollup is None else rollup | part
-    return _Plan(live=live, rollup=rollup, rolled_up_at=built_at)
+    return _Plan(live=live, rollup=rollup, rolled_up_at=cut.closed_before)
 
 
 def _gte(day: dt.date | None) -> dict:
@@ -374,7 +375,7 @@ def win_win_rates(*, user: Viewer, filters: OutcomeFilters) -> WinWinRates:
     at 90 days and handoff leaks, per team and per rep, for the closed-won deals in scope.
     Four queries: the rollup's build time, the figures (one statement: the rollup's rows
     and the deals closed since), team names, rep names."""
-    plan = _plan(filters, outcome_rollup_built_at())
+    plan = _plan(filters, outcome_rollup_cut())
     live = _narrowed(
         _closed((Deal.Stage.CLOSED_WON,), plan.live), filters, scope=dashboard_scope_q(user)
     )
@@ -594,7 +595,7 @@ def calibration(*, user: Viewer, filters: OutcomeFilters) -> dict:
     rollup's build time and the figures (the rollup's rows and the deals closed since)."""
     from deals.health import ALL_CODES
 
-    plan = _plan(filters, outcome_rollup_built_at())
+    plan = _plan(filters, outcome_rollup_cut())
     live = _narrowed(_closed(CLOSED_STAGES, plan.live), filters, scope=dashboard_scope_q(user))
     rows = _union_rows(
         lambda: calibration_sql(live),
@@ -669,7 +670,7 @@ __all__ = [
     "confidence_hint",
     "dashboard_outcome_filters",
     "dashboard_win_win_rates",
-    "outcome_rollup_built_at",
+    "outcome_rollup_cut",
     "win_rate_sql",
     "win_win_rates",
     "wilson_interval",

@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -45,6 +45,7 @@ from deals.health.history import first_snapshot_day, open_on_q, snapshots_as_of
 from deals.models import (
     DashboardDayRollup,
     DashboardForecastDay,
+    DashboardOutcomeCut,
     DashboardOutcomeRollup,
     DashboardRepDeals,
     DashboardRepFlags,
@@ -429,64 +430,87 @@ def _outcome_month_rows(
     return list(months.values())
 
 
+# A close is stamped before its transaction commits: a run holds only the deals closed
+# this long before it started, so one still committing while the run reads is read live,
+# never lost between the two.
+OUTCOME_CUT_MARGIN = dt.timedelta(minutes=5)
+
+
 def outcomes_rollup_rebuild(*, full: bool | None = None) -> int:
     """Bring DashboardOutcomeRollup up to date; returns the rows written.
 
     The first run of a day (or `full=True`) rebuilds it from the live tables: every deal
-    closed before today, per close day and per complete month; what closes today is read
-    live until then. Later runs that day rebuild only the close days of deals edited since
-    that build (`Deal.updated_at`: re-priced, reopened, reassigned — the day it now closed
-    on) or that raised a flag since (HANDOFF_LEAK), and their months; a check-in refreshes
+    closed before the cut (the run's start less OUTCOME_CUT_MARGIN), per close day and
+    per complete month, today's closes so far included. Later runs that day rebuild only
+    the close days of deals edited since that build (`Deal.updated_at`: re-priced,
+    reopened, reassigned, closed — the day it now closed on), that raised a flag since
+    (HANDOFF_LEAK) or that closed since the last cut, and their months, then move the cut
+    on: the pages read live only what closed in about the last hour. A check-in refreshes
     its deal at once (outcomes_rollup_refresh_deal). What an edit leaves behind on another
     day (a close date or an owner changed, a deal deleted) is rebuilt by the next day's
     full run. The hourly sweep runs it (dashboard_rollups_refresh), and so should a bulk
     load once done (full=True)."""
     built_at = timezone.now()
     build_day = timezone.localdate(built_at)
-    before_today = outcomes._day_start(build_day)
+    cut = built_at - OUTCOME_CUT_MARGIN
     with transaction.atomic():
         _lock(_OUTCOME_LOCK_KEY)
-        previous = outcomes.outcome_rollup_built_at()
+        previous = outcomes.outcome_rollup_cut()
         if full is None:
-            full = previous is None or timezone.localdate(previous) != build_day
+            full = previous is None or timezone.localdate(previous.built_at) != build_day
         if full or previous is None:
-            days = _outcome_day_rows(Q(closed_at__lt=before_today), built_at)
+            days = _outcome_day_rows(Q(closed_at__lt=cut), built_at)
             months = _outcome_month_rows(days, build_day, built_at)
             DashboardOutcomeRollup.objects.all().delete()
             DashboardOutcomeRollup.objects.bulk_create([*days, *months], batch_size=2000)
+            DashboardOutcomeCut.objects.all().delete()
+            DashboardOutcomeCut.objects.create(built_at=built_at, closed_before=cut)
             return len(days) + len(months)
-        closed = Q(closed_at__isnull=False, closed_at__lt=before_today)
-        changed = set(
-            Deal.objects.filter(closed, updated_at__gte=previous)
-            .annotate(day=TruncDate("closed_at"))
-            .order_by()
-            .values_list("day", flat=True)
-            .distinct()
-        ) | set(
-            Flag.objects.filter(
-                Q(deal__closed_at__isnull=False, deal__closed_at__lt=before_today),
-                first_seen_at__gte=previous,
+        closed = Q(closed_at__isnull=False, closed_at__lt=cut)
+        since = previous.built_at
+        changed = (
+            _close_days(Deal.objects.filter(closed, updated_at__gte=since), "closed_at")
+            # a close written without touching updated_at (a bulk update) is still seen
+            | _close_days(
+                Deal.objects.filter(closed, closed_at__gte=previous.closed_before), "closed_at"
             )
-            .annotate(day=TruncDate("deal__closed_at"))
-            .order_by()
-            .values_list("day", flat=True)
-            .distinct()
+            | _close_days(
+                Flag.objects.filter(
+                    Q(deal__closed_at__isnull=False, deal__closed_at__lt=cut),
+                    first_seen_at__gte=since,
+                ),
+                "deal__closed_at",
+            )
         )
-        return _outcome_days_rebuild({_as_date(d) for d in changed}, previous, build_day)
+        written = _outcome_days_rebuild(changed, since, build_day, closed_before=cut)
+        DashboardOutcomeCut.objects.filter(pk=previous.pk).update(closed_before=cut)
+        return written
+
+
+def _close_days(rows: QuerySet, closed_at: str) -> set[dt.date]:
+    """The local close days of `rows` (deals, or flags through their deal)."""
+    days = rows.annotate(day=TruncDate(closed_at)).order_by().values_list("day", flat=True)
+    return {_as_date(day) for day in days.distinct()}
 
 
 def _outcome_days_rebuild(
-    days: set[dt.date], built_at: dt.datetime, build_day: dt.date, **group: int
+    days: set[dt.date],
+    built_at: dt.datetime,
+    build_day: dt.date,
+    *,
+    closed_before: dt.datetime,
+    **group: int,
 ) -> int:
-    """Rewrite the rollup's rows of these close days (for one team and rep when `group`
-    names them) and of their complete months, under the build's `built_at`."""
+    """Rewrite the rollup's rows of these close days (the deals closed before
+    `closed_before`; for one team and rep when `group` names them) and of their complete
+    months, under the build's `built_at`."""
     if not days:
         return 0
     when = Q()
     for day in sorted(days):
         when |= Q(
             closed_at__gte=outcomes._day_start(day),
-            closed_at__lt=outcomes._day_start(day + dt.timedelta(days=1)),
+            closed_at__lt=min(outcomes._day_start(day + dt.timedelta(days=1)), closed_before),
         )
     rows = _outcome_day_rows(when & Q(**group), built_at)
     existing = DashboardOutcomeRollup.objects.filter(**group)
@@ -510,22 +534,25 @@ def _outcome_days_rebuild(
 def outcomes_rollup_refresh_deal(*, deal_id: int) -> bool:
     """After one deal's outcome changed (a check-in recorded or answered): rebuild the
     rollup's rows of its team, rep and close day, and of that month. Nothing to do
-    without a rollup or for a deal closed since the build (read live). True when rows
+    without a rollup or for a deal closed since the cut (read live). True when rows
     were rebuilt. One query when there is nothing to do, about ten otherwise."""
-    if outcomes.outcome_rollup_built_at() is None:
+    if outcomes.outcome_rollup_cut() is None:
         return False
     with transaction.atomic():
         _lock(_OUTCOME_LOCK_KEY)  # after a rebuild running now, and reading what it wrote
-        built_at = outcomes.outcome_rollup_built_at()
+        cut = outcomes.outcome_rollup_cut()
         deal = Deal.objects.filter(pk=deal_id).values("team_id", "owner_id", "closed_at").first()
-        if built_at is None or deal is None or deal["closed_at"] is None:
+        if cut is None or deal is None or deal["closed_at"] is None:
             return False
-        build_day = timezone.localdate(built_at)
-        day = timezone.localdate(deal["closed_at"])
-        if day >= build_day:
+        if deal["closed_at"] >= cut.closed_before:
             return False
         _outcome_days_rebuild(
-            {day}, built_at, build_day, team_id=deal["team_id"], owner_id=deal["owner_id"]
+            {timezone.localdate(deal["closed_at"])},
+            cut.built_at,
+            timezone.localdate(cut.built_at),
+            closed_before=cut.closed_before,
+            team_id=deal["team_id"],
+            owner_id=deal["owner_id"],
         )
     return True
 

@@ -155,8 +155,9 @@ class DashboardOutcomeRollup(models.Model):
     `code` is "" for every closed deal of the group, else the rule whose flag was active at
     the close or in the 30 days before (the calibration's "with the flag"). Month rows are
     the sums of their day rows, written for complete months only. Every row of a build
-    carries the build's `built_at`; its local day is the first day the rollup does not
-    hold (deals closed since are read live). Rebuilt by the hourly sweep
+    carries the day's full build's `built_at`; the rollup holds the deals that closed
+    before DashboardOutcomeCut's `closed_before` (today's so far included, as today's day
+    rows), and those closed since are read live. Rebuilt by the hourly sweep
     (deals.dashboard.services.outcomes_rollup_rebuild); one deal's day and month are
     rebuilt when its check-in outcome changes (outcomes_rollup_refresh_deal).
     """
@@ -199,6 +200,20 @@ class DashboardOutcomeRollup(models.Model):
 
     def __str__(self):
         return f"{self.span} {self.day} team {self.team_id} rep {self.owner_id} {self.code}"
+
+
+class DashboardOutcomeCut(models.Model):
+    """Where the outcome rollup ends (one row, written with it): it holds every deal that
+    closed before `closed_before`, and the outcome pages read the rest live. Each hourly
+    run moves it on, so the live part is the last hour's closes, not the whole day's.
+    `built_at` is the day's full build, after which the rollup is no longer trusted once
+    older than OUTCOME_ROLLUP_MAX_AGE."""
+
+    built_at = models.DateTimeField()
+    closed_before = models.DateTimeField()
+
+    def __str__(self):
+        return f"outcomes rolled up to {self.closed_before:%Y-%m-%d %H:%M}"
 
 
 # --- Today's deals, exact on every read (deals.dashboard.live_rollup) ----------------------

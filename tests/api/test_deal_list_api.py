@@ -208,6 +208,32 @@ def test_a_long_lists_count_is_an_estimate_and_says_so(
     assert {d["id"] for d in again["results"]}.isdisjoint(d["id"] for d in body["results"])
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the estimate is PostgreSQL's")
+@pytest.mark.parametrize("planner_says", [3, 100])
+def test_every_real_page_is_served_whatever_the_estimate_says(
+    api_as, manager_user, rep_user, team, monkeypatch, planner_says
+):
+    from winwin_crm.api import pagination
+
+    monkeypatch.setattr(pagination.EstimatedCountPagination, "exact_count_limit", 4)
+    monkeypatch.setattr(pagination, "estimated_rows", lambda queryset: planner_says)
+    deals = f.DealFactory.create_batch(9, owner=rep_user, team=team)
+    client = api_as(manager_user)
+    seen = []
+    for number in range(1, 6):
+        response = client.get(URL, {"page_size": 2, "page": number})
+        assert response.status_code == 200, (number, response.content)
+        body = response.json()
+        seen += [d["id"] for d in body["results"]]
+        # a next link exactly while deals remain, whether the planner guessed low or high
+        assert (body["next"] is not None) == (number < 5)
+        assert body["count"] >= len(seen)
+    assert sorted(seen) == sorted(d.pk for d in deals)
+    # on the last page the end of the list was seen, so its count is exact
+    assert (body["count"], body["count_estimated"]) == (9, False)
+    assert client.get(URL, {"page_size": 2, "page": 6}).status_code == 404
+
+
 @pytest.mark.parametrize(
     "ordering", [("-updated_at", "-id"), ("title", "-pk"), ("-net_total", "id")]
 )

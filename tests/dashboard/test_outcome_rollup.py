@@ -9,14 +9,15 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from deals.dashboard import outcomes
 from deals.dashboard.outcomes import (
     OUTCOME_ROLLUP_MAX_AGE,
     OutcomeFilters,
     calibration,
     win_win_rates,
 )
-from deals.dashboard.services import outcomes_rollup_rebuild
-from deals.models import DashboardOutcomeRollup
+from deals.dashboard.services import OUTCOME_CUT_MARGIN, outcomes_rollup_rebuild
+from deals.models import DashboardOutcomeCut, DashboardOutcomeRollup, Deal
 from handoff.models import CheckIn
 from handoff.services.check_ins import check_in_record
 
@@ -25,7 +26,8 @@ from .outcome_data import _check_in, _closed, _flag, _handoff, build_outcomes_bo
 pytestmark = pytest.mark.django_db
 
 # Close times spread over two years: whole months inside a period, the period's first
-# day on both sides of its cut-off hour, yesterday and today (read live after a build).
+# day on both sides of its cut-off hour, yesterday and today (before the build's cut: in
+# today's rows of the rollup).
 DAYS_AGO = [0.01, 0.6, 1.2, 3, 29.4, 29.9, 30.1, 30.6, 45, 60, 89.7, 90.3, 150, 179.8, 200]
 DAYS_AGO += [364.6, 365.4, 400, 729.9, 730.2, 800]
 
@@ -148,6 +150,7 @@ def test_an_outcome_recorded_after_the_build_counts_at_once(
 
 def _live(user, filters):
     DashboardOutcomeRollup.objects.all().delete()
+    DashboardOutcomeCut.objects.all().delete()
     figures, rolled = _figures(user, filters)
     assert rolled == (None, None)
     return figures
@@ -182,7 +185,7 @@ def test_the_rollup_is_what_is_read_and_deals_closed_since_are_read_live(
 
 def test_an_old_rollup_is_not_trusted(outcomes_board, manager_user):
     outcomes_rollup_rebuild()
-    DashboardOutcomeRollup.objects.update(
+    DashboardOutcomeCut.objects.update(
         built_at=timezone.now() - OUTCOME_ROLLUP_MAX_AGE - dt.timedelta(minutes=1)
     )
     CheckIn.objects.filter(handoff__deal=outcomes_board["w1"]).delete()
@@ -249,6 +252,65 @@ def test_later_runs_of_the_day_rebuild_the_days_of_deals_edited_since(outcomes_b
 
 def test_the_first_run_of_a_day_rebuilds_everything(outcomes_board, manager_user):
     full = outcomes_rollup_rebuild()
-    DashboardOutcomeRollup.objects.update(built_at=timezone.now() - dt.timedelta(days=1))
+    DashboardOutcomeCut.objects.update(built_at=timezone.now() - dt.timedelta(days=1))
     assert outcomes_rollup_rebuild() == full
     assert DashboardOutcomeRollup.objects.values("built_at").distinct().count() == 1
+    cut = DashboardOutcomeCut.objects.get()
+    assert timezone.localdate(cut.built_at) == timezone.localdate()
+
+
+def _read_live(user, filters):
+    """The deals a read of the outcome pages takes from the deals table, not the rollup."""
+    plan = outcomes._plan(filters, outcomes.outcome_rollup_cut())
+    return set(
+        outcomes._narrowed(
+            outcomes._closed(outcomes.CLOSED_STAGES, plan.live),
+            filters,
+            scope=outcomes.dashboard_scope_q(user),
+        ).values_list("pk", flat=True)
+    )
+
+
+def test_todays_closes_are_in_the_rollup_up_to_its_cut(
+    outcomes_board, manager_user, team, rita, delivery_team
+):
+    earlier = _closed(team, rita, "closed_won", net=500, cost=50, days_ago=0)
+    earlier.closed_at = timezone.now() - OUTCOME_CUT_MARGIN - dt.timedelta(minutes=3)
+    earlier.save(update_fields=["closed_at"])
+    just_now = _closed(team, rita, "closed_won", net=700, cost=70, days_ago=0)
+    outcomes_rollup_rebuild()
+    # Read live: only what closed after the cut, not the whole day's closes.
+    assert _read_live(manager_user, OutcomeFilters()) == {just_now.pk}
+    assert _read_live(manager_user, OutcomeFilters(period="30d")) == {just_now.pk}
+    for filters in (OutcomeFilters(), OutcomeFilters(period="30d", rep_id=rita.id)):
+        figures, rolled = _figures(manager_user, filters)
+        assert rolled[0] == DashboardOutcomeCut.objects.get().closed_before
+        assert figures == _live(manager_user, filters)
+        outcomes_rollup_rebuild()
+
+
+def test_an_hourly_run_moves_the_cut_on_and_counts_each_close_once(
+    outcomes_board, manager_user, team, rita
+):
+    from tests.dashboard.conftest import make_deal
+
+    open_deal = make_deal(team, rita, stage="proposal", scores=(80, 80, "win_win"), net=900)
+    outcomes_rollup_rebuild()
+    # The last run was an hour ago (same build day); since then one deal closed by an
+    # update that left updated_at alone, and one closed normally.
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    DashboardOutcomeCut.objects.update(closed_before=hour_ago)
+    Deal.objects.filter(pk=open_deal.pk).update(
+        stage="closed_won", closed_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+    normal = _closed(team, rita, "closed_won", net=300, cost=30, days_ago=0)
+    normal.closed_at = timezone.now() - dt.timedelta(minutes=40)
+    normal.save(update_fields=["closed_at"])
+    assert {open_deal.pk, normal.pk} <= _read_live(manager_user, OutcomeFilters())
+    written = outcomes_rollup_rebuild()
+    assert written > 0
+    assert DashboardOutcomeCut.objects.get().closed_before > hour_ago
+    assert _read_live(manager_user, OutcomeFilters()) == set()  # both in today's rows now
+    figures, rolled = _figures(manager_user, OutcomeFilters())
+    assert None not in rolled
+    assert figures == _live(manager_user, OutcomeFilters())  # each close counted once

@@ -1,3 +1,4 @@
+from django.db import connection
 from django.urls import reverse
 
 from deals.models import Deal
@@ -120,11 +121,14 @@ def test_query_count_does_not_grow_with_the_deal_facts(
     # choices came from the needs the section read): the stage preview's one statement, the
     # activities and milestones the flags' evidence names (one query each, however many
     # flags), the buyer-room card (its shares and the contacts to share with, the needs'
-    # buyer corrections in one prefetch) included. The same count at any deal size.
-    with django_assert_max_num_queries(27) as small:
+    # buyer corrections in one prefetch) included. The same count at any deal size. On
+    # SQLite the stage preview reads the deal's facts one table at a time (13 queries for
+    # PostgreSQL's one statement: deals.health.facts), so 39 there.
+    pin = 27 if connection.vendor == "postgresql" else 39
+    with django_assert_max_num_queries(pin) as small:
         rep_client.get(url(deal))
     for _ in range(5):
         _full_deal(deal)
-    with django_assert_max_num_queries(27) as large:
+    with django_assert_max_num_queries(pin) as large:
         rep_client.get(url(deal))
     assert len(large) == len(small), [q["sql"][:90] for q in large.captured_queries]

@@ -27,7 +27,7 @@ class TeamMembership:
 
 
 @cache
-def _memberships_sql() -> str:
+def memberships_sql() -> str:
     # Built once from the models' metadata; one statement for roles and teams together,
     # as every scoped request needs both.
     user_groups = User.groups.through._meta
@@ -41,7 +41,10 @@ def _memberships_sql() -> str:
         f"WHERE m.{m_team} = t.id AND m.{m_user} = %(user)s)"
     )
     return (
-        f"SELECT 'role', g.name, NULL, NULL, 0, 0 FROM {Group._meta.db_table} g "
+        # Named columns: the session backend joins this to the user's row.
+        "SELECT 'role' AS row_kind, g.name AS role_name, NULL AS team_id, "
+        "NULL AS team_kind, 0 AS manages, 0 AS member "
+        f"FROM {Group._meta.db_table} g "
         f"INNER JOIN {user_groups.db_table} ug ON ug.{ug_group} = g.id "
         f"WHERE ug.{ug_user} = %(user)s "
         "UNION ALL "
@@ -52,7 +55,8 @@ def _memberships_sql() -> str:
     )
 
 
-def _cache_memberships(user, rows) -> None:
+def cache_memberships(user, rows) -> None:
+    """Keep the rows of `memberships_sql()` on the user object (roles_of reads them)."""
     roles, teams = set(), []
     for row_kind, name, team_id, team_kind, manages, member in rows:
         if row_kind == "role":
@@ -67,8 +71,8 @@ def _cache_memberships(user, rows) -> None:
 def _load_memberships(user) -> None:
     """Load the user's roles and teams in one query and cache both on the user object."""
     with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(), {"user": user.pk})
-        _cache_memberships(user, cursor.fetchall())
+        cursor.execute(memberships_sql(), {"user": user.pk})
+        cache_memberships(user, cursor.fetchall())
 
 
 def load_memberships(users) -> None:
@@ -79,7 +83,7 @@ def load_memberships(users) -> None:
         _load_memberships(pending[0])
     if len(pending) <= 1:
         return
-    sql = _memberships_sql()
+    sql = memberships_sql()
     parts, params = [], {}
     for i, user in enumerate(pending):
         parts.append(f"SELECT %(u{i})s, q.* FROM ({sql.replace('%(user)s', f'%(u{i})s')}) q")
@@ -90,7 +94,7 @@ def load_memberships(users) -> None:
         for user_id, *row in cursor.fetchall():
             rows[user_id].append(tuple(row))
     for user in pending:
-        _cache_memberships(user, rows[user.pk])
+        cache_memberships(user, rows[user.pk])
 
 
 def roles_of(user) -> frozenset[str]:

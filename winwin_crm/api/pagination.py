@@ -97,8 +97,10 @@ class ProjectedRows:
 
     def read_page(self, start: int, stop: int) -> None:
         """Read rows [start:stop] and the bounded count in one statement, before the
-        paginator asks for the count and then for (at most) that slice."""
-        self._read = (start, stop, self._rows(slice(start, stop), with_count=True))
+        paginator asks for the count and then for (at most) that slice. One row past the
+        page comes along: it tells whether another page follows when the count is only
+        an estimate."""
+        self._read = (start, stop, self._rows(slice(start, stop + 1), with_count=True))
 
     def count(self) -> int:
         if not self._bounds_count():
@@ -111,7 +113,22 @@ class ProjectedRows:
         if bounded <= limit:
             return bounded
         self.count_estimated = True
-        return max(estimated_rows(self.queryset), bounded)
+        estimate = max(estimated_rows(self.queryset), bounded)
+        return self._estimate_seen_from_the_page(estimate)
+
+    def _estimate_seen_from_the_page(self, estimate: int) -> int:
+        """The estimate, mended by what the page read ahead saw: the planner may count
+        fewer rows than there are (the real last pages would then be refused) or more
+        (a `next` link would lead past the end)."""
+        if self._read is None:
+            return estimate
+        start, stop, rows = self._read
+        if len(rows) > stop - start:  # a row past this page: at least one more page
+            return max(estimate, start + len(rows))
+        if rows:  # the list ends on this page: its count is known exactly
+            self.count_estimated = False
+            return start + len(rows)
+        return min(estimate, start)  # past the end: the paginator answers 404
 
     def __getitem__(self, key: slice) -> list:
         start = key.start or 0
