@@ -106,6 +106,25 @@ def deal_scope_q(user: Viewer, prefix: str = "") -> Q:
     return q
 
 
+def deal_scope_by_team_and_owner_q(user: Viewer) -> Q | None:
+    """deal_scope_q in the columns `team_id` and `owner_id` alone, for rows that carry
+    those and are not deals (the dashboard's deal sums); None where the scope needs more
+    than those (a delivery user sees deals through their handoffs)."""
+    if not user.is_authenticated:
+        return None
+    if is_admin(user):
+        return Q()
+    if delivery_team_ids(user):
+        return None
+    q = NOTHING
+    if REP in roles_of(user):
+        q |= Q(owner_id=user.pk)
+    team_ids = managed_team_ids(user)
+    if team_ids:
+        q |= Q(team_id__in=team_ids)
+    return q
+
+
 def deal_edit_scope_q(user: Viewer, prefix: str = "") -> Q:
     """What `user` may change: reps their own deals, admins everything."""
     if not user.is_authenticated:

@@ -264,9 +264,36 @@ class DealViewSet(DomainViewSet):
             queryset,
             serializers.DealListSerializer.rows,
             exact_count_limit=EstimatedCountPagination.exact_count_limit,
+            exact_count=self._count_from_sums(),
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(serializers.DealListSerializer(page, many=True).data)
+
+    # The DealFilter parameters whose columns the dashboard's deal sums carry (team, owner,
+    # stage and balance): a long list narrowed only by these is counted exactly from them.
+    COUNTED_FROM_SUMS = frozenset({"owner", "team", "stage", "balance", "is_open", "scored"})
+
+    def _count_from_sums(self) -> Callable[[], int | None] | None:
+        """The list's exact count from the dashboard's deal sums, for a scope and filters
+        those can answer (deals.dashboard.selectors.live_deal_count; the same DealFilter
+        narrows them); None when they cannot (a search, a date range, a delivery user)."""
+        from deals.dashboard.selectors import live_deal_count
+
+        params = self.request.query_params
+        asked = {p for p in params if p in filters.DealFilter.base_filters}
+        if self.request.query_params.get("search") or not asked <= self.COUNTED_FROM_SUMS:
+            return None
+        scope = visibility.deal_scope_by_team_and_owner_q(self.request.user)
+        if scope is None:
+            return None
+
+        def narrow(sums: QuerySet) -> QuerySet:
+            sums = sums.filter(scope)
+            if not asked:
+                return sums
+            return filters.DealFilter(params, queryset=sums, request=self.request).qs
+
+        return lambda: live_deal_count(narrow)
 
     def create_object(self, data):
         data.pop("version", None)

@@ -181,6 +181,11 @@ def test_pages_link_to_each_other_and_count_every_visible_deal(
     assert first["count_estimated"] is False
 
 
+# A filter the dashboard's deal sums cannot answer (they hold no creation time): a long
+# list narrowed by it is counted by the planner's estimate.
+UNCOUNTED = {"created_after": "2000-01-01T00:00:00Z"}
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the estimate is PostgreSQL's")
 def test_a_long_lists_count_is_an_estimate_and_says_so(
     api_as, manager_user, rep_user, team, monkeypatch, django_assert_num_queries
@@ -190,20 +195,20 @@ def test_a_long_lists_count_is_an_estimate_and_says_so(
     monkeypatch.setattr(EstimatedCountPagination, "exact_count_limit", 4)
     f.DealFactory.create_batch(4, owner=rep_user, team=team)
     client = api_as(manager_user)
-    exact = client.get(URL, {"page_size": 2}).json()
+    exact = client.get(URL, {"page_size": 2, **UNCOUNTED}).json()
     assert (exact["count"], exact["count_estimated"]) == (4, False)
     f.DealFactory(owner=rep_user, team=team)
     _fresh_request_user(client)
     # roles and teams, the page with the bounded count in it, the planner's estimate
     with django_assert_num_queries(3):
-        body = client.get(URL, {"page_size": 2}).json()
+        body = client.get(URL, {"page_size": 2, **UNCOUNTED}).json()
     # Past the limit the count is PostgreSQL's estimate, never below what was counted.
     assert body["count_estimated"] is True and body["count"] >= 5
     assert len(body["results"]) == 2
     # The next page reuses the estimate (kept a minute): no second EXPLAIN.
     _fresh_request_user(client)
     with django_assert_num_queries(2):
-        again = client.get(URL, {"page_size": 2, "page": 2}).json()
+        again = client.get(URL, {"page_size": 2, "page": 2, **UNCOUNTED}).json()
     assert (again["count"], again["count_estimated"]) == (body["count"], True)
     assert {d["id"] for d in again["results"]}.isdisjoint(d["id"] for d in body["results"])
 
@@ -221,7 +226,7 @@ def test_every_real_page_is_served_whatever_the_estimate_says(
     client = api_as(manager_user)
     seen = []
     for number in range(1, 6):
-        response = client.get(URL, {"page_size": 2, "page": number})
+        response = client.get(URL, {"page_size": 2, "page": number, **UNCOUNTED})
         assert response.status_code == 200, (number, response.content)
         body = response.json()
         seen += [d["id"] for d in body["results"]]
@@ -231,7 +236,75 @@ def test_every_real_page_is_served_whatever_the_estimate_says(
     assert sorted(seen) == sorted(d.pk for d in deals)
     # on the last page the end of the list was seen, so its count is exact
     assert (body["count"], body["count_estimated"]) == (9, False)
-    assert client.get(URL, {"page_size": 2, "page": 6}).status_code == 404
+    assert client.get(URL, {"page_size": 2, "page": 6, **UNCOUNTED}).status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the deal sums are PostgreSQL's")
+def test_a_long_list_the_deal_sums_can_answer_is_counted_exactly(
+    api_as, manager_user, rep_user, other_rep, team, admin_user, monkeypatch,
+    django_assert_num_queries,
+):  # fmt: skip
+    from deals.dashboard.live_rollup import live_rollup_rebuild
+    from winwin_crm.api.pagination import EstimatedCountPagination
+
+    monkeypatch.setattr(EstimatedCountPagination, "exact_count_limit", 3)
+    mine = f.DealFactory.create_batch(5, owner=rep_user, team=team, stage="proposal")
+    f.DealFactory.create_batch(3, owner=other_rep, team=team, stage="discovery")
+    f.DealFactory.create_batch(4, team=f.TeamFactory(name="Elsewhere"))  # not the manager's
+    live_rollup_rebuild()  # the sums, then changes since as deltas
+    services.deal_change_stage(deal=mine[0], user=rep_user, stage="negotiation")
+    mine[1].delete()
+    f.DealFactory(owner=rep_user, team=team, stage="proposal")
+    client = api_as(manager_user)
+    asked = [
+        ({}, manager_user, 8),
+        ({"stage": ["proposal", "negotiation"]}, manager_user, 5),
+        ({"owner": rep_user.pk, "is_open": "true"}, manager_user, 5),
+        ({"team": team.pk, "scored": "false"}, admin_user, 8),
+        ({}, admin_user, 12),
+        ({}, rep_user, 5),
+    ]
+    for params, user, expected in asked:
+        client = api_as(user)
+        _fresh_request_user(client)
+        # roles and teams (not for an admin); the page with its bounded count; the count
+        # from the sums
+        with django_assert_num_queries(2 if user == admin_user else 3):
+            body = client.get(URL, {"page_size": 2, **params}).json()
+        real = client.get(URL, {"page_size": 2, **params, **UNCOUNTED}).json()
+        assert (body["count"], body["count_estimated"]) == (expected, False), params
+        assert real["count_estimated"] is True  # the same list without the sums: estimated
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the deal sums are PostgreSQL's")
+@pytest.mark.parametrize("ordering", [None, "title", "-net_total", "expected_close_date"])
+def test_a_deep_page_read_from_the_end_holds_what_the_list_holds_there(
+    api_as, manager_user, rep_user, team, monkeypatch, ordering, django_assert_num_queries
+):
+    from winwin_crm.api.pagination import EstimatedCountPagination
+
+    monkeypatch.setattr(EstimatedCountPagination, "exact_count_limit", 4)
+    for n in range(23):
+        deal = f.DealFactory(owner=rep_user, team=team, title=f"Deal {n % 4}")
+        close = None if n % 5 == 0 else dt.date(2027, 1, 1) + dt.timedelta(days=n % 3)
+        Deal.objects.filter(pk=deal.pk).update(
+            net_total=Decimal(n % 3) * 100, expected_close_date=close
+        )
+    client = api_as(manager_user)
+    params = {"ordering": ordering} if ordering else {}
+    everything = [d["id"] for d in client.get(URL, {**params, "page_size": 200}).json()["results"]]
+    assert len(everything) == 23
+    # 6 pages; pages 3–6 start past the bounded count, and 4–6 are in the back half
+    for number in range(1, 7):
+        body = client.get(URL, {**params, "page_size": 4, "page": number}).json()
+        assert [d["id"] for d in body["results"]] == everything[(number - 1) * 4 : number * 4]
+        assert (body["count"], body["count_estimated"]) == (23, False)
+        assert (body["next"] is None) == (number == 6)
+    assert client.get(URL, {**params, "page_size": 4, "page": 7}).status_code == 404
+    # the last page: roles and teams, the count from the sums, the reversed list's first rows
+    _fresh_request_user(client)
+    with django_assert_num_queries(3):
+        assert len(client.get(URL, {**params, "page_size": 4, "page": 6}).json()["results"]) == 3
 
 
 @pytest.mark.parametrize(

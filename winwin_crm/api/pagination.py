@@ -3,6 +3,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
@@ -41,15 +42,26 @@ class ProjectedRows:
     # The key under which a page's statement brings the bounded count along.
     COUNT_KEY = "_bounded_count"
 
-    def __init__(self, queryset, project, *, exact_count_limit: int | None = None):
+    def __init__(
+        self,
+        queryset,
+        project,
+        *,
+        exact_count_limit: int | None = None,
+        exact_count: Callable[[], int | None] | None = None,
+    ):
         self.queryset = queryset
         self.project = project
         self.ordered = queryset.ordered  # the Paginator warns about unordered pages
         # Above this many rows (PostgreSQL only), count() answers the planner's estimate
         # and sets `count_estimated`: an exact COUNT(*) reads every row of the list, so it
-        # is the one cost of the page that grows with the data (bench/RESULTS.md).
+        # is the one cost of the page that grows with the data (bench/RESULTS.md)...
         self.exact_count_limit = exact_count_limit
         self.count_estimated = False
+        # ...unless `exact_count` can tell without reading the list (the deal list: from
+        # the dashboard's deal sums, for the filters those hold; None when it cannot).
+        self._exact_count = exact_count
+        self._exact: int | None = None
         self._bounded: int | None = None  # the bounded count a page's statement brought
         self._read: tuple[int, int, list] | None = None  # rows read ahead: start, stop, rows
 
@@ -99,19 +111,48 @@ class ProjectedRows:
         """Read rows [start:stop] and the bounded count in one statement, before the
         paginator asks for the count and then for (at most) that slice. One row past the
         page comes along: it tells whether another page follows when the count is only
-        an estimate."""
-        self._read = (start, stop, self._rows(slice(start, stop + 1), with_count=True))
+        an estimate.
+
+        A page past the bounded count, in a list whose exact count is known without
+        reading it, is read from whichever end is nearer: the last page of half a million
+        deals is then the first rows of the reversed list, not an OFFSET over all of
+        them."""
+        limit = self.exact_count_limit
+        total = self._known_count() if limit is not None and start > limit else None
+        if total is None:
+            self._read = (start, stop, self._rows(slice(start, stop + 1), with_count=True))
+            return
+        backwards = _reversed_ordering(self.queryset) if start > total - start else None
+        if backwards is None:
+            rows = self._rows(slice(start, stop))
+        elif start >= total:
+            rows = []
+        else:
+            rows = self._page(backwards, slice(max(0, total - stop), total - start))[::-1]
+        self._read = (start, stop, rows)
+
+    def _known_count(self) -> int | None:
+        """The exact count `exact_count` gives (asked once), on PostgreSQL only."""
+        if self._exact is None and self._exact_count is not None and self._bounds_count():
+            self._exact = self._exact_count()
+            self._exact_count = None
+        return self._exact
 
     def count(self) -> int:
         if not self._bounds_count():
             return self.queryset.count()
         limit = self.exact_count_limit
         assert limit is not None
+        if self._exact is not None:
+            return self._exact
         bounded = self._bounded
         if bounded is None:
             bounded = self._bounded_queryset().count()
         if bounded <= limit:
             return bounded
+        exact = self._known_count()
+        if exact is not None:
+            return exact
         self.count_estimated = True
         estimate = max(estimated_rows(self.queryset), bounded)
         return self._estimate_seen_from_the_page(estimate)
@@ -139,7 +180,7 @@ class ProjectedRows:
     def _rows(self, key: slice, *, with_count: bool = False) -> list:
         return self._page(self.queryset, key, with_count=with_count)
 
-    def _page(self, queryset, key: slice, *, with_count: bool) -> list:
+    def _page(self, queryset, key: slice, *, with_count: bool = False) -> list:
         """Rows `key` of `queryset`, projected, in one statement (with the bounded count
         when asked): the rows whose ids the list's own query selects, read by the page's
         statement (PageStatement), which is compiled once, not on every page."""
@@ -164,6 +205,18 @@ class ProjectedRows:
             for row in rows:
                 self._bounded = row.pop(self.COUNT_KEY)
         return rows
+
+
+def _reversed_ordering(queryset):
+    """`queryset` in exactly the opposite order (each term flipped: NULLs, first one way,
+    come last the other way on PostgreSQL), or None when its ordering is not a list of
+    field names ending with a unique one (the deal list's always is: StableOrderingFilter)."""
+    terms = tuple(queryset.query.order_by)
+    if not terms or not all(isinstance(term, str) and term != "?" for term in terms):
+        return None
+    if terms[-1].lstrip("-") not in ("pk", "id"):
+        return None
+    return queryset.order_by(*(t[1:] if t.startswith("-") else f"-{t}" for t in terms))
 
 
 class PageStatement:

@@ -7,7 +7,8 @@ Split by job (each module's docstring says more):
 - `history`: past days per balance, from the day rollup or the health snapshots;
 - `headline`: balance summary, quadrant and trends;
 - `reps`: the per-rep table (rollup or live);
-- `flags`: the flag review list.
+- `flags`: the flag review list;
+- `live`: today's deals per group from the sums and deltas (and the deal list's count).
 
 Each selector runs a fixed number of queries whatever the number of deals; the dashboard
 tests pin the counts. The names below are the package's public surface (and the private
@@ -59,6 +60,7 @@ from .history import (
     _rollup_answers,
     _snapshots,
 )
+from .live import live_deal_count
 from .reps import (
     REP_ROLLUP_MAX_AGE,
     REP_SORT_KEYS,
@@ -150,6 +152,7 @@ __all__ = [
     "flag_review_list",
     "flag_review_total",
     "live_cache_invalidate",
+    "live_deal_count",
     "open_flag_count",
     "pressure_codes",
     "quadrant",
