@@ -293,7 +293,9 @@ class DealViewSet(DomainViewSet):
                 return sums
             return filters.DealFilter(params, queryset=sums, request=self.request).qs
 
-        return lambda: live_deal_count(narrow)
+        # what `narrow` keeps, for the compiled statement's reuse: the scope and filters
+        key = (repr(scope), tuple(sorted((p, tuple(params.getlist(p))) for p in asked)))
+        return lambda: live_deal_count(narrow, key=key)
 
     def create_object(self, data):
         data.pop("version", None)

@@ -9,7 +9,7 @@ the figures are exact as of the statement. On SQLite, the deals table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any
 
@@ -83,14 +83,42 @@ def live_groups(
     return _merged(named, keys)
 
 
-def live_deal_count(narrow: Callable[[QuerySet], QuerySet]) -> int | None:
+# Compiled count statements by the caller's key (a scope and filters), so a list paged
+# through compiles its count once; bounded, as keys come from query strings.
+_COUNT_STATEMENTS: dict[Hashable, tuple[str, list] | None] = {}
+_COUNT_STATEMENTS_MAX = 512
+
+
+def live_deal_count(
+    narrow: Callable[[QuerySet], QuerySet], *, key: Hashable | None = None
+) -> int | None:
     """How many deals the sums and deltas hold in the rows `narrow` keeps (a scope and
     filters over team_id, owner_id, stage and balance), exact as of the statement; None
     when the sums are not built (or on SQLite), where only the deals table can tell. One
     query, a few thousand rows whatever the number of deals: the deal list's exact count
-    of a long list (deals.api.views)."""
+    of a long list (deals.api.views). `key`, when given, names what `narrow` keeps: the
+    statement is compiled once per key."""
     if connection.vendor != "postgresql":
         return None
+    cache_key = (connection.alias, key)
+    if key is None or cache_key not in _COUNT_STATEMENTS:
+        statement = _count_statement(narrow)
+        if key is not None:
+            if len(_COUNT_STATEMENTS) >= _COUNT_STATEMENTS_MAX:
+                _COUNT_STATEMENTS.clear()
+            _COUNT_STATEMENTS[cache_key] = statement
+    else:
+        statement = _COUNT_STATEMENTS[cache_key]
+    if statement is None:  # a scope of nothing
+        return None
+    sql, params = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        built, totals, deltas = cursor.fetchone()
+    return int(totals + deltas) if built else None
+
+
+def _count_statement(narrow: Callable[[QuerySet], QuerySet]) -> tuple[str, list] | None:
     from deals.models import DashboardDealDelta, DashboardDealsBuilt, DashboardDealTotals
 
     try:
@@ -99,16 +127,13 @@ def live_deal_count(narrow: Callable[[QuerySet], QuerySet]) -> int | None:
             narrow(model.objects.all()).order_by().values("id", "deals").query.sql_with_params()
             for model in (DashboardDealTotals, DashboardDealDelta)
         ]
-    except EmptyResultSet:  # a scope of nothing
+    except EmptyResultSet:
         return None
     built_sql, built_params = DashboardDealsBuilt.objects.values("id").query.sql_with_params()
     sql = f"SELECT EXISTS ({built_sql}), " + ", ".join(
         f"(SELECT COALESCE(SUM(g.deals), 0) FROM ({part}) AS g)" for part, _ in parts
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*built_params, *(p for _, params in parts for p in params)])
-        built, totals, deltas = cursor.fetchone()
-    return int(totals + deltas) if built else None
+    return sql, [*built_params, *(p for _, params in parts for p in params)]
 
 
 def _merged(rows, keys: tuple[str, ...]) -> list[Group]:
