@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from deals import selectors, services, visibility
 from deals.api import filters, serializers
@@ -281,7 +282,7 @@ class DealViewSet(DomainViewSet):
 
         params = self.request.query_params
         asked = {p for p in params if p in filters.DealFilter.base_filters}
-        if self.request.query_params.get("search") or not asked <= self.COUNTED_FROM_SUMS:
+        if params.get(api_settings.SEARCH_PARAM) or not asked <= self.COUNTED_FROM_SUMS:
             return None
         scope = visibility.deal_scope_by_team_and_owner_q(self.request.user)
         if scope is None:

@@ -30,11 +30,8 @@ class MembershipsBackend(ModelBackend):
     """`ModelBackend` whose `get_user` also caches the user's roles and teams."""
 
     def get_user(self, user_id):
-        try:
-            user_pk = User._meta.pk.to_python(user_id)
-        except Exception:  # a session from elsewhere holding a malformed id: signed out
-            return None
-        rows = list(User.objects.raw(_user_with_memberships_sql(), {"user": user_pk}))
+        # django.contrib.auth has already turned the session's id into the key's type
+        rows = list(User.objects.raw(_user_with_memberships_sql(), {"user": user_id}))
         if not rows:
             return None
         user = rows[0]

@@ -87,6 +87,7 @@ def live_groups(
 # through compiles its count once; bounded, as keys come from query strings.
 _COUNT_STATEMENTS: dict[Hashable, tuple[str, list] | None] = {}
 _COUNT_STATEMENTS_MAX = 512
+_UNCOMPILED: Any = object()
 
 
 def live_deal_count(
@@ -101,14 +102,14 @@ def live_deal_count(
     if connection.vendor != "postgresql":
         return None
     cache_key = (connection.alias, key)
-    if key is None or cache_key not in _COUNT_STATEMENTS:
+    # .get, not `in` then [...]: another thread may clear the dict in between
+    statement = _COUNT_STATEMENTS.get(cache_key, _UNCOMPILED) if key is not None else _UNCOMPILED
+    if statement is _UNCOMPILED:
         statement = _count_statement(narrow)
         if key is not None:
             if len(_COUNT_STATEMENTS) >= _COUNT_STATEMENTS_MAX:
                 _COUNT_STATEMENTS.clear()
             _COUNT_STATEMENTS[cache_key] = statement
-    else:
-        statement = _COUNT_STATEMENTS[cache_key]
     if statement is None:  # a scope of nothing
         return None
     sql, params = statement
