@@ -27,7 +27,7 @@ from decimal import Decimal, localcontext
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -164,14 +164,22 @@ def _plan(filters: OutcomeFilters, cut: DashboardOutcomeCut | None) -> _Plan:
     build_day = timezone.localdate(cut.built_at)
     if cutoff is not None and timezone.localdate(cutoff) >= build_day:
         return _Plan(live=everything)
-    live = Q(closed_at__gte=cut.closed_before)
+    # The cut as it stands when the figures' statement runs, beside the one read before
+    # it: an hourly run that commits in between has moved it on and put those closes in
+    # today's rows, which are then read up to that cut and live from it (each close
+    # once). The literal bound is what lets the planner read a range of the index.
+    live = Q(closed_at__gte=cut.closed_before) & Q(
+        closed_at__gte=Subquery(DashboardOutcomeCut.objects.values("closed_before")[:1])
+    )
     first: dt.date | None = None
     if cutoff is not None:
         first = timezone.localdate(cutoff) + dt.timedelta(days=1)
         live |= Q(closed_at__gte=cutoff, closed_at__lt=_day_start(first))
-    last = timezone.localdate(cut.closed_before)  # its rows: the closes before the cut
+    # Day rows from this month on, up to whatever day the cut has reached when the
+    # statement runs (its own day's rows hold the closes before it).
+    last = None
     this_month = build_day.replace(day=1)  # months before it are complete in the rollup
-    day_spans: list[tuple[dt.date | None, dt.date]] = []
+    day_spans: list[tuple[dt.date | None, dt.date | None]] = []
     months: tuple[dt.date | None, dt.date] | None = None
     whole_from = None if first is None else (first if first.day == 1 else _next_month(first))
     if whole_from is not None and whole_from >= this_month:
@@ -182,9 +190,9 @@ def _plan(filters: OutcomeFilters, cut: DashboardOutcomeCut | None) -> _Plan:
         months = (whole_from, this_month)
         day_spans.append((this_month, last))
     parts = [
-        Q(span=DashboardOutcomeRollup.Span.DAY, day__lte=hi, **_gte(lo))
+        Q(span=DashboardOutcomeRollup.Span.DAY, **_gte(lo), **_lte(hi))
         for lo, hi in day_spans
-        if lo is None or lo <= hi
+        if lo is None or hi is None or lo <= hi
     ]
     if months is not None and (months[0] is None or months[0] < months[1]):
         parts.append(
@@ -198,6 +206,10 @@ def _plan(filters: OutcomeFilters, cut: DashboardOutcomeCut | None) -> _Plan:
 
 def _gte(day: dt.date | None) -> dict:
     return {} if day is None else {"day__gte": day}
+
+
+def _lte(day: dt.date | None) -> dict:
+    return {} if day is None else {"day__lte": day}
 
 
 def _rollup_rows(user: Viewer, filters: OutcomeFilters, plan: _Plan) -> QuerySet:

@@ -314,3 +314,26 @@ def test_an_hourly_run_moves_the_cut_on_and_counts_each_close_once(
     figures, rolled = _figures(manager_user, OutcomeFilters())
     assert None not in rolled
     assert figures == _live(manager_user, OutcomeFilters())  # each close counted once
+
+
+def test_a_run_committing_between_the_cut_and_the_figures_counts_each_close_once(
+    outcomes_board, manager_user, team, rita, delivery_team, monkeypatch
+):
+    from deals.dashboard import services
+
+    outcomes_rollup_rebuild()
+    deal = _closed(team, rita, "closed_won", net=800, cost=80, days_ago=0)
+    deal.closed_at = timezone.now() - dt.timedelta(minutes=1)  # after the cut: read live
+    deal.save(update_fields=["closed_at"])
+    _check_in(_handoff(deal, delivery_team), 90, value="5", health="profitable")
+    stale = outcomes.outcome_rollup_cut()  # a page has read the cut...
+    monkeypatch.setattr(services, "OUTCOME_CUT_MARGIN", dt.timedelta(0))
+    outcomes_rollup_rebuild()  # ...then an hourly run commits: the deal is in today's rows
+    assert DashboardOutcomeCut.objects.get().closed_before > deal.closed_at
+    monkeypatch.setattr(outcomes, "outcome_rollup_cut", lambda: stale)
+    asked = [OutcomeFilters(), OutcomeFilters(period="30d"), OutcomeFilters(rep_id=rita.id)]
+    by_stale_cut = [_figures(manager_user, filters) for filters in asked]
+    assert all(None not in rolled for _figures_, rolled in by_stale_cut)
+    monkeypatch.undo()
+    for filters, (figures, _rolled) in zip(asked, by_stale_cut, strict=True):
+        assert figures == _live(manager_user, filters)  # the deal counted once
