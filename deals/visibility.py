@@ -88,13 +88,7 @@ def deal_scope_q(user: Viewer, prefix: str = "") -> Q:
         return NOTHING
     if is_admin(user):
         return Q()
-    roles = roles_of(user)
-    q = NOTHING
-    if REP in roles:
-        q |= Q(**{f"{prefix}owner": user})
-    team_ids = managed_team_ids(user)
-    if team_ids:
-        q |= Q(**{f"{prefix}team_id__in": team_ids})
+    q = _owned_and_managed_q(user, prefix)
     delivery_ids = delivery_team_ids(user)
     if delivery_ids:
         team = {f"{prefix}handoff__delivery_team_id__in": delivery_ids}
@@ -116,12 +110,18 @@ def deal_scope_by_team_and_owner_q(user: Viewer) -> Q | None:
         return Q()
     if delivery_team_ids(user):
         return None
+    return _owned_and_managed_q(user)
+
+
+def _owned_and_managed_q(user: Viewer, prefix: str = "") -> Q:
+    """A rep's own deals and the deals of the teams a manager manages, by the deal's
+    owner_id and team_id (the part of deal_scope_q other rows carry too)."""
     q = NOTHING
     if REP in roles_of(user):
-        q |= Q(owner_id=user.pk)
+        q |= Q(**{f"{prefix}owner_id": user.pk})
     team_ids = managed_team_ids(user)
     if team_ids:
-        q |= Q(team_id__in=team_ids)
+        q |= Q(**{f"{prefix}team_id__in": team_ids})
     return q
 
 

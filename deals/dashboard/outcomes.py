@@ -175,20 +175,20 @@ def _plan(filters: OutcomeFilters, cut: DashboardOutcomeCut | None) -> _Plan:
     if cutoff is not None:
         first = timezone.localdate(cutoff) + dt.timedelta(days=1)
         live |= Q(closed_at__gte=cutoff, closed_at__lt=_day_start(first))
-    # Day rows from this month on, up to whatever day the cut has reached when the
-    # statement runs (its own day's rows hold the closes before it).
-    last = None
     this_month = build_day.replace(day=1)  # months before it are complete in the rollup
+    # Day spans (first, last); the last span is open-ended: day rows up to whatever day
+    # the cut has reached when the statement runs (its own day's rows hold the closes
+    # before it).
     day_spans: list[tuple[dt.date | None, dt.date | None]] = []
     months: tuple[dt.date | None, dt.date] | None = None
     whole_from = None if first is None else (first if first.day == 1 else _next_month(first))
     if whole_from is not None and whole_from >= this_month:
-        day_spans.append((first, last))
+        day_spans.append((first, None))
     else:
         if first is not None and whole_from is not None and first < whole_from:
             day_spans.append((first, whole_from - dt.timedelta(days=1)))
         months = (whole_from, this_month)
-        day_spans.append((this_month, last))
+        day_spans.append((this_month, None))
     parts = [
         Q(span=DashboardOutcomeRollup.Span.DAY, **_gte(lo), **_lte(hi))
         for lo, hi in day_spans
@@ -385,8 +385,8 @@ def _win_rate_rollup_sql(user: Viewer, filters: OutcomeFilters, plan: _Plan) -> 
 def win_win_rates(*, user: Viewer, filters: OutcomeFilters) -> WinWinRates:
     """Win-win outcome rate, the share that closed win-win, promises kept, average value
     at 90 days and handoff leaks, per team and per rep, for the closed-won deals in scope.
-    Four queries: the rollup's build time, the figures (one statement: the rollup's rows
-    and the deals closed since), team names, rep names."""
+    Four queries: the rollup's cut, the figures (one statement: the rollup's rows and the
+    deals closed since), team names, rep names."""
     plan = _plan(filters, outcome_rollup_cut())
     live = _narrowed(
         _closed((Deal.Stage.CLOSED_WON,), plan.live), filters, scope=dashboard_scope_q(user)
@@ -604,7 +604,7 @@ def calibration(*, user: Viewer, filters: OutcomeFilters) -> dict:
     time in the 30 days before) against those that did not — count, win rate, win-win
     outcome rate, average value at 90 days, average margin of the won ones — with the
     differences and a confidence hint from 95 % Wilson intervals. Two queries: the
-    rollup's build time and the figures (the rollup's rows and the deals closed since)."""
+    rollup's cut and the figures (the rollup's rows and the deals closed since)."""
     from deals.health import ALL_CODES
 
     plan = _plan(filters, outcome_rollup_cut())

@@ -203,9 +203,9 @@ def test_rollup_reads_run_a_fixed_number_of_queries(
     outcomes_rollup_rebuild()
     win_win_rates(user=manager_user, filters=OutcomeFilters())  # the managed teams, once
     for filters in (OutcomeFilters(), OutcomeFilters(period="90d", rep_id=rita.id)):
-        with django_assert_num_queries(4):  # build time, figures, team names, rep names
+        with django_assert_num_queries(4):  # the cut, figures, team names, rep names
             win_win_rates(user=manager_user, filters=filters)
-        with django_assert_num_queries(2):  # build time, the table
+        with django_assert_num_queries(2):  # the cut, the table
             calibration(user=manager_user, filters=filters)
     for days_ago in (3, 40, 100, 300):
         deal = _closed(team, rita, "closed_won", net=100, cost=10, days_ago=days_ago)

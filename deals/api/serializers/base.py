@@ -11,6 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from deals.api.filters import MAX_ID
+
 HELP = {
     "id": "Unique id.",
     "created_at": "When the record was created.",
@@ -82,10 +84,6 @@ class DocumentedModelSerializer(DocumentedSerializerMixin, serializers.ModelSeri
 
     def _single_instance(self) -> bool:
         return self.instance is not None and not isinstance(self.instance, list | tuple)
-
-
-# The largest id a BigAutoField holds.
-MAX_ID = 2**63 - 1
 
 
 class BulkManyRelatedField(serializers.ManyRelatedField):

@@ -54,7 +54,7 @@ def live_groups(
     if connection.vendor != "postgresql" or filters.period in PERIOD_DAYS:
         return _merged(live, keys)  # no trigger, or a creation date the sums lack
 
-    from deals.models import DashboardDealDelta, DashboardDealsBuilt
+    from deals.models import DashboardDealDelta
 
     def narrowed(model: type[Model]) -> QuerySet:
         qs = model.objects.filter(where)  # type: ignore[attr-defined]
@@ -62,7 +62,7 @@ def live_groups(
             qs = qs.filter(dashboard_team_scope_q(user))
         return _sums(_apply_deal_filters(qs, filters), keys, count=False)
 
-    built_sql, built_params = DashboardDealsBuilt.objects.values("id").query.sql_with_params()
+    built_sql, built_params = _built_sql()
     columns = ", ".join(connection.ops.quote_name(k) for k in (*keys, "n", "money"))
     parts, params = [], []
     for qs, gate in ((narrowed(table), ""), (narrowed(DashboardDealDelta), ""), (live, "NOT ")):
@@ -120,7 +120,7 @@ def live_deal_count(
 
 
 def _count_statement(narrow: Callable[[QuerySet], QuerySet]) -> tuple[str, list] | None:
-    from deals.models import DashboardDealDelta, DashboardDealsBuilt, DashboardDealTotals
+    from deals.models import DashboardDealDelta, DashboardDealTotals
 
     try:
         parts = [
@@ -130,11 +130,19 @@ def _count_statement(narrow: Callable[[QuerySet], QuerySet]) -> tuple[str, list]
         ]
     except EmptyResultSet:
         return None
-    built_sql, built_params = DashboardDealsBuilt.objects.values("id").query.sql_with_params()
+    built_sql, built_params = _built_sql()
     sql = f"SELECT EXISTS ({built_sql}), " + ", ".join(
         f"(SELECT COALESCE(SUM(g.deals), 0) FROM ({part}) AS g)" for part, _ in parts
     )
     return sql, [*built_params, *(p for _, params in parts for p in params)]
+
+
+def _built_sql() -> tuple[str, tuple]:
+    """The build marker's row (DashboardDealsBuilt), for `EXISTS (...)`: whether the sums
+    hold every deal, so a statement's branches can be gated on it."""
+    from deals.models import DashboardDealsBuilt
+
+    return DashboardDealsBuilt.objects.values("id").query.sql_with_params()
 
 
 def _merged(rows, keys: tuple[str, ...]) -> list[Group]:
